@@ -1,0 +1,52 @@
+/**
+ * The only module that reads environment variables. Precedence everywhere: explicit parameter >
+ * environment variable > default.
+ */
+import os from "node:os";
+import path from "node:path";
+
+export interface Settings {
+  /** Threads for ggml compute. Defaults to the number of CPU cores (VERTICAL_THREADS). */
+  threads: number;
+  /** ggml device: "cpu", "cuda" or "vulkan" (VERTICAL_DEVICE). Defaults to "cpu". */
+  device: "cpu" | "cuda" | "vulkan";
+  /** Where caches (built example models, cloned fixtures) live (VERTICAL_CACHE_DIR). Defaults to ./.cache. */
+  cacheDir: string;
+  /** API key for OpenAI-compatible endpoints (OPENAI_API_KEY or VERTICAL_API_KEY). */
+  apiKey: string | undefined;
+  /** Base URL of an OpenAI-compatible endpoint (OPENAI_BASE_URL). */
+  baseUrl: string | undefined;
+  /** True when running under CI (CI=true): fewer threads, no progress bars. */
+  ci: boolean;
+  /** Run the GPU test tier (VERTICAL_GPU_TESTS=1). */
+  gpuTests: boolean;
+  /** Show live progress bars (off when not a TTY or VERTICAL_NO_PROGRESS=1). */
+  progress: boolean;
+}
+
+function parseThreads(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  const n = Number(raw);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
+export function loadSettings(overrides: Partial<Settings> = {}, env: NodeJS.ProcessEnv = process.env): Settings {
+  const device = env.VERTICAL_DEVICE;
+  return {
+    threads: overrides.threads ?? parseThreads(env.VERTICAL_THREADS) ?? Math.max(1, os.availableParallelism()),
+    device: overrides.device ?? (device === "cuda" || device === "vulkan" ? device : "cpu"),
+    cacheDir: overrides.cacheDir ?? env.VERTICAL_CACHE_DIR ?? path.resolve(".cache"),
+    apiKey: overrides.apiKey ?? env.VERTICAL_API_KEY ?? env.OPENAI_API_KEY,
+    baseUrl: overrides.baseUrl ?? env.OPENAI_BASE_URL,
+    ci: overrides.ci ?? env.CI === "true",
+    gpuTests: overrides.gpuTests ?? env.VERTICAL_GPU_TESTS === "1",
+    progress: overrides.progress ?? (Boolean(process.stderr.isTTY) && env.VERTICAL_NO_PROGRESS !== "1" && env.CI !== "true"),
+  };
+}
+
+let cached: Settings | undefined;
+/** Settings from the environment, read once. */
+export function settings(): Settings {
+  cached ??= loadSettings();
+  return cached;
+}

@@ -1,0 +1,47 @@
+/**
+ * Every error Vertical raises on purpose. The message says what was expected, what was found and
+ * what to do; `where` names the file, line, field or system at fault so callers can show it.
+ */
+export interface ErrorDetails {
+  /** File path, `file:line`, config field, system name, … — whatever locates the problem. */
+  where?: string;
+  /** What the user can do about it. */
+  hint?: string;
+  cause?: unknown;
+}
+
+const marker = Symbol.for("vertical.error");
+
+export class VerticalError extends Error {
+  readonly [marker] = true;
+  readonly where: string | undefined;
+  readonly hint: string | undefined;
+
+  constructor(message: string, details: ErrorDetails = {}) {
+    const located = details.where ? `${details.where}: ${message}` : message;
+    super(details.hint ? `${located}\nHint: ${details.hint}` : located, { cause: details.cause });
+    this.name = new.target.name;
+    this.where = details.where;
+    this.hint = details.hint;
+  }
+
+  /** True for any VerticalError, also one from another copy of this module. */
+  static isInstance(value: unknown): value is VerticalError {
+    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[marker] === true;
+  }
+}
+
+/** A config file, recipe or CLI flag failed validation. */
+export class ConfigError extends VerticalError {}
+/** An input file (data, GGUF, eval set) is missing, unreadable or malformed. */
+export class InputError extends VerticalError {}
+/** Shapes, types or sizes that ggml would abort on; raised before the native call. */
+export class EngineError extends VerticalError {}
+/** A model file is inconsistent: unknown architecture, missing tensor, wrong shape, no tokenizer. */
+export class ModelError extends VerticalError {}
+/** A remote backend (OpenAI-compatible endpoint) failed after retries. */
+export class BackendError extends VerticalError {}
+/** An object was used after dispose(). */
+export class DisposedError extends VerticalError {}
+/** The user interrupted a job (Ctrl-C); the job saved what it could. */
+export class InterruptedError extends VerticalError {}
