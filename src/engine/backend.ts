@@ -1,0 +1,318 @@
+/**
+ * Backends (where tensors live and graphs run), their buffers, computation graphs and the
+ * scheduler that spreads a graph over several backends. Every object has an explicit lifetime:
+ * `dispose()` (or `using`) frees the native side, and any later use throws DisposedError.
+ */
+import koffi from "koffi";
+import { settings } from "../config.js";
+import { DisposedError, EngineError } from "../shared/errors.js";
+import { Context, type Tensor } from "./context.js";
+import type { Device } from "./discovery.js";
+import { loadGgml, pointerArray, SetThreadsProto, type Ggml, type Pointer } from "./ffi.js";
+
+/** ggml_backend_dev_type values. */
+const deviceTypeCpu = 0;
+const deviceTypeGpu = 1;
+const deviceTypeIntegratedGpu = 2;
+
+/** Validates a thread count: ggml must never see 0 or a negative count. */
+export function checkThreads(threads: number, where = "threads"): number {
+  if (!Number.isInteger(threads) || threads <= 0)
+    throw new EngineError(`thread count must be a positive integer, got ${threads}`, {
+      where,
+      hint: "pass --threads N with N >= 1 (or set VERTICAL_THREADS)",
+    });
+  return threads;
+}
+
+const statusNames: Record<number, string> = { [-2]: "allocation failed", [-1]: "failed", 1: "aborted" };
+
+abstract class Owned implements Disposable {
+  protected handle: Pointer | undefined;
+  constructor(
+    handle: Pointer,
+    protected readonly kind: string,
+  ) {
+    this.handle = handle;
+  }
+  get pointer(): Pointer {
+    if (this.handle === undefined) throw new DisposedError(`this ${this.kind} was disposed`);
+    return this.handle;
+  }
+  get disposed(): boolean {
+    return this.handle === undefined;
+  }
+  protected abstract free(handle: Pointer): void;
+  dispose(): void {
+    if (this.handle === undefined) return;
+    const handle = this.handle;
+    this.handle = undefined;
+    this.free(handle);
+  }
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
+/** Memory on a backend holding the tensors of one context. */
+export class BackendBuffer extends Owned {
+  constructor(
+    private readonly ggml: Ggml,
+    handle: Pointer,
+    readonly backend: Backend,
+  ) {
+    super(handle, "backend buffer");
+  }
+  get bytes(): number {
+    return this.ggml.ggml_backend_buffer_get_size(this.pointer) as number;
+  }
+  /** Sets every byte to `value` (0 zeroes all float tensors in it). */
+  clear(value = 0): void {
+    this.ggml.ggml_backend_buffer_clear(this.pointer, value);
+  }
+  /** Tells the scheduler these are weights, so ops run where the weights are. */
+  markWeights(): void {
+    this.ggml.ggml_backend_buffer_set_usage(this.pointer, 1);
+  }
+  protected free(handle: Pointer): void {
+    this.ggml.ggml_backend_buffer_free(handle);
+  }
+}
+
+export interface BackendOptions {
+  /** Threads for CPU work; required, > 0. Also used for the CPU part of a GPU run. */
+  threads: number;
+  /** "cpu", "cuda" or "vulkan". Defaults to settings().device (VERTICAL_DEVICE, else "cpu"). */
+  device?: Device;
+}
+
+/** A ggml backend: the CPU (best variant for this processor) or a GPU. */
+export class Backend extends Owned {
+  readonly ggml: Ggml;
+  readonly device: Device;
+  private threadCount: number;
+
+  private constructor(ggml: Ggml, handle: Pointer, device: Device, threads: number) {
+    super(handle, "backend");
+    this.ggml = ggml;
+    this.device = device;
+    this.threadCount = threads;
+    if (device === "cpu") this.setThreads(threads);
+  }
+
+  /** The CPU backend with `threads` threads. */
+  static cpu(threads: number): Backend {
+    return Backend.create({ threads, device: "cpu" });
+  }
+
+  /** A backend for `device`; CUDA/Vulkan only when node-llama-cpp's package for it is installed. */
+  static create(options: BackendOptions): Backend {
+    const threads = checkThreads(options.threads);
+    const device = options.device ?? settings().device;
+    const { ggml } = loadGgml(device);
+    const wanted = device === "cpu" ? [deviceTypeCpu] : [deviceTypeGpu, deviceTypeIntegratedGpu];
+    const count = ggml.ggml_backend_dev_count() as number;
+    for (let i = 0; i < count; i++) {
+      const dev = ggml.ggml_backend_dev_get(i) as Pointer;
+      if (!wanted.includes(ggml.ggml_backend_dev_type(dev) as number)) continue;
+      const handle = ggml.ggml_backend_dev_init(dev, null) as Pointer;
+      if (handle) return new Backend(ggml, handle, device, threads);
+    }
+    throw new EngineError(`no ${device} device could be initialised (${count} ggml devices found)`, {
+      hint: device === "cpu" ? "reinstall node-llama-cpp (npm ci)" : "check the driver, or use device cpu",
+    });
+  }
+
+  get name(): string {
+    return this.ggml.ggml_backend_name(this.pointer) as string;
+  }
+
+  get isCpu(): boolean {
+    const dev = this.ggml.ggml_backend_get_device(this.pointer) as Pointer;
+    return this.ggml.ggml_backend_dev_type(dev) === deviceTypeCpu;
+  }
+
+  get threads(): number {
+    return this.threadCount;
+  }
+
+  /** Sets the compute thread count (CPU backends; ggml threads spin, so never exceed free cores). */
+  setThreads(threads: number): void {
+    checkThreads(threads);
+    const dev = this.ggml.ggml_backend_get_device(this.pointer) as Pointer;
+    const reg = this.ggml.ggml_backend_dev_backend_reg(dev) as Pointer;
+    const setter = this.ggml.ggml_backend_reg_get_proc_address(reg, "ggml_backend_set_n_threads") as Pointer;
+    if (setter) koffi.call(setter, SetThreadsProto, this.pointer, threads);
+    this.threadCount = threads;
+  }
+
+  /** Allocates every tensor of a no-alloc `context` in one buffer on this backend. */
+  allocate(context: Context): BackendBuffer {
+    if (!context.noAlloc) throw new EngineError("this context already holds its tensors' data; create it without allocate");
+    const first = context.tensors().next();
+    if (first.done) throw new EngineError("the context has no tensors to allocate");
+    const handle = this.ggml.ggml_backend_alloc_ctx_tensors(context.pointer, this.pointer) as Pointer;
+    if (!handle) throw new EngineError(`could not allocate the context's tensors on ${this.name} (out of memory?)`);
+    return new BackendBuffer(this.ggml, handle, this);
+  }
+
+  /** Whether this backend can run the operation that produced `tensor`. */
+  supports(tensor: Tensor): boolean {
+    return this.ggml.ggml_backend_supports_op(this.pointer, tensor.pointer) as boolean;
+  }
+
+  protected free(handle: Pointer): void {
+    this.ggml.ggml_backend_free(handle);
+  }
+}
+
+export interface GraphOptions {
+  /** Maximum nodes (and, separately, leaves). Defaults to 8192. */
+  size?: number;
+  /** Room for gradients (training graphs). Defaults to false. */
+  gradients?: boolean;
+}
+
+/** A computation graph, stored in `context` (which must have graphBytes room for it). */
+export class Graph {
+  readonly size: number;
+  readonly gradients: boolean;
+  private readonly handle: Pointer;
+
+  constructor(
+    readonly context: Context,
+    options: GraphOptions = {},
+  ) {
+    this.size = options.size ?? 8192;
+    this.gradients = options.gradients ?? false;
+    if (!Number.isInteger(this.size) || this.size <= 0) throw new EngineError(`graph size must be > 0, got ${this.size}`);
+    const bytes = Graph.bytesFor(this.size, this.gradients);
+    if (bytes > context.freeBytes)
+      throw new EngineError(`the context has ${context.freeBytes} bytes free, a graph of ${this.size} nodes needs ${bytes}`, {
+        hint: "give the Context graphBytes: Graph.bytesFor(size, gradients)",
+      });
+    this.handle = context.ggml.ggml_new_graph_custom(context.pointer, this.size, this.gradients) as Pointer;
+  }
+
+  /** Bytes a graph of `size` nodes takes in its context. */
+  static bytesFor(size: number, gradients = false): number {
+    return loadGgml().ggml.ggml_graph_overhead_custom(size, gradients) as number;
+  }
+
+  get pointer(): Pointer {
+    this.context.checkAlive();
+    return this.handle;
+  }
+
+  get nodeCount(): number {
+    return this.context.ggml.ggml_graph_n_nodes(this.pointer) as number;
+  }
+
+  get leafCount(): number {
+    return koffi.decode(this.pointer, 8, "int32_t") as number;
+  }
+
+  /** Adds `tensor` and everything it depends on. */
+  expand(tensor: Tensor): this {
+    // Each new node or leaf is a tensor header in some context; bound the growth before calling.
+    const pending = this.context.tensorCountEstimate();
+    if (this.nodeCount + pending > this.size && this.leafCount + pending > this.size) {
+      throw new EngineError(`the graph (size ${this.size}) may overflow: ${pending} tensors in its context`, {
+        hint: "create the Graph with a larger size",
+      });
+    }
+    this.context.ggml.ggml_build_forward_expand(this.pointer, tensor.pointer);
+    return this;
+  }
+
+  /**
+   * Adds the backward pass for every tensor marked as a parameter, with respect to the tensor
+   * marked as loss. Gradient tensors are made in `gradientContext`.
+   */
+  expandBackward(gradientContext: Context = this.context): this {
+    if (!this.gradients) throw new EngineError("this graph was created without gradients: pass {gradients: true}");
+    this.context.ggml.ggml_build_backward_expand(gradientContext.pointer, this.pointer, null);
+    return this;
+  }
+
+  /** Zeroes gradients and sets the loss gradient to 1 (call before each backward pass). */
+  resetGradients(): void {
+    if (!this.gradients) throw new EngineError("this graph has no gradients");
+    this.context.ggml.ggml_graph_reset(this.pointer);
+  }
+
+  /** The gradient of `tensor` in this graph, if it has one. */
+  gradient(tensor: Tensor): Tensor | undefined {
+    if (!this.gradients) return undefined;
+    const pointer = this.context.ggml.ggml_graph_get_grad(this.pointer, tensor.pointer) as Pointer;
+    return pointer ? tensor.context.wrapForeign(pointer) : undefined;
+  }
+}
+
+/**
+ * Runs graphs over one or more backends (the last must be the CPU): it allocates the graph's
+ * intermediate tensors in its own buffers and copies between backends where needed.
+ */
+export class Scheduler extends Owned {
+  readonly backends: readonly Backend[];
+  readonly graphSize: number;
+  private readonly ggml: Ggml;
+  private allocated: Graph | undefined;
+
+  constructor(backends: readonly Backend[], graphSize = 8192) {
+    if (backends.length === 0) throw new EngineError("a scheduler needs at least one backend");
+    if (backends.length > 16) throw new EngineError(`a scheduler takes at most 16 backends, got ${backends.length}`);
+    const last = backends[backends.length - 1]!;
+    if (!last.isCpu) throw new EngineError(`the scheduler's last backend must be the CPU, got ${last.name}`);
+    if (!Number.isInteger(graphSize) || graphSize <= 0) throw new EngineError(`graph size must be > 0, got ${graphSize}`);
+    const ggml = last.ggml;
+    const list = pointerArray(backends.map((backend) => backend.pointer));
+    const handle = ggml.ggml_backend_sched_new(list, null, backends.length, graphSize, false, true) as Pointer;
+    if (!handle) throw new EngineError("ggml_backend_sched_new failed");
+    super(handle, "scheduler");
+    this.ggml = ggml;
+    this.backends = [...backends];
+    this.graphSize = graphSize;
+  }
+
+  private checkGraph(graph: Graph): void {
+    for (const backend of this.backends) if (backend.disposed) throw new DisposedError(`backend of this scheduler was disposed`);
+    const total = graph.nodeCount + graph.leafCount;
+    if (total > this.graphSize)
+      throw new EngineError(`the graph has ${total} nodes and leaves, the scheduler was made for ${this.graphSize}`, {
+        hint: "create the Scheduler with a larger graphSize",
+      });
+  }
+
+  /** Allocates the graph's intermediate tensors; set inputs after this and before compute(). */
+  allocate(graph: Graph): void {
+    this.checkGraph(graph);
+    this.ggml.ggml_backend_sched_reset(this.pointer);
+    if (!(this.ggml.ggml_backend_sched_alloc_graph(this.pointer, graph.pointer) as boolean))
+      throw new EngineError("the scheduler could not allocate the graph (out of memory?)");
+    this.allocated = graph;
+  }
+
+  /** Runs the graph allocated by allocate(). */
+  compute(graph: Graph): void {
+    if (this.allocated !== graph) throw new EngineError("allocate(graph) must come before compute(graph)");
+    this.checkGraph(graph);
+    const status = this.ggml.ggml_backend_sched_graph_compute(this.pointer, graph.pointer) as number;
+    if (status !== 0) throw new EngineError(`graph compute ${statusNames[status] ?? `failed (status ${status})`}`);
+  }
+
+  /** Number of backend splits of the last allocated graph (1 on a CPU-only run). */
+  get splits(): number {
+    return this.ggml.ggml_backend_sched_get_n_splits(this.pointer) as number;
+  }
+
+  /** Forgets the last allocation (its intermediate tensors become invalid). */
+  reset(): void {
+    this.ggml.ggml_backend_sched_reset(this.pointer);
+    this.allocated = undefined;
+  }
+
+  protected free(handle: Pointer): void {
+    this.ggml.ggml_backend_sched_free(handle);
+  }
+}
