@@ -7,8 +7,8 @@
  * of 4096 values.
  */
 import { DisposedError, EngineError } from "../shared/errors.js";
-import { InitParams, loadGgml, readShape, readType, readBufferPointer, type Ggml, type Pointer } from "./ffi.js";
-import { GgmlType, isQuantized, rowBytes, typeName, typeTraits } from "./types.js";
+import { loadGgml, readShape, readType, readBufferPointer, type Ggml, type Pointer } from "./ffi.js";
+import { GgmlType, blockOf, isQuantized, rowBytes, typeName } from "./types.js";
 
 /** The rotary embedding layouts llama-family models use. */
 export enum RopeMode {
@@ -277,7 +277,7 @@ export class Context implements Disposable {
   /** A new tensor of `type` and `shape` (1 to 4 dimensions). */
   tensor(type: GgmlType, shape: Shape, name?: string): Tensor {
     checkDimensions(shape, "tensor");
-    if (!typeTraits[type]) throw new EngineError(`unknown ggml type ${type}`);
+    if (!blockOf(type)) throw new EngineError(`unknown ggml type ${type}`);
     let bytes: number;
     try {
       bytes = rowBytes(type, shape[0]!) * shape.slice(1).reduce((a, b) => a * b, 1);

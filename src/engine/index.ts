@@ -1,7 +1,7 @@
 /** The engine's public surface: typed ggml wrappers with explicit lifetimes. */
 export { Context, Tensor, RopeMode, type ContextOptions, type RopeOptions } from "./context.js";
 export { Backend, BackendBuffer, Graph, Scheduler, checkThreads, type BackendOptions, type GraphOptions } from "./backend.js";
-export { GgmlType, typeName, rowBytes, isQuantized, typeTraits } from "./types.js";
+export { GgmlType, typeName, rowBytes, isQuantized, blockOf } from "./types.js";
 export { quantizeRows, halfToFloat } from "./quantize.js";
 export { findBinsDirectory, resolveLibraries, type Device, type GgmlLibraries } from "./discovery.js";
 export { loadGgml, setGgmlLogSink } from "./ffi.js";

@@ -4,7 +4,7 @@
  */
 import { EngineError } from "../shared/errors.js";
 import { loadGgml } from "./ffi.js";
-import { GgmlType, rowBytes, typeName, typeTraits } from "./types.js";
+import { GgmlType, blockOf, rowBytes, typeName } from "./types.js";
 
 /**
  * Quantises (or converts) `rows` rows of `columns` f32 values to `type`. F32 is copied; F16 and
@@ -16,7 +16,7 @@ export function quantizeRows(type: GgmlType, values: Float32Array, rows: number,
     throw new EngineError(`quantizeRows: rows and columns must be positive integers, got ${rows} x ${columns}`);
   if (values.length !== rows * columns)
     throw new EngineError(`quantizeRows: ${values.length} values given for ${rows} x ${columns}`);
-  const traits = typeTraits[type];
+  const traits = blockOf(type);
   if (!traits) throw new EngineError(`quantizeRows: unknown ggml type ${type}`);
   if (columns % traits.blockSize !== 0)
     throw new EngineError(
