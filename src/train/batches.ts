@@ -1,0 +1,182 @@
+/**
+ * Packing documents into fixed-length sequences and drawing micro-batches from several weighted
+ * sources, deterministically under a seed. The loader's whole position is a small JSON value
+ * (`LoaderState`) that checkpoints save, so a resumed run sees exactly the batches it would have.
+ */
+import { Random, type RandomState } from "./random.js";
+import type { TrainingDocument } from "./documents.js";
+
+/** T+1 tokens: inputs are tokens[0..T), targets tokens[1..T]; lossMask[t] says whether target t counts. */
+export interface PackedSequence {
+  tokens: Int32Array;
+  lossMask: Uint8Array;
+}
+
+function emptySequence(length: number, padId: number): PackedSequence {
+  return { tokens: new Int32Array(length + 1).fill(padId), lossMask: new Uint8Array(length) };
+}
+
+/**
+ * Concatenates documents into one stream and cuts it into windows of T+1 tokens that overlap by one
+ * token (the last target of a window is the first input of the next), so every token is predicted
+ * once. Used for text, where cutting a document is harmless.
+ */
+export function packStream(documents: readonly TrainingDocument[], length: number, padId: number): PackedSequence[] {
+  const total = documents.reduce((sum, document) => sum + document.tokens.length, 0);
+  const tokens = new Int32Array(total);
+  const mask = new Uint8Array(total);
+  let offset = 0;
+  for (const document of documents) {
+    tokens.set(document.tokens, offset);
+    mask.set(document.lossMask, offset);
+    offset += document.tokens.length;
+  }
+  const sequences: PackedSequence[] = [];
+  for (let start = 0; start + 1 < total; start += length) {
+    const sequence = emptySequence(length, padId);
+    const end = Math.min(total, start + length + 1);
+    sequence.tokens.set(tokens.subarray(start, end));
+    // target t is token start+t+1
+    sequence.lossMask.set(mask.subarray(start + 1, end));
+    sequences.push(sequence);
+  }
+  return sequences;
+}
+
+/**
+ * Packs whole documents (chat examples) into sequences without cutting them: first come, first
+ * packed, padding at the end (never predicted). A document longer than T+1 tokens is truncated to
+ * fit and counted in `truncated`.
+ */
+export function packWhole(
+  documents: readonly TrainingDocument[],
+  length: number,
+  padId: number,
+): { sequences: PackedSequence[]; truncated: number } {
+  const sequences: PackedSequence[] = [];
+  let truncated = 0;
+  let current: PackedSequence | undefined;
+  let used = 0;
+  for (const document of documents) {
+    let tokens = document.tokens;
+    let lossMask = document.lossMask;
+    if (tokens.length > length + 1) {
+      truncated++;
+      tokens = tokens.subarray(0, length + 1);
+      lossMask = lossMask.subarray(0, length + 1);
+    }
+    if (!current || used + tokens.length > length + 1) {
+      current = emptySequence(length, padId);
+      sequences.push(current);
+      used = 0;
+    }
+    current.tokens.set(tokens, used);
+    // lossMask of document token j (j >= 1 within the sequence) lands at target index used+j-1;
+    // the first token of a sequence is never a target.
+    for (let j = 0; j < tokens.length; j++) {
+      const target = used + j - 1;
+      if (target >= 0) current.lossMask[target] = lossMask[j]!;
+    }
+    used += tokens.length;
+  }
+  return { sequences, truncated };
+}
+
+/** Splits off a validation set: a seeded choice of round(fraction * n) sequences (at least one when asked). */
+export function splitValidation(
+  sequences: readonly PackedSequence[],
+  fraction: number,
+  seed: number,
+  purpose: string,
+  atLeastOne: boolean,
+): { train: PackedSequence[]; validation: PackedSequence[] } {
+  let count = Math.round(fraction * sequences.length);
+  if (atLeastOne && fraction > 0 && count === 0 && sequences.length >= 2) count = 1;
+  const order = Random.derive(seed, `validation:${purpose}`).shuffle(sequences.map((_, index) => index));
+  const held = new Set(order.slice(0, count));
+  return {
+    train: sequences.filter((_, index) => !held.has(index)),
+    validation: sequences.filter((_, index) => held.has(index)),
+  };
+}
+
+export interface LoaderSource {
+  sequences: readonly PackedSequence[];
+  weight: number;
+}
+
+export interface LoaderState {
+  random: RandomState;
+  /** Per source: how many passes were completed and the position within the current pass. */
+  cursors: { epoch: number; position: number }[];
+  /** Sequences drawn so far. */
+  drawn: number;
+}
+
+/**
+ * Draws sequences: the source by weight (seeded), then the next sequence of that source in a
+ * per-epoch seeded permutation. With one source this is plain shuffled epochs.
+ */
+export class BatchLoader {
+  private readonly random: Random;
+  private readonly cursors: { epoch: number; position: number }[];
+  /** Per source, the permutation of its current epoch (recomputed from the seed when the epoch changes). */
+  private readonly orders = new Map<number, { epoch: number; order: number[] }>();
+  private drawn: number;
+  private readonly totalWeight: number;
+
+  constructor(
+    private readonly sources: readonly LoaderSource[],
+    private readonly seed: number,
+    state?: LoaderState,
+  ) {
+    const usable = sources.filter((source) => source.sequences.length > 0);
+    if (usable.length === 0) throw new Error("BatchLoader needs at least one non-empty source");
+    this.totalWeight = sources.reduce((sum, source) => sum + (source.sequences.length > 0 ? source.weight : 0), 0);
+    this.random = new Random(state?.random ?? Random.derive(seed, "loader").state);
+    this.cursors = state?.cursors.map((cursor) => ({ ...cursor })) ?? sources.map(() => ({ epoch: 0, position: 0 }));
+    this.drawn = state?.drawn ?? 0;
+  }
+
+  get state(): LoaderState {
+    return { random: this.random.state, cursors: this.cursors.map((cursor) => ({ ...cursor })), drawn: this.drawn };
+  }
+
+  private order(source: number, epoch: number): number[] {
+    const cached = this.orders.get(source);
+    if (cached?.epoch === epoch) return cached.order;
+    const order = Random.derive(this.seed, `order:${source}:${epoch}`).shuffle(this.sources[source]!.sequences.map((_, index) => index));
+    this.orders.set(source, { epoch, order });
+    return order;
+  }
+
+  private chooseSource(): number {
+    if (this.sources.length === 1) return 0;
+    let pick = this.random.next() * this.totalWeight;
+    for (let index = 0; index < this.sources.length; index++) {
+      const source = this.sources[index]!;
+      if (source.sequences.length === 0) continue;
+      pick -= source.weight;
+      if (pick < 0) return index;
+    }
+    return this.sources.findLastIndex((source) => source.sequences.length > 0);
+  }
+
+  next(): PackedSequence {
+    const source = this.chooseSource();
+    const cursor = this.cursors[source]!;
+    const sequences = this.sources[source]!.sequences;
+    const index = this.order(source, cursor.epoch)[cursor.position]!;
+    cursor.position++;
+    if (cursor.position >= sequences.length) {
+      cursor.epoch++;
+      cursor.position = 0;
+    }
+    this.drawn++;
+    return sequences[index]!;
+  }
+
+  nextBatch(count: number): PackedSequence[] {
+    return Array.from({ length: count }, () => this.next());
+  }
+}
