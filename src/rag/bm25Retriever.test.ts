@@ -47,7 +47,7 @@ describe("Bm25Retriever", () => {
       { id: "c#0", documentId: "c", text: "berth draft limit" },
     ];
     const retriever = new Bm25Retriever(passages, { k1: 1.2, b: 0.75 });
-    const [top, second] = await retriever.retrieve("pilot boat", { topK: 5 });
+    const [top, second] = await retriever.retrieve("pilot boat", 5);
     // Lengths 3, 4 ("pilot","station","pilot","boat"), 3: avg 10/3. Document b: tf(pilot)=2, tf(boat)=1.
     const idf = (df: number) => Math.log(1 + (3 - df + 0.5) / (df + 0.5));
     const term = (tf: number, length: number) => (tf * 2.2) / (tf + 1.2 * (1 - 0.75 + (0.75 * length) / (10 / 3)));
@@ -85,7 +85,7 @@ describe("Bm25Retriever", () => {
       .map((line) => JSON.parse(line) as { question: string; fact: string; language: string });
     let hits = 0;
     for (const item of items) {
-      const found = await retriever.retrieve(item.question, { topK: 3 });
+      const found = await retriever.retrieve(item.question, 3);
       if (found.some((passage) => documentsWithFact.get(item.fact)!.has(passage.documentId))) hits++;
     }
     const recall = hits / items.length;
@@ -98,8 +98,8 @@ describe("Bm25Retriever", () => {
 describe("formatPassages", () => {
   it("numbers passages, names their documents and resolves citations back", () => {
     const passages = [
-      { id: "a#0", documentId: "a", text: "First passage text.", score: 2, rank: 1 },
-      { id: "b#1", documentId: "b", text: "第二段。", score: 1, rank: 2 },
+      { id: "a#0", documentId: "a", source: "a", text: "First passage text.", score: 2, rank: 1 },
+      { id: "b#1", documentId: "b", source: "b", text: "第二段。", score: 1, rank: 2 },
     ];
     const prompt = formatPassages(passages, { language: "zh", maxCharsPerPassage: 5 });
     expect(prompt).toBe("参考资料（引用时请标注[编号]）：\n[1] (a) First…\n[2] (b) 第二段。");

@@ -4,7 +4,7 @@
  */
 import { ConfigError } from "../shared/errors.js";
 import { segmentWords } from "./segmentWords.js";
-import type { Passage, RetrieveOptions, RetrievedPassage, Retriever } from "./types.js";
+import type { Passage, RetrievedPassage, Retriever } from "./types.js";
 
 export interface Bm25Options {
   /** Term-frequency saturation. Defaults to 1.2. */
@@ -52,13 +52,12 @@ export class Bm25Retriever implements Retriever {
     return this.passages.length;
   }
 
-  /** Scores are computed synchronously; the promise is for the interface (dense retrievers are async). */
-  async retrieve(query: string, options: RetrieveOptions = {}): Promise<RetrievedPassage[]> {
-    return this.retrieveSync(query, options);
+  /** Scores are computed synchronously; the promise is for the slot (dense retrievers are async). */
+  async retrieve(query: string, k: number = this.defaultTopK): Promise<RetrievedPassage[]> {
+    return this.retrieveSync(query, k);
   }
 
-  retrieveSync(query: string, options: RetrieveOptions = {}): RetrievedPassage[] {
-    const topK = options.topK ?? this.defaultTopK;
+  retrieveSync(query: string, topK: number = this.defaultTopK): RetrievedPassage[] {
     if (!Number.isInteger(topK) || topK < 1) throw new ConfigError(`topK must be a positive integer, got ${topK}`);
     const scores = new Map<number, number>();
     const total = this.passages.length;
@@ -76,6 +75,6 @@ export class Bm25Retriever implements Retriever {
     return [...scores.entries()]
       .sort((left, right) => right[1] - left[1] || left[0] - right[0])
       .slice(0, topK)
-      .map(([passage, score], index) => ({ ...this.passages[passage]!, score, rank: index + 1 }));
+      .map(([passage, score], index) => ({ ...this.passages[passage]!, source: this.passages[passage]!.documentId, score, rank: index + 1 }));
   }
 }

@@ -2,7 +2,7 @@
  * Puts retrieved passages into a prompt with numbered citations, so an answer can cite "[2]" and a
  * reader can trace it to the document id printed beside it.
  */
-import type { RetrievedPassage } from "./types.js";
+import type { RetrievedPassage } from "../llm/retriever.js";
 
 export type PromptLanguage = "en" | "zh";
 
@@ -24,17 +24,17 @@ export function formatPassages(passages: readonly RetrievedPassage[], options: F
   const limit = options.maxCharsPerPassage;
   const lines = passages.map((passage, index) => {
     const text = limit !== undefined && passage.text.length > limit ? `${passage.text.slice(0, limit)}…` : passage.text;
-    return `[${index + 1}] (${passage.documentId}) ${text}`;
+    return `[${index + 1}] (${passage.source}) ${text}`;
   });
   return `${HEADER[options.language ?? "en"]}\n${lines.join("\n")}`;
 }
 
-/** Document ids cited as [n] in `answer`, resolved against the passages that were shown. */
+/** Sources (document ids) cited as [n] in `answer`, resolved against the passages that were shown. */
 export function citedDocuments(answer: string, passages: readonly RetrievedPassage[]): string[] {
   const cited = new Set<string>();
   for (const match of answer.matchAll(/\[(\d+)\]/g)) {
     const passage = passages[Number(match[1]) - 1];
-    if (passage) cited.add(passage.documentId);
+    if (passage) cited.add(passage.source);
   }
   return [...cited];
 }

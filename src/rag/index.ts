@@ -1,4 +1,4 @@
-export type { Passage, RetrievedPassage, RetrieveOptions, Retriever, SourceDocument } from "./types.js";
+export type { Passage, RetrievedPassage, Retriever, SourceDocument } from "./types.js";
 export { segmentWords } from "./segmentWords.js";
 export { chunkDocuments, splitSentences, type ChunkOptions } from "./chunkDocuments.js";
 export { Bm25Retriever, type Bm25Options } from "./bm25Retriever.js";
