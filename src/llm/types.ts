@@ -60,6 +60,8 @@ export interface ContinuationScore {
   isGreedy: boolean;
   /** Number of continuation tokens. */
   tokenCount: number;
+  /** Number of context tokens the backend evaluated, when it knows (for cost accounting). */
+  contextTokenCount?: number;
 }
 
 /** Log-likelihood of a continuation given a context. */

@@ -1,0 +1,173 @@
+/**
+ * Systems under test and eval specs, declared in YAML and validated once with zod. Errors name the
+ * file and the field path (`systems.yaml: systems[1].adapters[0].path: …`). Paths inside a file are
+ * resolved against that file's folder. The format is documented in docs/eval-results.md.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import YAML from "yaml";
+import { z } from "zod";
+import { ConfigError } from "../shared/errors.js";
+
+const NAME = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]+$/, "use letters, digits, '.', '_' and '-' only (the name becomes a folder name)");
+
+const adapterSchema = z.strictObject({
+  path: z.string().min(1),
+  /** LoRA scale. Defaults to 1. */
+  scale: z.number().positive().default(1),
+});
+
+export const systemSchema = z.strictObject({
+  name: NAME,
+  backend: z.enum(["llama-cpp", "openai", "engine"]),
+  /** GGUF path (llama-cpp, engine) or the model name the endpoint serves (openai). */
+  model: z.string().min(1),
+  adapters: z.array(adapterSchema).default([]),
+  systemPrompt: z.string().optional(),
+  /** auto: the model's own chat template (GGUF metadata / the server's); none: raw text. Defaults to auto. */
+  chatTemplate: z.enum(["auto", "none"]).default("auto"),
+  /** Overrides each set's `shots`. */
+  fewShot: z.number().int().min(0).optional(),
+  /** Defaults to letter; generate for openai systems with logprobs: false. */
+  scoring: z.enum(["letter", "option", "generate"]).optional(),
+  threads: z.number().int().positive().optional(),
+  contextSize: z.number().int().positive().optional(),
+  baseUrl: z.url().optional(),
+  apiKey: z.string().optional(),
+  maxConcurrency: z.number().int().positive().optional(),
+  timeoutMs: z.number().int().positive().optional(),
+  maxRetries: z.number().int().min(0).optional(),
+  /** openai: whether the endpoint returns prompt logprobs (completions with echo). Defaults to true. */
+  logprobs: z.boolean().default(true),
+  maxTokens: z.number().int().positive().optional(),
+  /** Opaque to eval except `k`; handed to the caller's resolveRetriever. */
+  retrieval: z.looseObject({ k: z.number().int().positive().default(4) }).optional(),
+  trainingTokens: z.number().nonnegative().optional(),
+  trainingSeconds: z.number().nonnegative().optional(),
+});
+export type SystemSpec = z.infer<typeof systemSchema>;
+
+const systemsFileSchema = z.strictObject({ systems: z.array(systemSchema).min(1) });
+
+export const setSchema = z.strictObject({
+  name: NAME,
+  kind: z.enum(["mcq", "open"]).default("mcq"),
+  path: z.string().min(1),
+  format: z.enum(["auto", "ceval", "cmmlu", "mmlu", "jsonl"]).default("auto"),
+  dev: z.string().optional(),
+  shots: z.number().int().min(0).default(0),
+  language: z.enum(["auto", "en", "zh"]).default("auto"),
+  general: z.boolean().default(false),
+  limit: z.number().int().positive().optional(),
+  subject: z.string().optional(),
+});
+export type SetSpec = z.infer<typeof setSchema>;
+
+const evalFileSchema = z.strictObject({
+  name: z.string().min(1),
+  systems: z.union([z.string().min(1), z.array(systemSchema).min(1)]),
+  baseSystem: z.string().optional(),
+  sets: z.array(setSchema).min(1),
+});
+
+export interface EvalSpec {
+  name: string;
+  /** Absolute path of the YAML it came from, or undefined when built in code. */
+  file?: string;
+  systems: SystemSpec[];
+  baseSystem: string;
+  sets: SetSpec[];
+}
+
+function formatPath(segments: readonly PropertyKey[]): string {
+  return segments.reduce<string>((text, segment) => (typeof segment === "number" ? `${text}[${segment}]` : text ? `${text}.${String(segment)}` : String(segment)), "");
+}
+
+/** Validates `value` against `schema`, throwing a ConfigError that lists every bad field of `file`. */
+function validate<T>(schema: z.ZodType<T>, value: unknown, file: string): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `  ${formatPath(issue.path) || "(top level)"}: ${issue.message}`);
+  throw new ConfigError(`invalid fields:\n${problems.join("\n")}`, {
+    where: file,
+    hint: "See docs/eval-results.md for the fields of systems and eval specs.",
+  });
+}
+
+function readYaml(file: string): unknown {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (error) {
+    throw new ConfigError(`cannot read: ${(error as Error).message}`, { where: file, cause: error });
+  }
+  try {
+    return YAML.parse(text);
+  } catch (error) {
+    const line = (error as { linePos?: { line: number }[] }).linePos?.[0]?.line;
+    throw new ConfigError(`not valid YAML: ${(error as Error).message}`, { where: line ? `${file}:${line}` : file, cause: error });
+  }
+}
+
+function resolvePaths(system: SystemSpec, folder: string): SystemSpec {
+  const local = system.backend !== "openai";
+  return {
+    ...system,
+    model: local ? path.resolve(folder, system.model) : system.model,
+    adapters: system.adapters.map((adapter) => ({ ...adapter, path: path.resolve(folder, adapter.path) })),
+  };
+}
+
+function checkUniqueNames(names: string[], what: string, file: string): void {
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) throw new ConfigError(`${what} "${name}" is declared twice`, { where: file, hint: `Give each ${what} its own name.` });
+    seen.add(name);
+  }
+}
+
+/** Systems from a YAML file `{systems: [...]}`; model and adapter paths made absolute. */
+export function loadSystems(file: string): SystemSpec[] {
+  const absolute = path.resolve(file);
+  const { systems } = validate(systemsFileSchema, readYaml(absolute), absolute);
+  checkUniqueNames(systems.map((system) => system.name), "system", absolute);
+  return systems.map((system) => resolvePaths(system, path.dirname(absolute)));
+}
+
+/** An eval spec from YAML; `systems` may be inline or a path to a systems file. */
+export function loadEvalSpec(file: string): EvalSpec {
+  const absolute = path.resolve(file);
+  const folder = path.dirname(absolute);
+  const parsed = validate(evalFileSchema, readYaml(absolute), absolute);
+  const systems =
+    typeof parsed.systems === "string"
+      ? loadSystems(path.resolve(folder, parsed.systems))
+      : parsed.systems.map((system) => resolvePaths(system, folder));
+  checkUniqueNames(systems.map((system) => system.name), "system", absolute);
+  checkUniqueNames(parsed.sets.map((set) => set.name), "set", absolute);
+  const baseSystem = parsed.baseSystem ?? systems[0]!.name;
+  if (!systems.some((system) => system.name === baseSystem))
+    throw new ConfigError(`baseSystem "${baseSystem}" is not one of the systems (${systems.map((system) => system.name).join(", ")})`, {
+      where: `${absolute}: baseSystem`,
+    });
+  const sets = parsed.sets.map((set) => ({
+    ...set,
+    path: path.resolve(folder, set.path),
+    ...(set.dev ? { dev: path.resolve(folder, set.dev) } : {}),
+  }));
+  return { name: parsed.name, file: absolute, systems, baseSystem, sets };
+}
+
+/** Builds a spec in code (the lab): validates systems and sets the same way as the YAML loader. */
+export function defineEvalSpec(input: { name: string; systems: unknown[]; sets: unknown[]; baseSystem?: string }): EvalSpec {
+  const parsed = validate(evalFileSchema, input, `eval spec "${input.name}"`);
+  const systems = parsed.systems as SystemSpec[];
+  checkUniqueNames(systems.map((system) => system.name), "system", input.name);
+  checkUniqueNames(parsed.sets.map((set) => set.name), "set", input.name);
+  const baseSystem = parsed.baseSystem ?? systems[0]!.name;
+  if (!systems.some((system) => system.name === baseSystem))
+    throw new ConfigError(`baseSystem "${baseSystem}" is not one of the systems`, { where: `eval spec "${input.name}"` });
+  return { name: parsed.name, systems, baseSystem, sets: parsed.sets };
+}
