@@ -218,6 +218,16 @@ describe.skipIf(!nativeAvailable)("type table and files agree with ggml itself",
     expect(info.tensorInfo?.map((tensor) => [tensor.name, tensor.ggmlType, Number(tensor.offset)])).toEqual(ours.tensors.map((tensor) => [tensor.name, tensor.type, tensor.offset]));
   });
 
+  it("writes f32 data as q4_K through the engine's quantizeRows", async () => {
+    const file = path.join(directory, "q4k.gguf");
+    const values = randomFloats(256 * 4, 9);
+    await writeGguf(file, { metadata: new Map(), tensors: [{ name: "w", shape: [256, 4], type: GgmlType.Q4_K, data: values }] });
+    const expected = new Uint8Array(ggmlTypeSize(GgmlType.Q4_K, values.length));
+    ggmlNative().quantizeChunk(GgmlType.Q4_K, values, expected, 0, 4, 256, null);
+    expect(Buffer.from(readGguf(file).tensorData("w")).equals(Buffer.from(expected))).toBe(true);
+    expect(() => encodeGguf({ metadata: new Map(), tensors: [{ name: "w", shape: [256, 4], type: GgmlType.Q4_K, data: values }] })).toThrow(/needs a quantizer/);
+  });
+
   it.skipIf(!fs.existsSync("/tmp/llama.cpp/models/ggml-vocab-qwen2.gguf"))("re-writes a GGUF written by llama.cpp's tooling byte for byte", () => {
     const original = fs.readFileSync("/tmp/llama.cpp/models/ggml-vocab-qwen2.gguf");
     const read = readGguf("/tmp/llama.cpp/models/ggml-vocab-qwen2.gguf");

@@ -38,7 +38,10 @@ export interface GgufWriteInput {
 }
 
 export interface GgufWriteOptions {
-  /** Needed only for f32 data to be stored as a type other than f32/f16/bf16/q8_0. */
+  /**
+   * Used only for f32 data stored as a type other than f32/f16/bf16/q8_0. writeGguf defaults to the
+   * engine's ggml-backed quantizeRows; encodeGguf needs it passed.
+   */
   quantize?: QuantizeRows;
 }
 
@@ -298,6 +301,12 @@ function prepareTensors(input: GgufWriteInput, options: GgufWriteOptions): Prepa
 
 /** Writes a GGUF file atomically (temporary file + rename). Errors name `path`. */
 export async function writeGguf(path: string, input: GgufWriteInput, options: GgufWriteOptions = {}): Promise<void> {
+  const needsGgml = input.tensors.some((tensor) => tensor.data instanceof Float32Array && !typesConvertedInTypeScript.includes(tensor.type));
+  if (needsGgml && !options.quantize) {
+    // loaded only when needed, so reading and writing f32/f16/bf16/q8_0 files never loads ggml
+    const { quantizeRows } = await import("../quantize.js");
+    options = { ...options, quantize: quantizeRows };
+  }
   let header: Buffer;
   let tensors: PreparedTensor[];
   let alignment: number;
