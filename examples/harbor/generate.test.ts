@@ -81,6 +81,13 @@ describe("examples/harbor generator", () => {
     }
   });
 
+  it("keeps the few-shot exemplars' facts out of the test sets", () => {
+    const devFacts = new Set(readJsonl<{ fact: string }>(path.join(scratch, "eval/mcq-dev.jsonl")).map((item) => item.fact));
+    expect(devFacts.size).toBeGreaterThan(0);
+    for (const file of ["eval/mcq.jsonl", "eval/open.jsonl"])
+      for (const item of readJsonl<{ fact: string }>(path.join(scratch, file))) expect(devFacts.has(item.fact), `${file}: ${item.fact}`).toBe(false);
+  });
+
   it("never asks an SFT question that is also an evaluation question", () => {
     const questions = new Set(readJsonl<Item>(path.join(scratch, "eval/mcq.jsonl")).map((item) => item.question));
     for (const conversation of readJsonl<{ messages: { role: string; content: string }[] }>(path.join(scratch, "sft/harbor-chat.jsonl"))) {

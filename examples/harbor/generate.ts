@@ -10,7 +10,8 @@
  *    Every MCQ and open item cites the id of a document that states the fact in the item's language, and
  *    the answer text appears verbatim in that document (pinned by generate.test.ts).
  * 3. Question templates for evaluation and for SFT are disjoint, so SFT conversations never repeat an eval
- *    question word for word.
+ *    question word for word. Six facts are held out of the test sets; their MCQ items (eval/mcq-dev.jsonl) are
+ *    the few-shot exemplars.
  * 4. A general corpus (real-world common knowledge, arithmetic, calendar facts, opposites) is generated the
  *    same way, with its own MCQ set, to measure forgetting.
  *
@@ -816,14 +817,15 @@ function citeFor(fact: Fact, languageCode: Language, documents: Document[], rand
   return random.pick(candidates).id;
 }
 
-export function buildMcq(table: FactTable, documents: Document[], random: Random): McqItem[] {
+/** MCQ items for `facts` in both languages; `prefix` names the set ("harbor" for the test set, "harbor-dev"). */
+export function buildMcq(facts: readonly Fact[], documents: Document[], random: Random, prefix = "harbor"): McqItem[] {
   const items: McqItem[] = [];
   for (const languageCode of ["en", "zh"] as const) {
-    for (const fact of table.facts) {
+    for (const fact of facts) {
       const correct = fact.value[languageCode];
       const choices = random.shuffle([correct, ...fact.distractors[languageCode]]);
       items.push({
-        id: `harbor-${languageCode}-${String(items.length + 1).padStart(4, "0")}`,
+        id: `${prefix}-${languageCode}-${String(items.length + 1).padStart(4, "0")}`,
         language: languageCode,
         question: random.pick(EVAL_QUESTIONS[languageCode])(fact),
         choices,
@@ -1204,14 +1206,33 @@ export function generateHarbor(options: GenerateOptions): string[] {
   const random = new Random(options.seed ?? DEFAULT_SEED);
   const table = sampleFacts(random);
   const documents = buildDocuments(table, random);
-  const mcq = buildMcq(table, documents, random);
-  const open = buildOpen(table, documents, random, 60);
+  // A few facts are held out of the test set: their MCQ items are the few-shot exemplars (eval/mcq-dev.jsonl),
+  // so a few-shot prompt never shows the answer to the question it precedes.
+  const devFacts = new Set(random.sample(table.facts, 6).map((fact) => fact.id));
+  const mcq = buildMcq(
+    table.facts.filter((fact) => !devFacts.has(fact.id)),
+    documents,
+    random,
+  );
+  const mcqDev = buildMcq(
+    table.facts.filter((fact) => devFacts.has(fact.id)),
+    documents,
+    random,
+    "harbor-dev",
+  );
+  const open = buildOpen(
+    { ...table, facts: table.facts.filter((fact) => !devFacts.has(fact.id)) },
+    documents,
+    random,
+    60,
+  );
   const sft = buildSft(table, random);
   const general = buildGeneral(random, 260);
 
   const files = new Map<string, string>();
   for (const document of documents) files.set(`docs/${document.id}.md`, renderDocument(document));
   files.set("eval/mcq.jsonl", jsonl(mcq));
+  files.set("eval/mcq-dev.jsonl", jsonl(mcqDev));
   files.set("eval/open.jsonl", jsonl(open));
   files.set("sft/harbor-chat.jsonl", jsonl(sft));
   for (const document of general.documents) files.set(`general/text/${document.id}.txt`, document.text);
