@@ -4,7 +4,8 @@
  * means 13 characters of Chinese and 13 words of English, and mixed text works unchanged.
  */
 const cjkCharacter = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]/u;
-const unitPattern = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]|[\p{L}\p{N}]+/gu;
+// A CJK character alone, or a run of letters/digits that stops at the next CJK character.
+const unitPattern = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]|(?:(?![\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af])[\p{L}\p{N}])+/gu;
 
 export function isCjk(character: string): boolean {
   return cjkCharacter.test(character);
