@@ -468,6 +468,25 @@ export class Context implements Disposable {
     return this.wrap(this.ggml.ggml_concat(this.pointer, a.pointer, b.pointer, dimension) as Pointer, "ggml_concat");
   }
 
+  /**
+   * a + b where b is added into the part of a that starts at row 0 of every dim-2 slice: b
+   * [ne0, n1 <= a.ne1, a.ne2, a.ne3]. Used to overwrite prompt rows; differentiable in both.
+   */
+  accumulateLeading(a: Tensor, b: Tensor): Tensor {
+    this.own(a, "ggml_acc");
+    this.own(b, "ggml_acc");
+    if (a.type !== GgmlType.F32 || b.type !== GgmlType.F32 || !a.isContiguous || !b.isContiguous)
+      throw new EngineError(`acc: ${a} and ${b} must be contiguous F32`);
+    const [a0, a1, a2, a3] = a.shape;
+    const [b0, b1, b2, b3] = b.shape;
+    if (b0 !== a0 || b1 > a1 || b2 !== a2 || b3 !== a3)
+      throw new EngineError(`acc: ${b} does not fit the leading rows of ${a}`);
+    this.reserve("ggml_acc");
+    const nb1 = a0 * 4;
+    const pointer = this.ggml.ggml_acc(this.pointer, a.pointer, b.pointer, nb1, nb1 * a1, nb1 * a1 * a2, 0);
+    return this.wrap(pointer as Pointer, "ggml_acc");
+  }
+
   /** `a` tiled to `shape` (each dimension a multiple of a's). */
   repeat(a: Tensor, shape: Shape): Tensor {
     this.own(a, "ggml_repeat_4d");

@@ -86,6 +86,7 @@ function declare(lib: LibraryHandle) {
     ggml_transpose: f("void * ggml_transpose(void * ctx, void * a)"),
     ggml_cont: f("void * ggml_cont(void * ctx, void * a)"),
     ggml_cpy: f("void * ggml_cpy(void * ctx, void * a, void * b)"),
+    ggml_acc: f("void * ggml_acc(void * ctx, void * a, void * b, size_t nb1, size_t nb2, size_t nb3, size_t offset)"),
     ggml_concat: f("void * ggml_concat(void * ctx, void * a, void * b, int dim)"),
     ggml_repeat_4d: f(
       "void * ggml_repeat_4d(void * ctx, void * a, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3)",

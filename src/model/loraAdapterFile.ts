@@ -22,7 +22,7 @@ export interface LoraPair {
   b: Float32Array;
 }
 
-export interface LoraAdapter {
+export interface LoraAdapterFile {
   /** Base model architecture (general.architecture), e.g. "llama", "qwen2". */
   architecture: string;
   rank: number;
@@ -39,7 +39,7 @@ export function parseBlockWeightName(name: string): { layer: number; target: Tar
   return { layer: Number(match[1]), target: module.short };
 }
 
-export async function writeLoraGguf(file: string, adapter: LoraAdapter, extraMetadata: [string, GgufValue][] = []): Promise<void> {
+export async function writeLoraAdapterFile(file: string, adapter: LoraAdapterFile, extraMetadata: [string, GgufValue][] = []): Promise<void> {
   const tensors = adapter.pairs.flatMap((pair) => [
     { name: `${pair.base}.lora_a`, shape: [pair.inFeatures, adapter.rank], type: GgmlType.F32, data: pair.a },
     { name: `${pair.base}.lora_b`, shape: [adapter.rank, pair.outFeatures], type: GgmlType.F32, data: pair.b },
@@ -57,7 +57,7 @@ export async function writeLoraGguf(file: string, adapter: LoraAdapter, extraMet
 }
 
 /** Reads a LoRA GGUF (ours or llama.cpp's convert_lora_to_gguf output with f32/f16/bf16/q8_0 tensors). */
-export function readLoraGguf(file: string): LoraAdapter {
+export function readLoraAdapterFile(file: string): LoraAdapterFile {
   const parsed = readGguf(file);
   if (parsed.getString("general.type") !== "adapter" || parsed.getString("adapter.type") !== "lora") {
     throw new ModelError("not a LoRA adapter GGUF (general.type must be adapter, adapter.type lora)", { where: file });

@@ -1,0 +1,269 @@
+/**
+ * Running the forward graph for scoring: logits of fixed-shape batches, per-token log-probabilities,
+ * perplexity the way llama-perplexity computes it, and bulk continuation scoring.
+ */
+import { Backend, Context, Graph, Scheduler, GgmlType } from "../engine/index.js";
+import { EngineError, InputError } from "../shared/errors.js";
+import { buildForward, type ForwardGraph } from "./forward.js";
+import type { LlamaModel } from "./loadModel.js";
+import type { LoraWeights } from "./lora.js";
+
+export interface EvaluatorOptions {
+  /** B: sequences per call. Defaults to 1. */
+  batch?: number;
+  /** T: tokens per sequence. */
+  length: number;
+  lora?: LoraWeights;
+  /**
+   * Positions (0..T-1) within each sequence whose logits are wanted, the same for every sequence.
+   * Defaults to all T.
+   */
+  positions?: readonly number[];
+}
+
+/** Graph nodes per transformer block, generously (used to size graphs and schedulers). */
+const nodesPerBlock = 64;
+
+/** A scheduler for `backend`: alone when it is the CPU, else followed by a CPU backend (ggml's rule). */
+export function createScheduler(backend: Backend, graphSize: number): { scheduler: Scheduler; extra: Backend[] } {
+  if (backend.isCpu) return { scheduler: new Scheduler([backend], graphSize), extra: [] };
+  const cpu = Backend.cpu(backend.threads);
+  return { scheduler: new Scheduler([backend, cpu], graphSize), extra: [cpu] };
+}
+
+/**
+ * Evaluates fixed-shape batches [B x T] repeatedly with one allocated graph. Returns logits row
+ * after row ([V] per selected position, sequence after sequence).
+ */
+export class Evaluator implements Disposable {
+  readonly batch: number;
+  readonly length: number;
+  readonly vocabSize: number;
+  /** Selected positions per sequence. */
+  readonly positions: readonly number[];
+  private readonly context: Context;
+  private readonly graph: Graph;
+  private readonly forward: ForwardGraph;
+  private readonly scheduler: Scheduler;
+  private readonly extraBackends: Backend[];
+
+  constructor(
+    readonly model: LlamaModel,
+    options: EvaluatorOptions,
+  ) {
+    this.batch = options.batch ?? 1;
+    this.length = options.length;
+    this.vocabSize = model.hparams.vocabSize;
+    const B = this.batch;
+    const T = this.length;
+    if (!Number.isInteger(T) || T <= 0) throw new EngineError(`length must be a positive integer, got ${T}`);
+    if (!Number.isInteger(B) || B <= 0) throw new EngineError(`batch must be a positive integer, got ${B}`);
+    const selected = options.positions ?? Array.from({ length: T }, (_, i) => i);
+    for (const p of selected)
+      if (!Number.isInteger(p) || p < 0 || p >= T) throw new EngineError(`position ${p} is outside 0..${T - 1}`);
+    this.positions = selected;
+
+    const graphSize = 256 + nodesPerBlock * model.hparams.blockCount;
+    this.context = new Context({ maxTensors: graphSize, graphBytes: Graph.bytesFor(graphSize) });
+    try {
+      const all = selected.length === T;
+      const rows = all ? undefined : this.context.tensor(GgmlType.I32, [selected.length * B], "output_rows").markInput();
+      this.forward = buildForward(this.context, model, { batch: B, length: T, lora: options.lora, outputRows: rows });
+      this.graph = new Graph(this.context, { size: graphSize }).expand(this.forward.logits!);
+      const { scheduler, extra } = createScheduler(model.backend, graphSize * 2);
+      this.scheduler = scheduler;
+      this.extraBackends = extra;
+      this.scheduler.allocate(this.graph);
+      if (rows) {
+        const ids = new Int32Array(selected.length * B);
+        for (let s = 0; s < B; s++) selected.forEach((p, i) => (ids[s * selected.length + i] = s * T + p));
+        rows.write(ids);
+      }
+    } catch (error) {
+      this.context.dispose();
+      throw error;
+    }
+  }
+
+  /** Logits for `tokens` (B * T ids): Float32Array of B * positions.length rows of V values. */
+  logits(tokens: Int32Array | readonly number[]): Float32Array {
+    const ids = tokens instanceof Int32Array ? tokens : Int32Array.from(tokens);
+    this.forward.writeInputs(ids);
+    this.scheduler.compute(this.graph);
+    return this.forward.logits!.readFloats();
+  }
+
+  dispose(): void {
+    this.scheduler.dispose();
+    for (const backend of this.extraBackends) backend.dispose();
+    this.context.dispose();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
+/** log softmax(logits)[token], in double precision like llama-perplexity's log_softmax. */
+export function logSoftmaxAt(logits: Float32Array, offset: number, vocab: number, token: number): { logprob: number; isArgmax: boolean } {
+  let max = -Infinity;
+  let argmax = 0;
+  for (let i = 0; i < vocab; i++) {
+    const value = logits[offset + i]!;
+    if (value > max) {
+      max = value;
+      argmax = i;
+    }
+  }
+  let sum = 0;
+  for (let i = 0; i < vocab; i++) sum += Math.exp(logits[offset + i]! - max);
+  return { logprob: logits[offset + token]! - max - Math.log(sum), isArgmax: argmax === token || logits[offset + token] === max };
+}
+
+/** Log-probabilities log p(t_i | t_<i) for i = 1..n-1 of one token sequence. */
+export function tokenLogprobs(model: LlamaModel, tokens: readonly number[], options: { lora?: LoraWeights } = {}): number[] {
+  if (tokens.length < 2) return [];
+  using evaluator = new Evaluator(model, { length: tokens.length, lora: options.lora });
+  const logits = evaluator.logits(tokens);
+  const V = evaluator.vocabSize;
+  const out: number[] = [];
+  for (let i = 0; i + 1 < tokens.length; i++) out.push(logSoftmaxAt(logits, i * V, V, tokens[i + 1]!).logprob);
+  return out;
+}
+
+export interface PerplexityOptions {
+  /** N: window length (llama-perplexity's -c). */
+  context: number;
+  /** Replace the first token of every window with this BOS id (when the vocabulary adds BOS). */
+  bosId?: number;
+  /** Windows evaluated together. Defaults to 1. */
+  batch?: number;
+  lora?: LoraWeights;
+  /** Called after each batch of windows with the running estimate. */
+  onProgress?: (done: number, total: number, perplexity: number) => void;
+}
+
+export interface PerplexityResult {
+  perplexity: number;
+  /** Running estimate after each window, as llama-perplexity prints them. */
+  running: number[];
+  windows: number;
+  scoredTokens: number;
+  negativeLogLikelihood: number;
+}
+
+/**
+ * llama-perplexity's default mode: windows of N tokens, the first replaced by BOS when the
+ * vocabulary adds one, the second half of each window scored (positions N/2 .. N-2 predict the
+ * next token). `tokens` is the whole text tokenized with BOS (as common_tokenize(..., true) does).
+ */
+export function perplexity(model: LlamaModel, tokens: readonly number[], options: PerplexityOptions): PerplexityResult {
+  const N = options.context;
+  if (!Number.isInteger(N) || N < 4) throw new InputError(`the context must be an integer >= 4, got ${N}`);
+  if (tokens.length < 2 * N)
+    throw new InputError(`the text has ${tokens.length} tokens; perplexity with a context of ${N} needs at least ${2 * N}`, {
+      hint: "use a longer file or a smaller --ctx",
+    });
+  const windows = Math.floor(tokens.length / N);
+  const batch = Math.max(1, Math.min(options.batch ?? 1, windows));
+  const first = Math.floor(N / 2);
+  const scored = Array.from({ length: N - 1 - first }, (_, i) => first + i);
+  const running: number[] = [];
+  let nll = 0;
+  let count = 0;
+  const evaluators = new Map<number, Evaluator>();
+  try {
+    for (let w = 0; w < windows; w += batch) {
+      const B = Math.min(batch, windows - w);
+      let evaluator = evaluators.get(B);
+      if (!evaluator) {
+        evaluator = new Evaluator(model, { batch: B, length: N, lora: options.lora, positions: scored });
+        evaluators.set(B, evaluator);
+      }
+      const ids = new Int32Array(B * N);
+      for (let s = 0; s < B; s++) {
+        ids.set(tokens.slice((w + s) * N, (w + s + 1) * N), s * N);
+        if (options.bosId !== undefined) ids[s * N] = options.bosId;
+      }
+      const logits = evaluator.logits(ids);
+      const V = evaluator.vocabSize;
+      for (let s = 0; s < B; s++) {
+        const start = (w + s) * N;
+        scored.forEach((position, row) => {
+          const target = tokens[start + position + 1]!;
+          nll -= logSoftmaxAt(logits, (s * scored.length + row) * V, V, target).logprob;
+        });
+        count += scored.length;
+        running.push(Math.exp(nll / count));
+      }
+      options.onProgress?.(Math.min(w + B, windows), windows, Math.exp(nll / count));
+    }
+  } finally {
+    for (const evaluator of evaluators.values()) evaluator.dispose();
+  }
+  return { perplexity: Math.exp(nll / count), running, windows, scoredTokens: count, negativeLogLikelihood: nll };
+}
+
+export interface ContinuationTokens {
+  /** Context token ids (BOS included if wanted); at least one token. */
+  context: readonly number[];
+  /** Continuation token ids; at least one. */
+  continuation: readonly number[];
+}
+
+export interface TokenContinuationScore {
+  logprob: number;
+  tokenLogprobs: number[];
+  isGreedy: boolean;
+  tokenCount: number;
+}
+
+export interface ScoreOptions {
+  lora?: LoraWeights;
+  /** Longest sequence evaluated; longer requests keep their last `maxLength` tokens (left truncation). Defaults to the model's context length. */
+  maxLength?: number;
+}
+
+/**
+ * Log-likelihood of each continuation given its context, one forward pass per request of
+ * context + continuation (right-aligned into buckets of equal length so graphs are reused).
+ */
+export function scoreContinuations(
+  model: LlamaModel,
+  requests: readonly ContinuationTokens[],
+  options: ScoreOptions = {},
+): TokenContinuationScore[] {
+  const maxLength = options.maxLength ?? model.hparams.contextLength;
+  const evaluators = new Map<number, Evaluator>();
+  try {
+    return requests.map((request, index) => {
+      if (request.context.length === 0 || request.continuation.length === 0)
+        throw new InputError(`request ${index}: context and continuation need at least one token each`);
+      let sequence = [...request.context, ...request.continuation];
+      if (sequence.length > maxLength) sequence = sequence.slice(sequence.length - maxLength);
+      const continuationLength = Math.min(request.continuation.length, sequence.length - 1);
+      // Round lengths up to a multiple of 16 so graphs are shared between similar requests; the
+      // padding goes after the sequence and never influences earlier positions (causal mask).
+      const length = Math.min(Math.ceil(sequence.length / 16) * 16, Math.max(maxLength, sequence.length));
+      let evaluator = evaluators.get(length);
+      if (!evaluator) {
+        evaluator = new Evaluator(model, { length, lora: options.lora });
+        evaluators.set(length, evaluator);
+      }
+      const ids = new Int32Array(length);
+      ids.set(sequence);
+      const logits = evaluator.logits(ids);
+      const V = evaluator.vocabSize;
+      const tokenLogprobs: number[] = [];
+      let isGreedy = true;
+      for (let i = sequence.length - continuationLength; i < sequence.length; i++) {
+        const scored = logSoftmaxAt(logits, (i - 1) * V, V, sequence[i]!);
+        tokenLogprobs.push(scored.logprob);
+        isGreedy &&= scored.isArgmax;
+      }
+      return { logprob: tokenLogprobs.reduce((a, b) => a + b, 0), tokenLogprobs, isGreedy, tokenCount: continuationLength };
+    });
+  } finally {
+    for (const evaluator of evaluators.values()) evaluator.dispose();
+  }
+}
