@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { LoraAdapter } from "../model/loraAdapter.js";
+import type { LoraAdapterFile } from "../model/loraAdapterFile.js";
 import { peftAdapterConfig, peftTensors, unpermuteRows } from "./exportPeft.js";
 
 describe("PEFT export", () => {
@@ -10,7 +10,7 @@ describe("PEFT export", () => {
   });
 
   it("names and shapes tensors as PEFT does and writes its config", () => {
-    const adapter: LoraAdapter = {
+    const adapter: LoraAdapterFile = {
       architecture: "qwen2",
       rank: 2,
       alpha: 4,

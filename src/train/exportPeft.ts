@@ -12,7 +12,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { writeFileAtomic } from "../shared/atomicWrite.js";
 import { targetByShort } from "../model/loraTargets.js";
-import type { LoraAdapter } from "../model/loraAdapter.js";
+import type { LoraAdapterFile } from "../model/loraAdapterFile.js";
 import { encodeSafetensors, type SafetensorsEntry } from "./safetensors.js";
 
 export interface PeftExportOptions {
@@ -48,7 +48,7 @@ export function unpermuteRows(values: Float32Array, rows: number, columns: numbe
   return out;
 }
 
-export function peftTensors(adapter: LoraAdapter, options: PeftExportOptions): SafetensorsEntry[] {
+export function peftTensors(adapter: LoraAdapterFile, options: PeftExportOptions): SafetensorsEntry[] {
   const permuted = PERMUTED_ARCHITECTURES.has(adapter.architecture);
   const entries: SafetensorsEntry[] = [];
   for (const pair of adapter.pairs) {
@@ -64,7 +64,7 @@ export function peftTensors(adapter: LoraAdapter, options: PeftExportOptions): S
   return entries;
 }
 
-export function peftAdapterConfig(adapter: LoraAdapter, options: PeftExportOptions): Record<string, unknown> {
+export function peftAdapterConfig(adapter: LoraAdapterFile, options: PeftExportOptions): Record<string, unknown> {
   const targets = [...new Set(adapter.pairs.map((pair) => targetByShort(pair.target).hf.split(".")[1]!))].sort();
   const layers = [...new Set(adapter.pairs.map((pair) => pair.layer))].sort((a, b) => a - b);
   return {
@@ -92,7 +92,7 @@ export function peftAdapterConfig(adapter: LoraAdapter, options: PeftExportOptio
 }
 
 /** Writes `adapter_model.safetensors` and `adapter_config.json` into `directory` (created; each file atomic). */
-export function writePeftAdapter(directory: string, adapter: LoraAdapter, options: PeftExportOptions): void {
+export function writePeftAdapter(directory: string, adapter: LoraAdapterFile, options: PeftExportOptions): void {
   fs.mkdirSync(directory, { recursive: true });
   writeFileAtomic(path.join(directory, "adapter_model.safetensors"), encodeSafetensors(peftTensors(adapter, options), { format: "pt" }));
   writeFileAtomic(path.join(directory, "adapter_config.json"), `${JSON.stringify(peftAdapterConfig(adapter, options), null, 2)}\n`);

@@ -1,0 +1,159 @@
+/**
+ * One micro-batch's loss (and gradients) on the backend. The loss is next-token cross-entropy over
+ * exactly the positions whose target counts (lossMask = 1): their hidden states are gathered with
+ * get_rows before the LM head, so masked positions contribute nothing — neither to the loss nor to
+ * any gradient — and cost no LM-head compute. (Zeroed label rows in ggml_cross_entropy_loss would
+ * give wrong gradients; see ENGINE-NOTES.)
+ *
+ * The graph's loss is the mean over the gathered rows; the caller weights micro-batches by their
+ * share of the step's target tokens, so accumulation equals one big batch exactly.
+ *
+ * Graphs are rebuilt only when the number of target rows changes (every row of a CPT batch counts,
+ * so CPT keeps one graph for the whole run).
+ */
+import { Context, Graph, GgmlType, type Scheduler, type Tensor } from "../engine/index.js";
+import { buildForward } from "../model/forward.js";
+import type { LlamaModel } from "../model/loadModel.js";
+import { EngineError } from "../shared/errors.js";
+import type { PackedSequence } from "./batches.js";
+import type { TrainableSet } from "./trainable.js";
+
+export interface MicroBatchResult {
+  /** Mean cross-entropy over the target rows (nats). */
+  meanLoss: number;
+  /** Number of target rows. */
+  targetCount: number;
+  /** Gradients by parameter name (when backward was asked for). */
+  gradients?: Map<string, Float32Array>;
+}
+
+interface BuiltGraph {
+  context: Context;
+  graph: Graph;
+  rows: Tensor;
+  labels: Tensor;
+  loss: Tensor;
+  setInputs: (tokens: Int32Array) => void;
+  targetCount: number;
+  backward: boolean;
+}
+
+export interface LossGraphOptions {
+  /** Sequences per micro-batch (B). */
+  batch: number;
+  /** Tokens per sequence (T); packed sequences hold T+1 tokens. */
+  length: number;
+}
+
+export class LossGraph implements Disposable {
+  private built: BuiltGraph | undefined;
+  private readonly promptLength: number;
+
+  constructor(
+    private readonly model: LlamaModel,
+    private readonly trainable: TrainableSet,
+    private readonly scheduler: Scheduler,
+    private readonly options: LossGraphOptions,
+  ) {
+    this.promptLength = trainable.softPrompt?.shape[1] ?? 0;
+  }
+
+  private build(targetCount: number, backward: boolean): BuiltGraph {
+    if (this.built && this.built.targetCount === targetCount && this.built.backward === backward) return this.built;
+    this.release();
+    const { batch, length } = this.options;
+    const size = 16384 + 64 * this.model.hparams.blockCount * (backward ? 8 : 2);
+    const context = new Context({ maxTensors: size * 2, graphBytes: Graph.bytesFor(size, backward) });
+    try {
+      const rows = context.tensor(GgmlType.I32, [targetCount], "target_rows").markInput();
+      const forward = buildForward(context, this.model, {
+        batch,
+        length,
+        lora: this.trainable.lora.size > 0 ? this.trainable.lora : undefined,
+        softPrompt: this.trainable.softPrompt,
+        outputRows: rows,
+      });
+      if (!forward.logits) throw new EngineError("buildForward returned no logits");
+      const vocabulary = forward.logits.shape[0];
+      const labels = context.tensor(GgmlType.F32, [vocabulary, targetCount], "target_labels").markInput();
+      const loss = context.crossEntropyLoss(forward.logits, labels).setName("loss").markOutput();
+      const graph = new Graph(context, { size, gradients: backward });
+      if (backward) loss.markLoss();
+      graph.expand(loss);
+      if (backward) graph.expandBackward();
+      this.built = { context, graph, rows, labels, loss, setInputs: (tokens) => forward.writeInputs(tokens), targetCount, backward };
+      return this.built;
+    } catch (error) {
+      context.dispose();
+      throw error;
+    }
+  }
+
+  /** Token ids [T*B], the gathered hidden-state rows and the target id of each row. */
+  private layout(sequences: readonly PackedSequence[]): { tokens: Int32Array; rows: Int32Array; targets: Int32Array } {
+    const { batch, length } = this.options;
+    if (sequences.length !== batch) throw new EngineError(`micro-batch has ${sequences.length} sequences, the graph takes ${batch}`);
+    const tokens = new Int32Array(batch * length);
+    const rows: number[] = [];
+    const targets: number[] = [];
+    const stride = this.promptLength + length;
+    sequences.forEach((sequence, b) => {
+      if (sequence.tokens.length !== length + 1) {
+        throw new EngineError(`a packed sequence holds ${sequence.tokens.length} tokens, expected ${length + 1}`);
+      }
+      tokens.set(sequence.tokens.subarray(0, length), b * length);
+      for (let t = 0; t < length; t++) {
+        if (!sequence.lossMask[t]) continue;
+        rows.push(b * stride + this.promptLength + t);
+        targets.push(sequence.tokens[t + 1]!);
+      }
+    });
+    return { tokens, rows: Int32Array.from(rows), targets: Int32Array.from(targets) };
+  }
+
+  /** Number of target rows of a micro-batch (without running anything). */
+  static countTargets(sequences: readonly PackedSequence[]): number {
+    let count = 0;
+    for (const sequence of sequences) for (let t = 0; t < sequence.lossMask.length; t++) count += sequence.lossMask[t]!;
+    return count;
+  }
+
+  /** Runs forward (and backward) on one micro-batch. A batch without targets returns zero loss. */
+  run(sequences: readonly PackedSequence[], backward: boolean): MicroBatchResult {
+    const { tokens, rows, targets } = this.layout(sequences);
+    if (rows.length === 0) return { meanLoss: 0, targetCount: 0, ...(backward ? { gradients: new Map() } : {}) };
+    const built = this.build(rows.length, backward);
+    this.scheduler.allocate(built.graph);
+    built.setInputs(tokens);
+    built.rows.write(rows);
+    const vocabulary = built.labels.shape[0];
+    const labels = new Float32Array(vocabulary * rows.length);
+    for (let i = 0; i < targets.length; i++) labels[i * vocabulary + targets[i]!] = 1;
+    built.labels.write(labels);
+    if (backward) built.graph.resetGradients();
+    this.scheduler.compute(built.graph);
+    const meanLoss = built.loss.readFloats()[0]!;
+    if (!backward) return { meanLoss, targetCount: rows.length };
+    const gradients = new Map<string, Float32Array>();
+    for (const parameter of this.trainable.parameters) {
+      const gradient = built.graph.gradient(parameter.tensor);
+      gradients.set(parameter.name, gradient ? gradient.readFloats().slice() : new Float32Array(parameter.tensor.elements));
+    }
+    return { meanLoss, targetCount: rows.length, gradients };
+  }
+
+  private release(): void {
+    if (!this.built) return;
+    this.scheduler.reset();
+    this.built.context.dispose();
+    this.built = undefined;
+  }
+
+  dispose(): void {
+    this.release();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}

@@ -1,0 +1,324 @@
+/**
+ * `train(options)`: the training run, top to bottom — load, prepare data, then per step: schedule,
+ * forward/backward over the micro-batches, clip, AdamW, log, evaluate, checkpoint. Resumable from
+ * the run directory after any interruption (Ctrl-C through `signal`, or kill -9) to the same final
+ * weights as an uninterrupted run.
+ */
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { Backend, Scheduler } from "../engine/index.js";
+import { loadModel, type LlamaModel } from "../model/loadModel.js";
+import { ConfigError, InputError, ModelError } from "../shared/errors.js";
+import { writeFileAtomic } from "../shared/atomicWrite.js";
+import { adamwUpdate, clipGradients, createMoments, globalNorm, type AdamWMoments } from "./adamw.js";
+import { BatchLoader, type PackedSequence } from "./batches.js";
+import { parseRunConfig, type RunConfig, type RunConfigInput } from "./config.js";
+import { LossGraph } from "./lossGraph.js";
+import { loadModelTokenizer } from "./modelTokenizer.js";
+import { prepareData } from "./prepareData.js";
+import { Random } from "./random.js";
+import {
+  CONFIG_FILE,
+  MetricsLog,
+  readLatestCheckpoint,
+  readRunConfigFile,
+  truncateMetrics,
+  writeCheckpoint,
+  type CheckpointState,
+  type StoredTensor,
+} from "./runDirectory.js";
+import { learningRateAt } from "./schedule.js";
+import { TrainableSet } from "./trainable.js";
+
+export interface TrainProgress {
+  step: number;
+  steps: number;
+  loss: number;
+  lr: number;
+  gradNorm: number;
+  tokensPerSecond: number;
+  elapsedSeconds: number;
+  /** Seconds left at the current speed. */
+  etaSeconds: number;
+  validation?: { loss: number; perplexity: number };
+}
+
+export interface TrainHooks {
+  /** Abort to stop after the current step; the run writes a checkpoint and returns `interrupted: true`. */
+  signal?: AbortSignal;
+  /** Called after every step (and after each validation). */
+  onProgress?: (progress: TrainProgress) => void;
+  /** Called once before the first step with what the run will do. */
+  onStart?: (info: { startStep: number; steps: number; trainableValues: number; sequences: number; truncated: number }) => void;
+}
+
+/**
+ * Everything a run needs, as in a YAML recipe (see docs/training.md): `model`, `out`, `data`,
+ * `steps` are required; `objective` defaults to cpt, `method` to lora, `lora` to {rank: 16, alpha:
+ * 32, targets: all linear modules}, `optimizer` to {lr: 2e-4, weightDecay: 0, gradClip: 1},
+ * `schedule` to cosine without warmup, `batch` to {sequenceLength: 256, sequences: 8,
+ * accumulation: 1}, `checkpoint.every` to 50, `seed` to 0, `device` to VERTICAL_DEVICE or cpu,
+ * `threads` to VERTICAL_THREADS or the core count.
+ */
+export type TrainOptions = RunConfigInput & TrainHooks;
+
+export interface RunResult {
+  runDirectory: string;
+  /** Optimiser steps completed (all calls together). */
+  steps: number;
+  /** True when stopped early by the signal; resume with resumeTraining(runDirectory). */
+  interrupted: boolean;
+  /** Mean loss of the last step. */
+  finalLoss: number;
+  /** Last validation, when validation ran. */
+  validation?: { loss: number; perplexity: number };
+  /** Input tokens per second over this call's steps. */
+  tokensPerSecond: number;
+  /** The newest checkpoint directory. */
+  checkpoint: string;
+}
+
+/** A stable hash of what makes weights fit a model: architecture, tensor names, shapes and types. */
+export function modelFingerprint(model: LlamaModel): string {
+  const hp = model.hparams;
+  const tensors = model.file.tensors.map((info) => `${info.name}:${info.shape.join("x")}:${info.type}`).sort();
+  const description = JSON.stringify({
+    architecture: hp.architecture.name,
+    vocab: hp.vocabSize,
+    embedding: hp.embeddingLength,
+    blocks: hp.blockCount,
+    tensors,
+  });
+  return crypto.createHash("sha256").update(description).digest("hex").slice(0, 16);
+}
+
+/** ne without trailing 1s (at least one dimension). */
+function trimShape(shape: readonly number[]): number[] {
+  const dims = [...shape];
+  while (dims.length > 1 && dims[dims.length - 1] === 1) dims.pop();
+  return dims;
+}
+
+/** Starts a new run (the `out` directory must not hold a run already). */
+export async function train(options: TrainOptions): Promise<RunResult> {
+  const { signal, onProgress, onStart, ...raw } = options;
+  const config = parseRunConfig(raw, "train options");
+  if (fs.existsSync(path.join(config.out, CONFIG_FILE))) {
+    throw new ConfigError(`${config.out} already holds a training run`, {
+      where: "out",
+      hint: "resume it with `vertical train --resume RUN` or choose another --out",
+    });
+  }
+  return runTraining(config, false, { signal, onProgress, onStart });
+}
+
+/** Continues a run from its newest checkpoint (or from the start when it has none yet). */
+export async function resumeTraining(runDirectory: string, hooks: TrainHooks = {}): Promise<RunResult> {
+  const stored = readRunConfigFile<RunConfig>(path.resolve(runDirectory));
+  const config: RunConfig = { ...stored, out: path.resolve(runDirectory) };
+  return runTraining(config, true, hooks);
+}
+
+async function runTraining(config: RunConfig, resuming: boolean, hooks: TrainHooks): Promise<RunResult> {
+  const { batch, optimizer, schedule } = config;
+  // ---- load everything and check it before writing anything --------------------------------
+  using backend = Backend.create({ threads: config.threads, device: config.device });
+  // A GPU run keeps a CPU backend last in the scheduler for ops the GPU lacks.
+  using cpu = backend.isCpu ? undefined : Backend.cpu(config.threads);
+  using scheduler = new Scheduler(cpu ? [backend, cpu] : [backend]);
+  using model = loadModel(config.model, { backend });
+  const fingerprint = modelFingerprint(model);
+  const needsTokenizer = config.data.some((source) => source.kind !== "shards");
+  const tokenizer = needsTokenizer ? await loadModelTokenizer(config.model) : undefined;
+  const data = prepareData({
+    sources: config.data,
+    objective: config.objective,
+    length: batch.sequenceLength,
+    tokenizer,
+    vocabSize: model.hparams.vocabSize,
+    seed: config.seed,
+    validationFraction: config.validation.every > 0 ? config.validation.fraction : 0,
+    validationWanted: config.validation.every > 0,
+  });
+  using trainable = TrainableSet.create(model, backend, { ...config, method: config.method });
+  const checkpoint = resuming ? readLatestCheckpoint(config.out) : undefined;
+  if (checkpoint && checkpoint.state.modelFingerprint !== fingerprint) {
+    throw new ModelError(`the run was trained on another model (fingerprint ${checkpoint.state.modelFingerprint}, this one ${fingerprint})`, {
+      where: config.model,
+      hint: "resume with the model file the run started from",
+    });
+  }
+
+  // ---- trainable values, optimiser state, data position -------------------------------------
+  const values = new Map<string, Float32Array>();
+  const moments = new Map<string, AdamWMoments>();
+  for (const parameter of trainable.parameters) {
+    values.set(parameter.name, parameter.tensor.readFloats().slice());
+    moments.set(parameter.name, createMoments(parameter.tensor.elements));
+  }
+  let startStep = 0;
+  let adamSteps = 0;
+  let elapsedBefore = 0;
+  let loader = new BatchLoader(data.train, config.seed);
+  let random = Random.derive(config.seed, "run");
+  if (checkpoint) {
+    for (const stored of checkpoint.parameters) {
+      const target = values.get(stored.name);
+      if (!target || target.length !== stored.data.length) {
+        throw new ModelError(`checkpoint tensor ${stored.name} does not fit this run's trainable set`, { where: checkpoint.directory });
+      }
+      target.set(stored.data);
+      const storedMoments = checkpoint.moments.get(stored.name);
+      if (storedMoments) moments.set(stored.name, { m: storedMoments.m, v: storedMoments.v });
+    }
+    for (const parameter of trainable.parameters) parameter.tensor.write(values.get(parameter.name)!);
+    startStep = checkpoint.state.step;
+    adamSteps = checkpoint.state.adamSteps;
+    elapsedBefore = checkpoint.state.elapsedSeconds;
+    loader = new BatchLoader(data.train, config.seed, checkpoint.state.loader);
+    random = new Random(checkpoint.state.random);
+  }
+
+  // ---- the run directory: created only now that everything checked out ----------------------
+  fs.mkdirSync(config.out, { recursive: true });
+  if (!resuming || !fs.existsSync(path.join(config.out, CONFIG_FILE))) {
+    writeFileAtomic(path.join(config.out, CONFIG_FILE), `${JSON.stringify({ ...config, modelFingerprint: fingerprint }, null, 2)}\n`);
+  }
+  truncateMetrics(config.out, startStep);
+  const metrics = new MetricsLog(config.out);
+  using lossGraph = new LossGraph(model, trainable, scheduler, { batch: batch.sequences, length: data.length });
+
+  const saveCheckpoint = (step: number, elapsedSeconds: number): string => {
+    const state: CheckpointState = {
+      step,
+      loader: loader.state,
+      random: random.state,
+      adamSteps,
+      modelFingerprint: fingerprint,
+      elapsedSeconds,
+    };
+    const parameters: StoredTensor[] = trainable.parameters.map((parameter) => ({
+      name: parameter.name,
+      shape: trimShape(parameter.tensor.shape),
+      data: values.get(parameter.name)!,
+    }));
+    return writeCheckpoint(config.out, state, parameters, moments, config.checkpoint.keep);
+  };
+
+  const evaluate = (): { loss: number; perplexity: number } => {
+    let lossSum = 0;
+    let count = 0;
+    const wanted = config.validation.batches * batch.sequences;
+    const sequences: PackedSequence[] = [];
+    for (let i = 0; i < Math.min(wanted, Math.ceil(data.validation.length / batch.sequences) * batch.sequences); i++) {
+      sequences.push(data.validation[i % data.validation.length]!);
+    }
+    for (let start = 0; start < sequences.length; start += batch.sequences) {
+      const result = lossGraph.run(sequences.slice(start, start + batch.sequences), false);
+      lossSum += result.meanLoss * result.targetCount;
+      count += result.targetCount;
+    }
+    const loss = count > 0 ? lossSum / count : Number.NaN;
+    return { loss, perplexity: Math.exp(loss) };
+  };
+
+  hooks.onStart?.({
+    startStep,
+    steps: config.steps,
+    trainableValues: trainable.size,
+    sequences: data.train.reduce((sum, source) => sum + source.sequences.length, 0),
+    truncated: data.truncated,
+  });
+
+  // ---- the loop ---------------------------------------------------------------------------------
+  const started = performance.now();
+  const tokensPerStep = batch.sequences * data.length * batch.accumulation;
+  let finalLoss = Number.NaN;
+  let lastValidation: { loss: number; perplexity: number } | undefined;
+  let lastCheckpoint = checkpoint?.directory ?? "";
+  let step = startStep;
+  const seconds = () => elapsedBefore + (performance.now() - started) / 1000;
+  while (step < config.steps) {
+    const stepStarted = performance.now();
+    const lr = learningRateAt(step, {
+      kind: schedule.kind,
+      peak: optimizer.lr,
+      warmupSteps: schedule.warmupSteps,
+      totalSteps: config.steps,
+      minLrRatio: schedule.minLrRatio,
+    });
+
+    // forward + backward over the micro-batches; each weighted by its share of the step's targets
+    const microBatches = Array.from({ length: batch.accumulation }, () => loader.nextBatch(batch.sequences));
+    const targetTotal = microBatches.reduce((sum, micro) => sum + LossGraph.countTargets(micro), 0);
+    const gradients = new Map<string, Float32Array>();
+    for (const parameter of trainable.parameters) gradients.set(parameter.name, new Float32Array(parameter.tensor.elements));
+    let lossSum = 0;
+    for (const micro of microBatches) {
+      const result = lossGraph.run(micro, true);
+      if (result.targetCount === 0) continue;
+      lossSum += result.meanLoss * result.targetCount;
+      const weight = result.targetCount / targetTotal;
+      for (const [name, gradient] of result.gradients!) {
+        const total = gradients.get(name)!;
+        for (let i = 0; i < total.length; i++) total[i]! += weight * gradient[i]!;
+      }
+    }
+    const loss = targetTotal > 0 ? lossSum / targetTotal : Number.NaN;
+    if (!Number.isFinite(loss) && targetTotal > 0) {
+      throw new InputError(`loss became ${loss} at step ${step + 1}`, { hint: "lower optimizer.lr or raise warmup" });
+    }
+
+    // clip, then AdamW on the master copies, then back to the backend
+    const gradNorm = globalNorm(gradients.values());
+    if (targetTotal > 0) {
+      clipGradients([...gradients.values()], gradNorm, optimizer.gradClip);
+      adamSteps++;
+      for (const parameter of trainable.parameters) {
+        const value = values.get(parameter.name)!;
+        adamwUpdate(value, gradients.get(parameter.name)!, moments.get(parameter.name)!, adamSteps, { ...optimizer, lr }, parameter.decay);
+        parameter.tensor.write(value);
+      }
+    }
+    step++;
+    finalLoss = loss;
+
+    const stepSeconds = (performance.now() - stepStarted) / 1000;
+    const tokensPerSecond = tokensPerStep / stepSeconds;
+    const elapsedSeconds = seconds();
+    metrics.append({ type: "train", step, loss, lr, gradNorm, tokensPerSecond, targetTokens: targetTotal, elapsedSeconds });
+    const progress: TrainProgress = {
+      step,
+      steps: config.steps,
+      loss,
+      lr,
+      gradNorm,
+      tokensPerSecond,
+      elapsedSeconds,
+      etaSeconds: ((elapsedSeconds - elapsedBefore) / (step - startStep)) * (config.steps - step),
+    };
+    if (config.validation.every > 0 && data.validation.length > 0 && (step % config.validation.every === 0 || step === config.steps)) {
+      lastValidation = evaluate();
+      metrics.append({ type: "validation", step, ...lastValidation, targetTokens: 0 });
+      progress.validation = lastValidation;
+    }
+    hooks.onProgress?.(progress);
+    const interrupted = hooks.signal?.aborted === true;
+    if (step % config.checkpoint.every === 0 || step === config.steps || interrupted) {
+      lastCheckpoint = saveCheckpoint(step, elapsedSeconds);
+    }
+    if (interrupted) break;
+  }
+  if (!lastCheckpoint) lastCheckpoint = saveCheckpoint(step, seconds());
+  const ranSteps = step - startStep;
+  return {
+    runDirectory: config.out,
+    steps: step,
+    interrupted: step < config.steps,
+    finalLoss,
+    ...(lastValidation ? { validation: lastValidation } : {}),
+    tokensPerSecond: ranSteps > 0 ? (tokensPerStep * ranSteps) / ((performance.now() - started) / 1000) : 0,
+    checkpoint: lastCheckpoint,
+  };
+}
