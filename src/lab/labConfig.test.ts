@@ -1,0 +1,116 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+import { initLab, LAB_YAML_TEMPLATE } from "./initLab.js";
+import { labJsonSchema, loadLabConfig, parseLabConfig } from "./labConfig.js";
+import { ROUTE_NAMES, stagesFor } from "./routes.js";
+
+const folders: string[] = [];
+afterEach(() => {
+  for (const folder of folders.splice(0)) fs.rmSync(folder, { recursive: true, force: true });
+});
+
+/** A scaffolded domain folder with a (fake, existing) base model, so only the field under test can fail. */
+function scaffold(): string {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), "lab-config-"));
+  folders.push(folder);
+  initLab(folder);
+  fs.writeFileSync(path.join(folder, "models/base.gguf"), "GGUF");
+  return folder;
+}
+
+function withYaml(folder: string, edit: (raw: Record<string, unknown>) => void): string {
+  const raw = parseYaml(LAB_YAML_TEMPLATE) as Record<string, unknown>;
+  edit(raw);
+  fs.writeFileSync(path.join(folder, "lab.yaml"), JSON.stringify(raw));
+  return folder;
+}
+
+describe("lab.yaml", () => {
+  it("loads the scaffold written by `lab init` with every route, base first", () => {
+    const config = loadLabConfig(scaffold());
+    expect(config.routes).toEqual(ROUTE_NAMES);
+    expect(config.model.path).toMatch(/models\/base\.gguf$/);
+    expect(config.budgets.cpt.steps).toBe(200);
+    expect(path.isAbsolute(config.data.docs)).toBe(true);
+  });
+
+  it("loads the shipped example", () => {
+    const config = loadLabConfig("examples/harbor");
+    expect(config.model.build).toBeDefined();
+    expect(config.routes[0]).toBe("base");
+  });
+
+  it("rejects a missing base model before any work, naming the field and the path", () => {
+    const folder = scaffold();
+    fs.rmSync(path.join(folder, "models/base.gguf"));
+    expect(() => loadLabConfig(folder)).toThrow(/lab\.yaml: model\.path: base model not found: .*models\/base\.gguf/);
+  });
+
+  it("rejects a model section with neither path nor build", () => {
+    const folder = withYaml(scaffold(), (raw) => {
+      raw.model = { chatTemplate: "auto" };
+    });
+    expect(() => loadLabConfig(folder)).toThrow(/model: give the base model: `path: some.gguf` or a `build:` recipe/);
+  });
+
+  it("rejects an unknown route, listing the known ones", () => {
+    const folder = withYaml(scaffold(), (raw) => {
+      raw.routes = ["base", "rlhf"];
+    });
+    expect(() => loadLabConfig(folder)).toThrow(/routes\[1\]: unknown route "rlhf"; known routes: base, few-shot, retrieval/);
+  });
+
+  it("rejects a budget of 0 with the field and the value found", () => {
+    const folder = withYaml(scaffold(), (raw) => {
+      (raw.budgets as Record<string, unknown>).sft = { steps: 0 };
+    });
+    expect(() => loadLabConfig(folder)).toThrow(/budgets\.sft\.steps: steps must be at least 1 \(a budget of 0 would train or evaluate nothing\) \(found 0\)/);
+    const minutes = withYaml(scaffold(), (raw) => {
+      (raw.budgets as Record<string, unknown>).cpt = { steps: 5, minutes: 0 };
+    });
+    expect(() => loadLabConfig(minutes)).toThrow(/budgets\.cpt\.minutes: minutes must be > 0/);
+  });
+
+  it("rejects a misspelt field instead of ignoring it", () => {
+    const folder = withYaml(scaffold(), (raw) => {
+      raw.budget = { cpt: { steps: 1 } };
+    });
+    expect(() => loadLabConfig(folder)).toThrow(/\(top level\): Unrecognized key: "budget"/);
+  });
+
+  it("requires SFT data only when a route trains on it", () => {
+    const folder = scaffold();
+    fs.rmSync(path.join(folder, "sft"), { recursive: true });
+    expect(() => loadLabConfig(folder)).toThrow(/data\.sft: SFT conversations not found/);
+    withYaml(folder, (raw) => {
+      raw.routes = ["base", "retrieval", "cpt"];
+    });
+    expect(loadLabConfig(folder).routes).toEqual(["base", "retrieval", "cpt"]);
+  });
+
+  it("gives a clear error for a folder without lab.yaml and for broken YAML", () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), "lab-empty-"));
+    folders.push(folder);
+    expect(() => loadLabConfig(folder)).toThrow(/cannot read lab config/);
+    fs.writeFileSync(path.join(folder, "lab.yaml"), "routes: [base\nseed: 1\n");
+    expect(() => loadLabConfig(folder)).toThrow(/lab\.yaml:\d+: not valid YAML/);
+  });
+
+  it("refuses to overwrite an existing lab.yaml", () => {
+    expect(() => initLab(scaffold())).toThrow(/already exists/);
+  });
+
+  it("orders training stages so a stage follows the one it starts from", () => {
+    expect(stagesFor(["base", "cpt-sft", "retrieval-sft", "sft"])).toEqual(["cpt-general", "cpt-sft", "sft"]);
+    expect(stagesFor(["base", "few-shot", "retrieval"])).toEqual([]);
+  });
+
+  it("exports a JSON schema listing the fields", () => {
+    const schema = labJsonSchema() as { properties: Record<string, unknown> };
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(["model", "routes", "budgets", "training", "retrieval"]));
+    expect(() => parseLabConfig({ model: { path: "x.gguf" }, routes: [] }, "mem.yaml", os.tmpdir())).toThrow(/routes: routes must list at least one route/);
+  });
+});

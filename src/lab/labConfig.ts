@@ -1,0 +1,264 @@
+/**
+ * `lab.yaml`: what a domain folder asks the lab to do. One zod schema, validated once before any work
+ * starts; every violation is reported with its field path, the value found and what to do. Paths are
+ * relative to the domain folder. The format is documented in docs/lab.md (the JSON schema comes from
+ * `labJsonSchema()` / `vertical lab schema`).
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { ConfigError, InputError } from "../shared/errors.js";
+import { ROUTE_NAMES, STAGES, isRouteName, stagesFor, type RouteName } from "./routes.js";
+
+const positiveInt = (field: string) =>
+  z
+    .number({ error: `${field} must be a number` })
+    .int(`${field} must be a whole number`)
+    .min(1, `${field} must be at least 1 (a budget of 0 would train or evaluate nothing)`);
+
+const routeName = z.string().superRefine((name, context) => {
+  if (!isRouteName(name)) context.addIssue({ code: "custom", message: `unknown route "${name}"; known routes: ${ROUTE_NAMES.join(", ")}` });
+});
+
+const budgetSchema = z.strictObject({
+  /** Optimiser steps of the stage. */
+  steps: positiveInt("steps"),
+  /** Training tokens of the stage (steps are cut to fit); unset = steps alone decide. */
+  tokens: positiveInt("tokens").optional(),
+  /** Wall-clock limit of the stage in minutes; the stage stops early, keeps its last checkpoint and says so. */
+  minutes: z.number().gt(0, "minutes must be > 0 (a budget of 0 would train nothing)").optional(),
+});
+
+/** Recipe for a base model built by the lab itself (the shipped example's): tokenizer, shape, pre-training. */
+const buildSchema = z.strictObject({
+  tokenizer: z
+    .strictObject({
+      /** BPE vocabulary size, special tokens included. Defaults to 2048. */
+      vocabSize: z.number().int().min(300, "vocabSize must be at least 300 (256 bytes + merges + specials)").default(2048),
+    })
+    .default({ vocabSize: 2048 }),
+  /** Defaults to llama. */
+  architecture: z.enum(["llama", "qwen2", "qwen3"]).default("llama"),
+  hidden: positiveInt("hidden").default(128),
+  layers: positiveInt("layers").default(4),
+  heads: positiveInt("heads").default(4),
+  kvHeads: positiveInt("kvHeads").optional(),
+  ffn: positiveInt("ffn").default(384),
+  /** Context length in tokens. Defaults to 256. */
+  context: positiveInt("context").default(256),
+  /** Pre-training on the general corpus (general/). */
+  pretrain: z
+    .strictObject({
+      steps: positiveInt("steps").default(600),
+      lr: z.number().gt(0, "lr must be > 0").default(3e-3),
+      sequences: positiveInt("sequences").default(8),
+      minutes: z.number().gt(0, "minutes must be > 0").optional(),
+    })
+    .default({ steps: 600, lr: 3e-3, sequences: 8 }),
+});
+
+const modelSchema = z
+  .strictObject({
+    /** A GGUF model file: the model whose specialisation is measured. */
+    path: z.string().min(1).optional(),
+    /** Or a recipe: the lab builds (and caches) a small base model from the folder's own text. */
+    build: buildSchema.optional(),
+    /** auto: the model's own chat template for chat routes (keep a chat model's template); chatml: force ChatML. Defaults to auto. */
+    chatTemplate: z.enum(["auto", "chatml"]).default("auto"),
+    /** System prompt of chat routes; defaults to none (the model's own default, if its template has one). */
+    systemPrompt: z.string().optional(),
+  })
+  .superRefine((model, context) => {
+    if (model.path === undefined && model.build === undefined)
+      context.addIssue({ code: "custom", message: "give the base model: `path: some.gguf` or a `build:` recipe" });
+    if (model.path !== undefined && model.build !== undefined)
+      context.addIssue({ code: "custom", message: "give either `path` or `build`, not both" });
+  });
+
+export const labConfigSchema = z.strictObject({
+  /** Shown in the report. Defaults to the folder's name. */
+  name: z.string().min(1).optional(),
+  /** Seed for model building, data order, sampling and bootstrap intervals. Defaults to 0. */
+  seed: z.number().int().min(0).default(0),
+  /** Compute threads. Defaults to VERTICAL_THREADS or the number of cores. */
+  threads: positiveInt("threads").optional(),
+  model: modelSchema,
+  /** Where the domain folder's parts are; the defaults are the layout `vertical lab init` writes. */
+  data: z
+    .strictObject({
+      docs: z.string().default("docs"),
+      sft: z.string().default("sft"),
+      general: z.string().default("general/text"),
+      domainMcq: z.string().default("eval/mcq.jsonl"),
+      /** Solved examples for the few-shot route; must not overlap the test set. */
+      domainMcqDev: z.string().default("eval/mcq-dev.jsonl"),
+      generalMcq: z.string().default("general/mcq.jsonl"),
+      open: z.string().default("eval/open.jsonl"),
+    })
+    .default({
+      docs: "docs",
+      sft: "sft",
+      general: "general/text",
+      domainMcq: "eval/mcq.jsonl",
+      domainMcqDev: "eval/mcq-dev.jsonl",
+      generalMcq: "general/mcq.jsonl",
+      open: "eval/open.jsonl",
+    }),
+  /** Routes to compare, in report order. "base" is always run (everything is measured against it). Defaults to all. */
+  routes: z
+    .array(routeName)
+    .min(1, "routes must list at least one route")
+    .default([...ROUTE_NAMES]),
+  /** How the white-box routes train. */
+  training: z
+    .strictObject({
+      /** lora: low-rank adapters on a frozen base; full: every weight (fine for small models). Defaults to lora. */
+      method: z.enum(["lora", "full"]).default("lora"),
+      rank: positiveInt("rank").default(16),
+      alpha: z.number().gt(0).default(32),
+      lr: z.number().gt(0, "lr must be > 0").default(2e-4),
+      /** Tokens per training sequence. Defaults to the model's context (capped at 512). */
+      sequenceLength: z.number().int().min(16).optional(),
+      sequences: positiveInt("sequences").default(8),
+      /** General tokens per domain token in the cpt-general route. Defaults to 5 (1:5). */
+      generalPerDomain: z.number().gt(0).default(5),
+    })
+    .default({ method: "lora", rank: 16, alpha: 32, lr: 2e-4, sequences: 8, generalPerDomain: 5 }),
+  budgets: z
+    .strictObject({ cpt: budgetSchema.default({ steps: 200 }), sft: budgetSchema.default({ steps: 200 }), mip: budgetSchema.default({ steps: 200 }) })
+    .default({ cpt: { steps: 200 }, sft: { steps: 200 }, mip: { steps: 200 } }),
+  retrieval: z
+    .strictObject({
+      topK: positiveInt("topK").default(3),
+      /** Passage size in characters. Defaults to 400. */
+      chunkChars: positiveInt("chunkChars").default(400),
+      overlapSentences: z.number().int().min(0).default(1),
+    })
+    .default({ topK: 3, chunkChars: 400, overlapSentences: 1 }),
+  fewShot: z.strictObject({ shots: positiveInt("shots").default(3) }).default({ shots: 3 }),
+  eval: z
+    .strictObject({
+      /** Score at most this many items per MCQ set (first N); unset = all. */
+      limit: positiveInt("limit").optional(),
+      /** Open-ended questions answered per route; unset = all. */
+      openLimit: positiveInt("openLimit").optional(),
+      /** Longest open-ended answer in tokens. Defaults to 64. */
+      maxTokens: positiveInt("maxTokens").default(64),
+      /** option: log-likelihood of each option's text; letter: of the letters A-D. Defaults to option. */
+      scoring: z.enum(["option", "letter"]).default("option"),
+    })
+    .default({ maxTokens: 64, scoring: "option" }),
+});
+
+export type LabConfigInput = z.input<typeof labConfigSchema>;
+type Parsed = z.output<typeof labConfigSchema>;
+
+/** A validated lab: defaults applied, every path absolute and checked to exist where a route needs it. */
+export interface LabConfig extends Omit<Parsed, "routes" | "data"> {
+  name: string;
+  /** The domain folder. */
+  folder: string;
+  /** The lab.yaml it came from. */
+  file: string;
+  routes: RouteName[];
+  data: Parsed["data"];
+}
+
+function describeIssuePath(issuePath: readonly PropertyKey[]): string {
+  return issuePath.map((part) => (typeof part === "number" ? `[${part}]` : `.${String(part)}`)).join("").replace(/^\./, "");
+}
+
+function valueAt(root: unknown, issuePath: readonly PropertyKey[]): unknown {
+  let current = root;
+  for (const part of issuePath) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<PropertyKey, unknown>)[part];
+  }
+  return current;
+}
+
+/** Validates a parsed lab.yaml; `file` names it in errors, paths resolve against `folder`. Does no work. */
+export function parseLabConfig(raw: unknown, file: string, folder = path.dirname(file)): LabConfig {
+  const result = labConfigSchema.safeParse(raw ?? {});
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const found = valueAt(raw, issue.path);
+      const shown = issue.code === "unrecognized_keys" || found === undefined || typeof found === "object" ? "" : ` (found ${JSON.stringify(found)})`;
+      return `${describeIssuePath(issue.path) || "(top level)"}: ${issue.message}${shown}`;
+    });
+    throw new ConfigError(`invalid lab config\n  ${lines.join("\n  ")}`, { where: file, hint: "docs/lab.md lists every field, its default and an example." });
+  }
+  const parsed = result.data;
+  const routes = [...new Set(["base", ...parsed.routes])] as RouteName[];
+  const resolve = (relative: string) => path.resolve(folder, relative);
+  const data = Object.fromEntries(Object.entries(parsed.data).map(([key, value]) => [key, resolve(value)])) as Parsed["data"];
+  const config: LabConfig = {
+    ...parsed,
+    name: parsed.name ?? path.basename(path.resolve(folder)),
+    folder: path.resolve(folder),
+    file,
+    routes,
+    data,
+    model: { ...parsed.model, ...(parsed.model.path !== undefined ? { path: resolve(parsed.model.path) } : {}) },
+  };
+  checkInputsExist(config);
+  return config;
+}
+
+/** Every file a chosen route reads must be there before the first step runs: a missing one is found now, not in an hour. */
+function checkInputsExist(config: LabConfig): void {
+  const { file } = config;
+  if (config.model.path !== undefined && !fs.existsSync(config.model.path)) {
+    throw new InputError(`base model not found: ${config.model.path}`, {
+      where: `${file}: model.path`,
+      hint: "Point model.path at a GGUF file (relative to the lab folder), or replace it with a `build:` recipe to let the lab build a small model.",
+    });
+  }
+  const stages = stagesFor(config.routes);
+  const needs: [keyof LabConfig["data"], string, boolean][] = [
+    ["docs", "the domain documents", true],
+    ["domainMcq", "the domain multiple-choice set", true],
+    ["generalMcq", "the general multiple-choice set (measures forgetting)", true],
+    ["open", "the open-ended questions", true],
+    ["domainMcqDev", "few-shot exemplars", config.routes.includes("few-shot")],
+    ["sft", "SFT conversations", stages.some((stage) => STAGES[stage].data.includes("sft"))],
+    ["general", "the general corpus", config.model.build !== undefined || stages.some((stage) => STAGES[stage].data === "domain+general")],
+  ];
+  for (const [key, what, needed] of needs) {
+    if (needed && !fs.existsSync(config.data[key]))
+      throw new InputError(`${what} not found: ${config.data[key]}`, {
+        where: `${file}: data.${key}`,
+        hint: `Create it (\`vertical lab init\` shows the layout) or remove the routes that need it.`,
+      });
+  }
+}
+
+/** Reads DIR/lab.yaml (or the given file) and validates it. */
+export function loadLabConfig(folderOrFile: string): LabConfig {
+  const target = path.resolve(folderOrFile);
+  const file = fs.existsSync(target) && fs.statSync(target).isDirectory() ? path.join(target, "lab.yaml") : target;
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (error) {
+    throw new InputError(`cannot read lab config: ${(error as Error).message}`, {
+      where: file,
+      hint: "A domain folder needs a lab.yaml; `vertical lab init DIR` writes a commented one.",
+      cause: error,
+    });
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    const line = (error as { linePos?: { line: number }[] }).linePos?.[0]?.line;
+    throw new ConfigError(`not valid YAML: ${(error as Error).message.split("\n")[0]}`, { where: line ? `${file}:${line}` : file, cause: error });
+  }
+  return parseLabConfig(raw, file, path.dirname(file));
+}
+
+/** JSON Schema of lab.yaml (input side: defaults shown, nothing required that has one). */
+export function labJsonSchema(): unknown {
+  return z.toJSONSchema(labConfigSchema, { io: "input", unrepresentable: "any" });
+}
