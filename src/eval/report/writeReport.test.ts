@@ -1,0 +1,111 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { chromium, type Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { OpenSetResult } from "../open/runOpenEval.js";
+import type { EvalSummary } from "../results.js";
+import { writeFixtureResults } from "./fixtureResults.js";
+import { formatPercent } from "./format.js";
+import { writeReport } from "./writeReport.js";
+
+const chromiumPath = "/usr/bin/chromium";
+let dir: string;
+let browser: Browser | undefined;
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "vertical-report-"));
+  await writeFixtureResults(
+    path.join(dir, "results"),
+    [
+      { name: "base", accuracy: { "harbor-mcq": 0.35, "general-mcq": 0.6 } },
+      { name: "sft", accuracy: { "harbor-mcq": 0.75, "general-mcq": 0.5 }, trainingTokens: 1_234_567, trainingSeconds: 3725 },
+    ],
+    [
+      { name: "harbor-mcq", general: false, n: 120 },
+      { name: "general-mcq", general: true, n: 80 },
+    ],
+  );
+});
+
+afterAll(async () => {
+  await browser?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe("writeReport", () => {
+  it("writes report.html and report.md whose numbers equal the results files", () => {
+    const { htmlPath, markdownPath, model } = writeReport([path.join(dir, "results")], {
+      outDir: path.join(dir, "report"),
+      title: "Harbor <routes>",
+      extraColumns: [{ header: "Route", values: { base: "none", sft: "SFT r16" }, unit: "text" }],
+      now: () => new Date("2026-11-26T00:00:00Z"),
+    });
+    const html = fs.readFileSync(htmlPath, "utf8");
+    const markdown = fs.readFileSync(markdownPath, "utf8");
+    expect(html).toContain("<title>Harbor &lt;routes&gt;</title>");
+    // Self-contained: no script, no external reference of any kind.
+    expect(html).not.toMatch(/<script|<link|@import|url\(|src=|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+    const summary = JSON.parse(fs.readFileSync(path.join(dir, "results", "summary.json"), "utf8")) as EvalSummary;
+    for (const row of summary.results) expect(markdown).toContain(formatPercent(row.accuracy!.value));
+    expect(model.forgetting).toHaveLength(1);
+    expect(model.forgetting[0]!.delta).toBe(summary.forgetting[0]!.delta);
+    expect(markdown).toMatch(/\| sft \| general-mcq \|/);
+    expect(markdown).toContain("| SFT r16 |");
+  });
+
+  it("names the folder when it is not a results folder", () => {
+    expect(() => writeReport([path.join(dir, "nowhere")], { outDir: path.join(dir, "x") })).toThrow(/nowhere: no summary\.json/);
+  });
+
+  it("renders in headless Chromium without console errors or network, and the DOM shows the results' numbers", async () => {
+    const outDir = path.join(dir, "chromium");
+    const { htmlPath } = writeReport([path.join(dir, "results")], { outDir, extraColumns: [{ header: "Training tokens (lab)", values: { sft: 1_234_567 }, unit: "tokens" }] });
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const problems: string[] = [];
+    const requests: string[] = [];
+    page.on("console", (message) => {
+      if (message.type() === "error" || message.type() === "warning") problems.push(message.text());
+    });
+    page.on("pageerror", (error) => problems.push(error.message));
+    page.on("request", (request) => requests.push(request.url()));
+    await page.goto(`file://${htmlPath}`);
+    expect(problems).toEqual([]);
+    expect(requests).toEqual([`file://${htmlPath}`]);
+
+    const summary = JSON.parse(fs.readFileSync(path.join(dir, "results", "summary.json"), "utf8")) as EvalSummary;
+    const cells = await page.$$eval("[data-metric]", (elements) =>
+      elements.map((e) => ({ ...(e as HTMLElement).dataset, text: e.firstChild?.textContent ?? "" }) as Record<string, string>),
+    );
+    const find = (metric: string, system: string, set?: string) => cells.find((c) => c.metric === metric && c.system === system && (set === undefined || c.set === set));
+    for (const row of summary.results) {
+      const cell = find("accuracy", row.system, row.set)!;
+      expect(Number(cell.value)).toBe(row.accuracy!.value);
+      expect(Number(cell.low)).toBe(row.accuracy!.ci95[0]);
+      expect(Number(cell.high)).toBe(row.accuracy!.ci95[1]);
+      expect(cell.text).toBe(formatPercent(row.accuracy!.value));
+    }
+    const base = (set: string) => summary.results.find((r) => r.system === "base" && r.set === set)!.accuracy!.value;
+    const sftDomain = summary.results.find((r) => r.system === "sft" && r.set === "harbor-mcq")!;
+    expect(Number(find("delta", "sft", "harbor-mcq")!.value)).toBeCloseTo(sftDomain.accuracy!.value - base("harbor-mcq"), 12);
+    expect(Number(find("forgetting", "sft", "general-mcq")!.value)).toBe(summary.forgetting[0]!.delta);
+    const open = JSON.parse(fs.readFileSync(path.join(dir, "results", "open", "harbor-open.json"), "utf8")) as OpenSetResult;
+    for (const s of open.systems) {
+      expect(Number(find("rougeL", s.system, "harbor-open")!.value)).toBe(s.rougeL);
+      expect(Number(find("judgeRating", s.system, "harbor-open")!.value)).toBe(s.judgeRating);
+    }
+    expect(Number(find("winRate", "sft", "harbor-open")!.value)).toBe(open.winRates.find((w) => w.system === "sft")!.winRate);
+    const sftTokens = summary.results.filter((r) => r.system === "sft").reduce((sum, r) => sum + r.tokens.prompt, 0) + open.systems.find((s) => s.system === "sft")!.promptTokens;
+    expect(Number(find("promptTokens", "sft")!.value)).toBe(sftTokens);
+    expect(find("trainingTokens", "sft")!.text).toBe("1,234,567");
+    expect(find("extra:Training tokens (lab)", "sft")!.text).toBe("1,234,567");
+    // Charts: one bar per system x set, drawn inside the page width.
+    expect(await page.locator("#accuracy svg rect[data-series]").count()).toBe(4);
+    expect(await page.locator("svg").count()).toBeGreaterThanOrEqual(3);
+    await page.screenshot({ path: path.join(os.tmpdir(), "vertical-report.png"), fullPage: true });
+  });
+});
