@@ -24,7 +24,7 @@ export function register(program: Command): void {
     .option("--type <type>", "storage type of the matrices: f32, f16, bf16, q8_0, q4_k, q5_k, q6_k", "f32")
     .requiredOption("--out <file>", "the GGUF to write")
     .action(async (options: Record<string, string | number | boolean | undefined>) => {
-      const { GgmlType, ggmlTypeFromName } = await import("../../engine/gguf/index.js");
+      const { ggmlTypeFromName } = await import("../../engine/gguf/index.js");
       const { InputError } = await import("../../shared/errors.js");
       const { initModel } = await import("../../model/index.js");
       const type = ggmlTypeFromName(String(options.type));
@@ -42,7 +42,7 @@ export function register(program: Command): void {
         headDim: options.headDim as number | undefined,
         tiedOutput: options.tied ? true : options.untied ? false : undefined,
         seed: options.seed as number,
-        type: type as (typeof GgmlType)[keyof typeof GgmlType],
+        type,
         out: String(options.out),
       });
       process.stdout.write(`wrote ${String(options.out)}: ${String(options.arch)}, ${parameters.toLocaleString("en-US")} parameters\n`);
