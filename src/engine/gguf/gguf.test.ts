@@ -20,6 +20,7 @@ import {
   type GgufTensorInput,
 } from "./index.js";
 import { ggmlNative, nativeAvailable, parseWithGgml } from "./nativeReference.test-helper.js";
+import { llamaCppVocab } from "../../../test/native/fixtures.js";
 
 const directory = fs.mkdtempSync(path.join(os.tmpdir(), "vertical-gguf-"));
 afterAll(() => fs.rmSync(directory, { recursive: true, force: true }));
@@ -228,9 +229,10 @@ describe.skipIf(!nativeAvailable)("type table and files agree with ggml itself",
     expect(() => encodeGguf({ metadata: new Map(), tensors: [{ name: "w", shape: [256, 4], type: GgmlType.Q4_K, data: values }] })).toThrow(/needs a quantizer/);
   });
 
-  it.skipIf(!fs.existsSync("/tmp/llama.cpp/models/ggml-vocab-qwen2.gguf"))("re-writes a GGUF written by llama.cpp's tooling byte for byte", () => {
-    const original = fs.readFileSync("/tmp/llama.cpp/models/ggml-vocab-qwen2.gguf");
-    const read = readGguf("/tmp/llama.cpp/models/ggml-vocab-qwen2.gguf");
+  it("re-writes a GGUF written by llama.cpp's tooling byte for byte", () => {
+    const file = llamaCppVocab("ggml-vocab-qwen2.gguf");
+    const original = fs.readFileSync(file);
+    const read = readGguf(file);
     expect(read.getStringArray("tokenizer.ggml.tokens")?.length).toBe(151936);
     const rewritten = Buffer.from(encodeGguf({ metadata: read.metadata, tensors: [], version: read.version }));
     // gguf-py leaves out the padding after the header when there are no tensors; ggml's writer (and ours) pads

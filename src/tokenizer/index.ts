@@ -1,0 +1,19 @@
+/** Byte-level BPE tokenizers from GGUF or Hugging Face files, BPE training, chat templates. */
+export type { Tokenizer, EncodeOptions } from "./types.js";
+export { BpeTokenizer, TokenType, type BpeTokenizerSpec } from "./bpeTokenizer.js";
+export { tokenizerFromGguf } from "./fromGguf.js";
+export {
+  readHuggingFaceTokenizer,
+  huggingFaceVocabulary,
+  tokenizerFromHuggingFace,
+  tokenizerGgufMetadata,
+  vocabularyToGguf,
+  type HuggingFaceTokenizerFiles,
+  type HuggingFaceTokenizerJson,
+  type HuggingFaceTokenizerConfig,
+  type HuggingFaceVocabulary,
+} from "./huggingFace.js";
+export { loadTokenizer } from "./loadTokenizer.js";
+export { trainBpe, writeTrainedTokenizer, defaultSpecialTokens, type TrainBpeOptions, type TrainedTokenizer } from "./trainBpe.js";
+export { renderChatTemplate, chatMlTemplate, type ChatTemplateMessage, type RenderChatTemplateOptions } from "./chatTemplate.js";
+export { preTokenizerByName, supportedPreTokenizers, type PreTokenizerKind } from "./preTokenizers.js";
