@@ -34,6 +34,8 @@ export const systemSchema = z.strictObject({
   scoring: z.enum(["letter", "option", "generate"]).optional(),
   threads: z.number().int().positive().optional(),
   contextSize: z.number().int().positive().optional(),
+  /** llama-cpp: F32 KV cache, no flash attention (exact log-likelihoods; see LlamaCppOptions). Defaults to false. */
+  exactAttention: z.boolean().default(false),
   baseUrl: z.url().optional(),
   apiKey: z.string().optional(),
   maxConcurrency: z.number().int().positive().optional(),
@@ -67,7 +69,8 @@ export type SetSpec = z.infer<typeof setSchema>;
 
 const evalFileSchema = z.strictObject({
   name: z.string().min(1),
-  systems: z.union([z.string().min(1), z.array(systemSchema).min(1)]),
+  // A path to a systems file, or the systems inline (validated separately so errors name each field).
+  systems: z.unknown(),
   baseSystem: z.string().optional(),
   sets: z.array(setSchema).min(1),
 });
@@ -86,10 +89,10 @@ function formatPath(segments: readonly PropertyKey[]): string {
 }
 
 /** Validates `value` against `schema`, throwing a ConfigError that lists every bad field of `file`. */
-function validate<T>(schema: z.ZodType<T>, value: unknown, file: string): T {
+function validate<T>(schema: z.ZodType<T>, value: unknown, file: string, prefix: PropertyKey[] = []): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => `  ${formatPath(issue.path) || "(top level)"}: ${issue.message}`);
+  const problems = result.error.issues.map((issue) => `  ${formatPath([...prefix, ...issue.path]) || "(top level)"}: ${issue.message}`);
   throw new ConfigError(`invalid fields:\n${problems.join("\n")}`, {
     where: file,
     hint: "See docs/eval-results.md for the fields of systems and eval specs.",
@@ -144,7 +147,7 @@ export function loadEvalSpec(file: string): EvalSpec {
   const systems =
     typeof parsed.systems === "string"
       ? loadSystems(path.resolve(folder, parsed.systems))
-      : parsed.systems.map((system) => resolvePaths(system, folder));
+      : validate(z.array(systemSchema).min(1), parsed.systems, absolute, ["systems"]).map((system) => resolvePaths(system, folder));
   checkUniqueNames(systems.map((system) => system.name), "system", absolute);
   checkUniqueNames(parsed.sets.map((set) => set.name), "set", absolute);
   const baseSystem = parsed.baseSystem ?? systems[0]!.name;
@@ -162,8 +165,9 @@ export function loadEvalSpec(file: string): EvalSpec {
 
 /** Builds a spec in code (the lab): validates systems and sets the same way as the YAML loader. */
 export function defineEvalSpec(input: { name: string; systems: unknown[]; sets: unknown[]; baseSystem?: string }): EvalSpec {
-  const parsed = validate(evalFileSchema, input, `eval spec "${input.name}"`);
-  const systems = parsed.systems as SystemSpec[];
+  const where = `eval spec "${input.name}"`;
+  const parsed = validate(evalFileSchema, input, where);
+  const systems = validate(z.array(systemSchema).min(1), parsed.systems, where, ["systems"]);
   checkUniqueNames(systems.map((system) => system.name), "system", input.name);
   checkUniqueNames(parsed.sets.map((set) => set.name), "set", input.name);
   const baseSystem = parsed.baseSystem ?? systems[0]!.name;

@@ -61,7 +61,8 @@ function parseCsvRows(file: string): string[][] {
 
 function looksLikeHeader(row: string[]): boolean {
   const names = row.map((cell) => cell.trim().toLowerCase());
-  return names.includes("question") && names.includes("answer");
+  // Either column name marks a header; a header missing the other gets a clear error from the header reader.
+  return names.includes("question") || names.includes("answer");
 }
 
 function loadCsvWithHeader(file: string, rows: string[][], subjectDefault: string): McqItem[] {

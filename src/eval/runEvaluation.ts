@@ -1,0 +1,446 @@
+/**
+ * `vertical eval run`: every system on every set of an eval spec, into a results folder
+ * (docs/eval-results.md). Runs are resumable: each scored item is appended to
+ * items/<system>/<set>.jsonl at once, and a rerun skips the ids already there. A system that fails
+ * (unreachable endpoint, missing scorer) is recorded as failed with its message; the other systems still
+ * run and every finished item stays on disk.
+ */
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import pLimit from "p-limit";
+import YAML from "yaml";
+import type { RetrievedPassage, Retriever } from "../llm/retriever.js";
+import type { ChatMessage } from "../llm/types.js";
+import { writeFileAtomic } from "../shared/atomicWrite.js";
+import { ConfigError, InterruptedError, VerticalError } from "../shared/errors.js";
+import { buildMcqPrompt, detectLanguage, selectExemplars, type ScoringMode } from "./mcq/buildPrompt.js";
+import { extractAnswerLetter } from "./mcq/extractAnswer.js";
+import { loadMcq } from "./mcq/loadMcq.js";
+import { codePointLength, predictFromLoglikelihoods } from "./mcq/scoreChoices.js";
+import type { McqItem } from "./mcq/types.js";
+import {
+  appendItemRecord,
+  itemsFile,
+  readItemRecords,
+  RESULTS_FORMAT_VERSION,
+  type EvalSummary,
+  type ForgettingRow,
+  type McqItemRecord,
+  type OptionScore,
+  type ResultRow,
+  type SystemSummary,
+} from "./results.js";
+import type { EvalSpec, SetSpec, SystemSpec } from "./spec.js";
+import { bootstrapMeanCi, bootstrapPairedDeltaCi } from "./stats/bootstrap.js";
+import { createSystemBackend, type CreateSystemBackend, type SystemBackend } from "./systemBackend.js";
+
+export interface EvalProgress {
+  system: string;
+  set: string;
+  /** Items of this (system, set) finished, including those from earlier runs. */
+  done: number;
+  total: number;
+  correct: number;
+  /** "start" before the first item of a (system, set), "item" after each, "end" when it finished or failed. */
+  phase: "start" | "item" | "end";
+}
+
+export interface RunEvaluationOptions {
+  outDir: string;
+  onProgress?: (progress: EvalProgress) => void;
+  /** Aborting stops after the items in flight; they are kept and a rerun resumes. */
+  signal?: AbortSignal;
+  /** Builds backends; defaults to createSystemBackend (llama-cpp, openai, engine). */
+  createBackend?: CreateSystemBackend;
+  /** Gives systems with a `retrieval` block their Retriever (the rag/lab code provides it). */
+  resolveRetriever?: (systemName: string, retrieval: Record<string, unknown>) => Promise<Retriever>;
+  /** Injectable clock for wall times. */
+  now?: () => number;
+}
+
+interface LoadedSet {
+  spec: SetSpec;
+  items: McqItem[];
+  dev: McqItem[];
+}
+
+/** The scoring mode a system uses: its own, else generate for an endpoint without logprobs, else letter. */
+export function scoringModeOf(system: SystemSpec): ScoringMode {
+  return system.scoring ?? (system.backend === "openai" && !system.logprobs ? "generate" : "letter");
+}
+
+function loadSets(spec: EvalSpec): LoadedSet[] {
+  return spec.sets
+    .filter((set) => set.kind === "mcq")
+    .map((set) => {
+      const format = set.format;
+      const all = loadMcq(set.path, { format, ...(set.subject ? { subject: set.subject } : {}) });
+      const items = set.limit ? all.slice(0, set.limit) : all;
+      const dev = set.dev ? loadMcq(set.dev, { format, ...(set.subject ? { subject: set.subject } : {}) }) : [];
+      return { spec: set, items, dev };
+    });
+}
+
+/** Settings that change what an item's score means; a resumed run must not mix two of them. */
+function fingerprint(system: SystemSpec, set: SetSpec): string {
+  const relevant = {
+    backend: system.backend,
+    model: system.model,
+    adapters: system.adapters,
+    systemPrompt: system.systemPrompt ?? null,
+    chatTemplate: system.chatTemplate,
+    shots: system.fewShot ?? set.shots,
+    scoring: scoringModeOf(system),
+    retrieval: system.retrieval ?? null,
+    set: { path: set.path, dev: set.dev ?? null, language: set.language, format: set.format },
+  };
+  return createHash("sha256").update(JSON.stringify(relevant)).digest("hex").slice(0, 16);
+}
+
+function checkResumable(outDir: string, spec: EvalSpec): Record<string, string> {
+  const manifestFile = path.join(outDir, "manifest.json");
+  const fingerprints: Record<string, string> = {};
+  for (const system of spec.systems) for (const set of spec.sets) fingerprints[`${system.name}/${set.name}`] = fingerprint(system, set);
+  if (!fs.existsSync(manifestFile)) return fingerprints;
+  const previous = JSON.parse(fs.readFileSync(manifestFile, "utf8")) as { fingerprints?: Record<string, string> };
+  for (const [key, value] of Object.entries(fingerprints)) {
+    const before = previous.fingerprints?.[key];
+    const [system, set] = key.split("/") as [string, string];
+    if (before && before !== value && readItemRecords(itemsFile(outDir, system, set)).length > 0)
+      throw new ConfigError(`system "${system}" on set "${set}" was run with other settings in this folder`, {
+        where: outDir,
+        hint: `Use a new --out folder, or delete ${path.join("items", system, `${set}.jsonl`)} to score it again with the new settings.`,
+      });
+  }
+  return { ...previous.fingerprints, ...fingerprints };
+}
+
+interface ItemContext {
+  system: SystemSpec;
+  set: LoadedSet;
+  backend: SystemBackend;
+  mode: ScoringMode;
+  templateApplied: boolean;
+  shots: number;
+  retriever: Retriever | undefined;
+  now: () => number;
+  signal: AbortSignal | undefined;
+}
+
+async function scoreItem(item: McqItem, context: ItemContext): Promise<McqItemRecord> {
+  const { system, set, backend, mode, templateApplied } = context;
+  const started = context.now();
+  const language = set.spec.language === "auto" ? detectLanguage(item) : set.spec.language;
+  const retrieved: RetrievedPassage[] = context.retriever
+    ? await context.retriever.retrieve(item.question, Number(system.retrieval?.k ?? 4))
+    : [];
+  const prompt = buildMcqPrompt({
+    item,
+    exemplars: selectExemplars(item, set.dev, context.shots),
+    language,
+    mode,
+    retrieved,
+    templateApplied,
+  });
+  const messages: ChatMessage[] = [
+    ...(system.systemPrompt ? [{ role: "system" as const, content: system.systemPrompt }] : []),
+    { role: "user", content: prompt.userText },
+  ];
+  const rawText = (system.systemPrompt ? `${system.systemPrompt}\n\n` : "") + prompt.userText;
+  const base = {
+    id: item.id,
+    set: set.spec.name,
+    system: system.name,
+    subject: item.subject,
+    kind: "mcq" as const,
+    row: item.source.row,
+    letters: item.options.map((option) => option.letter),
+    gold: item.answer,
+    ...(retrieved.length > 0 ? { retrieved } : {}),
+  };
+
+  if (mode === "generate") {
+    const chat = backend.chat!;
+    const maxTokens = system.maxTokens ?? 512;
+    const generation = templateApplied
+      ? await chat.chat(messages, { maxTokens, signal: context.signal })
+      : await chat.complete(rawText, { maxTokens, signal: context.signal });
+    const prediction = extractAnswerLetter(generation.text, base.letters);
+    return {
+      ...base,
+      prompt: templateApplied ? JSON.stringify(messages) : rawText,
+      prediction,
+      correct: prediction === item.answer,
+      generation: generation.text,
+      tokens: { prompt: generation.usage.promptTokens, completion: generation.usage.completionTokens },
+      wallMs: context.now() - started,
+    };
+  }
+
+  const contextText = templateApplied ? backend.renderChatPrompt!(messages) : rawText;
+  const results = await backend.scorer!.score(
+    prompt.continuations.map((continuation) => ({ context: contextText, continuation: continuation.text })),
+  );
+  const choices = prompt.continuations.map((continuation) => continuation.choice);
+  const { prediction, predictionNorm } = predictFromLoglikelihoods(
+    results.map((result) => result.logprob),
+    choices,
+  );
+  const scores: Record<string, OptionScore> = {};
+  prompt.continuations.forEach((continuation, i) => {
+    const result = results[i]!;
+    scores[continuation.letter] = {
+      logprob: result.logprob,
+      tokenCount: result.tokenCount,
+      isGreedy: result.isGreedy,
+      ...(mode === "option" ? { chars: codePointLength(continuation.choice) } : {}),
+    };
+  });
+  const letter = (index: number) => prompt.continuations[index]!.letter;
+  const promptTokens = results.reduce((sum, result) => sum + (result.contextTokenCount ?? 0) + result.tokenCount, 0);
+  return {
+    ...base,
+    prompt: contextText,
+    prediction: letter(prediction),
+    correct: letter(prediction) === item.answer,
+    ...(mode === "option" ? { predictionNorm: letter(predictionNorm), correctNorm: letter(predictionNorm) === item.answer } : {}),
+    scores,
+    tokens: { prompt: promptTokens, completion: 0 },
+    wallMs: context.now() - started,
+  };
+}
+
+function summariseRow(
+  system: SystemSpec,
+  set: LoadedSet,
+  records: McqItemRecord[],
+  status: ResultRow["status"],
+  error: string | null,
+  templateApplied: boolean,
+): ResultRow {
+  const mode = scoringModeOf(system);
+  const ids = new Set(set.items.map((item) => item.id));
+  const scored = records.filter((record) => ids.has(record.id));
+  const bySubject = new Map<string, number[]>();
+  for (const record of scored) {
+    const outcomes = bySubject.get(record.subject) ?? [];
+    outcomes.push(record.correct ? 1 : 0);
+    bySubject.set(record.subject, outcomes);
+  }
+  const perSubject: ResultRow["perSubject"] = {};
+  for (const [subject, outcomes] of [...bySubject].sort(([a], [b]) => a.localeCompare(b)))
+    perSubject[subject] = { n: outcomes.length, accuracy: bootstrapMeanCi(outcomes) };
+  return {
+    system: system.name,
+    set: set.spec.name,
+    kind: "mcq",
+    general: set.spec.general,
+    status,
+    error,
+    scoring: mode,
+    templateApplied,
+    shots: system.fewShot ?? set.spec.shots,
+    n: scored.length,
+    total: set.items.length,
+    accuracy: scored.length ? bootstrapMeanCi(scored.map((record) => (record.correct ? 1 : 0))) : null,
+    accuracyNorm:
+      mode === "option" && scored.length ? bootstrapMeanCi(scored.map((record) => (record.correctNorm ? 1 : 0))) : null,
+    perSubject,
+    unanswered: scored.filter((record) => record.prediction === null).length,
+    tokens: {
+      prompt: scored.reduce((sum, record) => sum + record.tokens.prompt, 0),
+      completion: scored.reduce((sum, record) => sum + record.tokens.completion, 0),
+    },
+    wallSeconds: scored.reduce((sum, record) => sum + record.wallMs, 0) / 1000,
+  };
+}
+
+function forgettingRows(spec: EvalSpec, sets: LoadedSet[], outDir: string): ForgettingRow[] {
+  const rows: ForgettingRow[] = [];
+  for (const set of sets.filter((candidate) => candidate.spec.general)) {
+    const baseRecords = new Map(readItemRecords(itemsFile(outDir, spec.baseSystem, set.spec.name)).map((record) => [record.id, record]));
+    for (const system of spec.systems) {
+      if (system.name === spec.baseSystem) continue;
+      const pairs = readItemRecords(itemsFile(outDir, system.name, set.spec.name))
+        .filter((record) => baseRecords.has(record.id))
+        .map((record) => [record.correct ? 1 : 0, baseRecords.get(record.id)!.correct ? 1 : 0] as const);
+      if (pairs.length === 0) continue;
+      const score = pairs.reduce((sum, [value]) => sum + value, 0) / pairs.length;
+      const baseScore = pairs.reduce((sum, [, value]) => sum + value, 0) / pairs.length;
+      const delta = bootstrapPairedDeltaCi(
+        pairs.map(([value]) => value),
+        pairs.map(([, value]) => value),
+      );
+      rows.push({ system: system.name, set: set.spec.name, metric: "accuracy", score, baseScore, delta: delta.value, ci95: delta.ci95, n: pairs.length });
+    }
+  }
+  return rows;
+}
+
+function errorMessage(error: unknown): string {
+  return VerticalError.isInstance(error) || error instanceof Error ? error.message : String(error);
+}
+
+/** Runs an evaluation into `options.outDir` and returns its summary (also written to summary.json). */
+export async function runEvaluation(spec: EvalSpec, options: RunEvaluationOptions): Promise<EvalSummary> {
+  const { outDir } = options;
+  const now = options.now ?? (() => performance.now());
+  const createBackend = options.createBackend ?? createSystemBackend;
+  // Everything that can be checked without a model is checked first, so bad input fails in seconds.
+  const sets = loadSets(spec);
+  for (const system of spec.systems) {
+    if (system.retrieval && !options.resolveRetriever)
+      throw new ConfigError("the system declares `retrieval` but no retriever is available", {
+        where: `system "${system.name}"`,
+        hint: "Build the retrieval index first (vertical rag …) and run through the lab, or remove `retrieval`.",
+      });
+    if (!options.createBackend) (await import("./systemBackend.js")).checkSystemFiles(system);
+  }
+  fs.mkdirSync(outDir, { recursive: true });
+  const fingerprints = checkResumable(outDir, spec);
+  const createdAt = new Date().toISOString();
+  writeFileAtomic(path.join(outDir, "spec.yaml"), YAML.stringify({ name: spec.name, baseSystem: spec.baseSystem, systems: spec.systems, sets: spec.sets }));
+  writeFileAtomic(
+    path.join(outDir, "manifest.json"),
+    JSON.stringify({ formatVersion: RESULTS_FORMAT_VERSION, name: spec.name, createdAt, baseSystem: spec.baseSystem, systems: spec.systems.map((system) => system.name), sets: spec.sets.map((set) => set.name), fingerprints }, null, 2) + "\n",
+  );
+
+  const systemSummaries: SystemSummary[] = spec.systems.map((system) => ({
+    name: system.name,
+    isBase: system.name === spec.baseSystem,
+    backend: system.backend,
+    model: system.model,
+    adapters: system.adapters,
+    id: null,
+    scoring: scoringModeOf(system),
+    templateApplied: false,
+    trainingTokens: system.trainingTokens ?? null,
+    trainingSeconds: system.trainingSeconds ?? null,
+  }));
+  const rows = new Map<string, ResultRow>();
+  const rowKey = (system: string, set: string) => `${system}/${set}`;
+  let interrupted = false;
+
+  const writeSummary = (complete: boolean): EvalSummary => {
+    const summary: EvalSummary = {
+      formatVersion: RESULTS_FORMAT_VERSION,
+      name: spec.name,
+      createdAt,
+      updatedAt: new Date().toISOString(),
+      complete,
+      baseSystem: spec.baseSystem,
+      systems: systemSummaries,
+      sets: sets.map((set) => ({ name: set.spec.name, kind: "mcq", general: set.spec.general, path: set.spec.path, n: set.items.length })),
+      results: spec.systems.flatMap((system) => sets.map((set) => rows.get(rowKey(system.name, set.spec.name))).filter((row) => row !== undefined)),
+      forgetting: forgettingRows(spec, sets, outDir),
+    };
+    writeFileAtomic(path.join(outDir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
+    return summary;
+  };
+
+  for (const [systemIndex, system] of spec.systems.entries()) {
+    if (interrupted) break;
+    const mode = scoringModeOf(system);
+    const summaryEntry = systemSummaries[systemIndex]!;
+    // Sets this system has already finished need no backend at all (a resumed run skips loading it).
+    const pending = sets.filter((set) => {
+      const done = new Set(readItemRecords(itemsFile(outDir, system.name, set.spec.name), { repair: true }).map((record) => record.id));
+      return set.items.some((item) => !done.has(item.id));
+    });
+    let backend: SystemBackend | undefined;
+    let retriever: Retriever | undefined;
+    let failure: string | null = null;
+    try {
+      if (pending.length > 0) {
+        backend = await createBackend(system);
+        summaryEntry.id = backend.id;
+        if (mode !== "generate" && !backend.scorer)
+          throw new ConfigError(`scoring "${mode}" needs log-probabilities, which backend ${backend.id} does not give`, {
+            where: `system "${system.name}"`,
+            hint: "Set `scoring: generate` (answer extraction) or use an endpoint that returns logprobs.",
+          });
+        if (mode === "generate" && !backend.chat)
+          throw new ConfigError(`backend ${backend.id} cannot generate text`, { where: `system "${system.name}"`, hint: "Use scoring: letter or option." });
+        if (system.retrieval) retriever = await options.resolveRetriever!(system.name, system.retrieval);
+      }
+    } catch (error) {
+      failure = errorMessage(error);
+    }
+    // Chat template: applied for generation through chat(), and for scoring when the backend can render it.
+    const templateApplied =
+      system.chatTemplate === "auto" && (mode === "generate" ? true : backend ? Boolean(backend.renderChatPrompt) : system.backend === "llama-cpp");
+    summaryEntry.templateApplied = templateApplied;
+
+    for (const set of sets) {
+      const file = itemsFile(outDir, system.name, set.spec.name);
+      const records = readItemRecords(file, { repair: true });
+      const done = new Set(records.map((record) => record.id));
+      const total = set.items.length;
+      let correct = records.filter((record) => record.correct).length;
+      const report = (phase: EvalProgress["phase"]) =>
+        options.onProgress?.({ system: system.name, set: set.spec.name, done: done.size, total, correct, phase });
+      report("start");
+      const needsWork = set.items.some((item) => !done.has(item.id));
+      let setFailure = failure && needsWork ? failure : null;
+      if (!setFailure && !interrupted && needsWork) {
+        const context: ItemContext = {
+          system,
+          set,
+          backend: backend!,
+          mode,
+          templateApplied,
+          shots: system.fewShot ?? set.spec.shots,
+          retriever,
+          now,
+          signal: options.signal,
+        };
+        const limit = pLimit(system.backend === "openai" ? (system.maxConcurrency ?? 4) : 1);
+        let stop = false;
+        await Promise.all(
+          set.items
+            .filter((item) => !done.has(item.id))
+            .map((item) =>
+              limit(async () => {
+                if (stop) return;
+                if (options.signal?.aborted) {
+                  interrupted = true;
+                  stop = true;
+                  return;
+                }
+                try {
+                  const record = await scoreItem(item, context);
+                  appendItemRecord(file, record);
+                  records.push(record);
+                  done.add(record.id);
+                  if (record.correct) correct++;
+                  report("item");
+                } catch (error) {
+                  if (options.signal?.aborted) interrupted = true;
+                  else setFailure ??= `${item.source.file}:${item.source.row} (item ${item.id}): ${errorMessage(error)}`;
+                  stop = true;
+                }
+              }),
+            ),
+        );
+        // A failure of the backend itself (it is down, it cannot score) fails the system's other sets too.
+        if (setFailure) failure = `not run after an earlier failure: ${setFailure}`;
+      }
+      const status: ResultRow["status"] = done.size >= total ? "complete" : setFailure && done.size === 0 ? "failed" : "partial";
+      rows.set(rowKey(system.name, set.spec.name), summariseRow(system, set, records, status, status === "complete" ? null : setFailure, templateApplied));
+      report("end");
+      writeSummary(false);
+    }
+    await backend?.dispose();
+    await retriever?.dispose?.();
+  }
+
+  const complete = !interrupted && [...rows.values()].every((row) => row.status === "complete");
+  const summary = writeSummary(complete);
+  if (interrupted)
+    throw new InterruptedError("evaluation interrupted; finished items are saved", {
+      where: outDir,
+      hint: "Run the same command again to resume: finished items are not scored again.",
+    });
+  return summary;
+}

@@ -1,0 +1,292 @@
+/**
+ * A local GGUF through node-llama-cpp: chat with the model's own chat template (resolved from the GGUF
+ * by node-llama-cpp's chat wrappers), raw completion, LoRA adapters, an explicit thread count, and
+ * log-likelihood scoring through `LlamaContextSequence.controlledEvaluate` with next-token
+ * probabilities. The only file of src/ (with its tests) that imports node-llama-cpp.
+ *
+ * Scoring path: context tokens (BOS prepended when the model wants one, special-token text parsed)
+ * are evaluated once per distinct context; the distribution after the last context token scores every
+ * single-token continuation at once (the letters of a multiple-choice item); a longer continuation is
+ * evaluated token by token after the context, with the full distribution at each step.
+ */
+import path from "node:path";
+import {
+  getLlama,
+  LlamaChat,
+  LlamaCompletion,
+  LlamaLogLevel,
+  type ChatHistoryItem,
+  type ChatWrapper,
+  type Llama,
+  type LlamaContext,
+  type LlamaContextSequence,
+  type LlamaModel,
+  type Token,
+} from "node-llama-cpp";
+import { settings } from "../config.js";
+import { DisposedError, ModelError } from "../shared/errors.js";
+import type { ChatPromptRenderer } from "./chatPrompt.js";
+import type { ChatMessage, ChatModel, ContinuationScore, GenerateOptions, Generation, ScoreRequest, TokenScorer } from "./types.js";
+
+export interface LlamaCppAdapter {
+  filePath: string;
+  /** Defaults to 1. */
+  scale?: number;
+}
+
+export interface LlamaCppOptions {
+  modelPath: string;
+  adapters?: LlamaCppAdapter[];
+  /** ggml threads for evaluation. Defaults to settings().threads. */
+  threads?: number;
+  /** Context length in tokens. Defaults to min(the model's training context, 4096). */
+  contextSize?: number;
+  /** Layers offloaded to a GPU. Defaults to 0 when settings().device is "cpu", else "auto". */
+  gpuLayers?: number | "auto";
+  /**
+   * F32 KV cache and no flash attention. Defaults to false (node-llama-cpp's defaults: F16 KV cache,
+   * flash attention where available), which round keys, values and queries to f16: on a model with
+   * large activations that moves log-probabilities by ~1e-2. Exact mode matches an f32 reference
+   * (our engine) to ~1e-5 per token, at twice the KV memory.
+   */
+  exactAttention?: boolean;
+}
+
+let sharedLlama: Promise<Llama> | undefined;
+
+/** One Llama instance per process (it owns the native backend); never rebuilt or downloaded at run time. */
+function llamaInstance(): Promise<Llama> {
+  sharedLlama ??= getLlama({
+    gpu: settings().device === "cpu" ? false : "auto",
+    build: "never",
+    logLevel: LlamaLogLevel.error,
+    progressLogs: false,
+  });
+  return sharedLlama;
+}
+
+function toHistory(messages: ChatMessage[]): ChatHistoryItem[] {
+  return messages.map((message): ChatHistoryItem =>
+    message.role === "assistant"
+      ? { type: "model", response: [message.content] }
+      : { type: message.role, text: message.content },
+  );
+}
+
+export class LlamaCppBackend implements ChatModel, TokenScorer, ChatPromptRenderer {
+  readonly id: string;
+  private disposed = false;
+  /** Generation and scoring share one sequence; calls are serialised through this chain. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly model: LlamaModel,
+    private readonly context: LlamaContext,
+    private readonly sequence: LlamaContextSequence,
+    private readonly chatWrapper: ChatWrapper,
+    id: string,
+  ) {
+    this.id = id;
+  }
+
+  static async load(options: LlamaCppOptions): Promise<LlamaCppBackend> {
+    const llama = await llamaInstance();
+    const threads = options.threads ?? settings().threads;
+    let model: LlamaModel;
+    try {
+      model = await llama.loadModel({
+        modelPath: options.modelPath,
+        gpuLayers: options.gpuLayers ?? (settings().device === "cpu" ? 0 : "auto"),
+      });
+    } catch (error) {
+      throw new ModelError(`node-llama-cpp cannot load the model: ${(error as Error).message}`, { where: options.modelPath, cause: error });
+    }
+    const adapters = options.adapters ?? [];
+    let context: LlamaContext;
+    try {
+      context = await model.createContext({
+        contextSize: options.contextSize ?? Math.min(model.trainContextSize, 4096),
+        threads,
+        sequences: 1,
+        ...(options.exactAttention ? { experimentalKvCacheKeyType: "F32", experimentalKvCacheValueType: "F32", flashAttention: false } : {}),
+        ...(adapters.length > 0 ? { lora: { adapters: adapters.map((adapter) => ({ filePath: adapter.filePath, scale: adapter.scale ?? 1 })) } } : {}),
+      });
+    } catch (error) {
+      await model.dispose();
+      throw new ModelError(`cannot create a context${adapters.length ? " with the adapters" : ""}: ${(error as Error).message}`, {
+        where: [options.modelPath, ...adapters.map((adapter) => adapter.filePath)].join(" + "),
+        cause: error,
+      });
+    }
+    const { resolveChatWrapper } = await import("node-llama-cpp");
+    const chatWrapper = resolveChatWrapper(model);
+    const id =
+      `llama-cpp:${path.basename(options.modelPath)}` + adapters.map((adapter) => `+lora:${path.basename(adapter.filePath)}`).join("");
+    return new LlamaCppBackend(model, context, context.getSequence(), chatWrapper, id);
+  }
+
+  /** The GGUF's chat template applied to `messages`, ending with the assistant prefix, as text. */
+  renderChatPrompt(messages: ChatMessage[]): string {
+    this.checkAlive();
+    const history = [...toHistory(messages), { type: "model", response: [] } as ChatHistoryItem];
+    const { contextText } = this.chatWrapper.generateContextState({ chatHistory: history });
+    // Special tokens become their text (contextTokens parses them back); a leading BOS is not doubled there.
+    return this.model.detokenize(contextText.tokenize(this.model.tokenizer), true);
+  }
+
+  private checkAlive(): void {
+    if (this.disposed) throw new DisposedError("the llama-cpp backend was disposed", { where: this.id });
+  }
+
+  private serialised<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work, work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  chat(messages: ChatMessage[], options: GenerateOptions = {}): Promise<Generation> {
+    return this.serialised(async () => {
+      this.checkAlive();
+      await this.sequence.clearHistory();
+      const chat = new LlamaChat({ contextSequence: this.sequence, chatWrapper: this.chatWrapper, autoDisposeSequence: false });
+      try {
+        const history = [...toHistory(messages), { type: "model", response: [] } as ChatHistoryItem];
+        const result = await chat.generateResponse(history, {
+          maxTokens: options.maxTokens ?? 256,
+          temperature: options.temperature ?? 0,
+          ...(options.topP !== undefined ? { topP: options.topP } : {}),
+          ...(options.seed !== undefined ? { seed: options.seed } : {}),
+          ...(options.stop?.length ? { customStopTriggers: options.stop } : {}),
+          ...(options.onText ? { onTextChunk: options.onText } : {}),
+          ...(options.signal ? { signal: options.signal, stopOnAbortSignal: true } : {}),
+        });
+        const promptText = this.renderChatPrompt(messages);
+        return {
+          text: result.response,
+          usage: {
+            promptTokens: this.model.tokenize(promptText, true).length,
+            completionTokens: this.model.tokenize(result.response, false).length,
+          },
+          finishReason: result.metadata.stopReason === "maxTokens" ? "length" : result.metadata.stopReason === "abort" ? "abort" : "stop",
+        };
+      } finally {
+        chat.dispose({ disposeSequence: false });
+      }
+    });
+  }
+
+  complete(prompt: string, options: GenerateOptions = {}): Promise<Generation> {
+    return this.serialised(async () => {
+      this.checkAlive();
+      await this.sequence.clearHistory();
+      const completion = new LlamaCompletion({ contextSequence: this.sequence, autoDisposeSequence: false });
+      try {
+        const result = await completion.generateCompletionWithMeta(prompt, {
+          maxTokens: options.maxTokens ?? 256,
+          temperature: options.temperature ?? 0,
+          ...(options.topP !== undefined ? { topP: options.topP } : {}),
+          ...(options.seed !== undefined ? { seed: options.seed } : {}),
+          ...(options.stop?.length ? { customStopTriggers: options.stop } : {}),
+          ...(options.onText ? { onTextChunk: options.onText } : {}),
+          ...(options.signal ? { signal: options.signal, stopOnAbortSignal: true } : {}),
+        });
+        return {
+          text: result.response,
+          usage: { promptTokens: this.contextTokens(prompt).length, completionTokens: this.model.tokenize(result.response, false).length },
+          finishReason: result.metadata.stopReason === "maxTokens" ? "length" : result.metadata.stopReason === "abort" ? "abort" : "stop",
+        };
+      } finally {
+        completion.dispose({ disposeSequence: false });
+      }
+    });
+  }
+
+  /** Context tokens: BOS when the model wants one, then the text with special-token text parsed. */
+  contextTokens(context: string): Token[] {
+    const tokens = this.model.tokenize(context, true);
+    const bos = this.model.tokens.bos;
+    return this.model.tokens.shouldPrependBosToken && bos !== null && tokens[0] !== bos ? [bos, ...tokens] : tokens;
+  }
+
+  /** Continuation tokens: plain text, no BOS, no special-token parsing. */
+  continuationTokens(continuation: string): Token[] {
+    return this.model.tokenize(continuation, false);
+  }
+
+  score(requests: ScoreRequest[]): Promise<ContinuationScore[]> {
+    return this.serialised(async () => {
+      this.checkAlive();
+      const results = new Array<ContinuationScore>(requests.length);
+      const byContext = new Map<string, number[]>();
+      requests.forEach((request, index) => {
+        const group = byContext.get(request.context) ?? [];
+        group.push(index);
+        byContext.set(request.context, group);
+      });
+      for (const [contextText, indices] of byContext) {
+        const context = this.contextTokens(contextText);
+        if (context.length === 0) throw new ModelError("cannot score after an empty context (the model has no BOS token)", { where: this.id });
+        if (context.length + 1 > this.context.contextSize)
+          throw new ModelError(`context of ${context.length} tokens does not fit the ${this.context.contextSize}-token context`, {
+            where: this.id,
+            hint: "Raise the system's contextSize or use fewer shots.",
+          });
+        await this.sequence.clearHistory();
+        const [afterContext] = await this.evaluate(context, context.length - 1);
+        for (const index of indices) {
+          const continuation = this.continuationTokens(requests[index]!.continuation);
+          if (continuation.length === 0) throw new ModelError(`empty continuation for request ${index}`, { where: this.id });
+          const distributions = [afterContext!];
+          if (continuation.length > 1) {
+            // Later tokens: evaluate the continuation (minus its last token) after the context, then
+            // drop it again so the next continuation starts from the bare context.
+            const steps = await this.evaluate(continuation.slice(0, -1), 0);
+            distributions.push(...steps);
+            await this.sequence.eraseContextTokenRanges([{ start: context.length, end: context.length + continuation.length - 1 }]);
+          }
+          const tokenLogprobs: number[] = [];
+          let isGreedy = true;
+          continuation.forEach((token, i) => {
+            const probabilities = distributions[i]!;
+            tokenLogprobs.push(Math.log(probabilities.get(token) ?? 0));
+            isGreedy &&= probabilities.keys().next().value === token;
+          });
+          results[index] = {
+            logprob: tokenLogprobs.reduce((a, b) => a + b, 0),
+            tokenLogprobs,
+            isGreedy,
+            tokenCount: continuation.length,
+            contextTokenCount: context.length,
+          };
+        }
+      }
+      return results;
+    });
+  }
+
+  /**
+   * Appends `tokens` to the sequence and returns the next-token distribution after each token from
+   * index `from` on (temperature 0: the plain softmax over the whole vocabulary, sorted by probability).
+   */
+  private async evaluate(tokens: Token[], from: number): Promise<Map<Token, number>[]> {
+    const items = tokens.map((token, i) =>
+      i >= from ? ([token, { generateNext: { probabilities: true, options: { temperature: 0 } } }] as const) : token,
+    );
+    const outputs = await this.sequence.controlledEvaluate(items as Parameters<LlamaContextSequence["controlledEvaluate"]>[0]);
+    const distributions: Map<Token, number>[] = [];
+    for (let i = from; i < tokens.length; i++) {
+      const probabilities = outputs[i]?.next.probabilities;
+      if (!probabilities) throw new ModelError(`node-llama-cpp returned no probabilities for token ${i}`, { where: this.id });
+      distributions.push(probabilities);
+    }
+    return distributions;
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    await this.queue.catch(() => undefined);
+    this.disposed = true;
+    await this.context.dispose();
+    await this.model.dispose();
+  }
+}
