@@ -6,6 +6,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import type { Token } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { gguf, readGguf, writeGguf } from "../../src/engine/gguf/index.js";
@@ -188,7 +189,7 @@ describe("vertical model init", () => {
       if (generated.length === 8) break;
     }
     expect(generated.length).toBe(8);
-    expect(typeof model.detokenize(generated)).toBe("string");
+    expect(typeof model.detokenize(generated as Token[])).toBe("string");
     await context.dispose();
     await model.dispose();
   });

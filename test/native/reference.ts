@@ -2,7 +2,7 @@
  * node-llama-cpp as the reference implementation: full next-token log-probability vectors for a
  * token sequence (F32 KV cache, no flash attention, so nothing is rounded that our graph keeps).
  */
-import { getLlama, LlamaLogLevel, type Llama } from "node-llama-cpp";
+import { getLlama, LlamaLogLevel, type ControlledEvaluateInputItem, type Llama, type Token } from "node-llama-cpp";
 import { createModel, normalSampler, readTokenizerMetadata, writeModel, type ModelSpec } from "../../src/model/index.js";
 import { GgmlType } from "../../src/engine/index.js";
 import { llamaCppVocab } from "./fixtures.js";
@@ -34,7 +34,7 @@ export async function referenceLogprobs(modelPath: string, tokens: readonly numb
     try {
       const sequence = context.getSequence();
       const results = await sequence.controlledEvaluate(
-        tokens.map((token) => [token, { generateNext: { probabilities: true } }] as const),
+        tokens.map((token): ControlledEvaluateInputItem => [token as Token, { generateNext: { probabilities: true } }]),
       );
       return results.map((result, i) => {
         const probabilities = result?.next?.probabilities;
