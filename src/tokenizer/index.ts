@@ -17,3 +17,4 @@ export { loadTokenizer } from "./loadTokenizer.js";
 export { trainBpe, writeTrainedTokenizer, defaultSpecialTokens, type TrainBpeOptions, type TrainedTokenizer } from "./trainBpe.js";
 export { renderChatTemplate, chatMlTemplate, type ChatTemplateMessage, type RenderChatTemplateOptions } from "./chatTemplate.js";
 export { preTokenizerByName, supportedPreTokenizers, type PreTokenizerKind } from "./preTokenizers.js";
+export { readTrainingTexts, type TrainingTexts } from "./readTrainingTexts.js";

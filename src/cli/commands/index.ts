@@ -2,14 +2,18 @@ import type { Command } from "commander";
 import * as modelInit from "./modelInit.js";
 import * as modelLogprobs from "./modelLogprobs.js";
 import * as modelPerplexity from "./modelPerplexity.js";
+import * as modelInfo from "./modelInfo.js";
+import * as tokenizerTrain from "./tokenizerTrain.js";
+import * as tokenizerEncode from "./tokenizerEncode.js";
 import * as train from "./train.js";
 import * as exportCommand from "./export.js";
 import * as evalReport from "./evalReport.js";
 import * as evalRatings from "./evalRatings.js";
+import * as evalBuildMcq from "./evalBuildMcq.js";
 
 export interface CommandModule {
   register(program: Command): void;
 }
 
 /** Every CLI command group, in the order `vertical --help` lists them. */
-export const commandModules: CommandModule[] = [modelInit, modelPerplexity, modelLogprobs, evalReport, evalRatings, train, exportCommand];
+export const commandModules: CommandModule[] = [modelInit, modelInfo, modelPerplexity, modelLogprobs, tokenizerTrain, tokenizerEncode, evalReport, evalRatings, train, exportCommand];

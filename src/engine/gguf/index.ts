@@ -15,3 +15,4 @@ export {
 export { readGguf, readGgufBuffer, GGUF_DEFAULT_ALIGNMENT, type GgufFile, type GgufTensorInfo } from "./readGguf.js";
 export { writeGguf, encodeGguf, type GgufWriteInput, type GgufTensorInput, type GgufWriteOptions, type QuantizeRows } from "./writeGguf.js";
 export { toF32, fromF32, fp32ToFp16, fp16ToFp32, fp32ToBf16, bf16ToFp32, quantizeQ8_0, dequantizeQ8_0, typesConvertedInTypeScript } from "./convertTensor.js";
+export { describeGguf, type GgufSummary } from "./describeGguf.js";

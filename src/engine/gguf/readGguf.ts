@@ -161,10 +161,10 @@ class Cursor {
     const at = this.position;
     const length = this.count(`length of ${what}`);
     if (this.position + length > this.source.size) {
-      throw new InputError(
-        `truncated at offset ${at}: ${what} claims ${length} bytes but only ${this.source.size - this.position} remain`,
-        { where: this.where },
-      );
+      throw new InputError(`truncated at offset ${this.position}: ${what} needs ${length} bytes but the file ends at ${this.source.size}`, {
+        where: this.where,
+        hint: `the length field at offset ${at} is corrupt or the file is incomplete; fetch or write it again`,
+      });
     }
     return this.need(length, what).toString("utf8");
   }
@@ -232,7 +232,10 @@ function readArray(cursor: Cursor, where: string, what: string): GgufArrayValue 
   const at = cursor.position;
   const length = cursor.count(`item count of ${what}`);
   if (length * minimumItemBytes(itemType) > cursor.remaining()) {
-    throw new InputError(`${what} at offset ${at} claims ${length} items, more than the file can hold`, { where });
+    throw new InputError(`${what} at offset ${at} claims ${length} items, more than the remaining ${cursor.remaining()} bytes can hold`, {
+      where,
+      hint: "the file is truncated or corrupt; fetch or write it again",
+    });
   }
   switch (itemType) {
     case "string": {
