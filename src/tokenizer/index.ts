@@ -18,3 +18,4 @@ export { trainBpe, writeTrainedTokenizer, defaultSpecialTokens, type TrainBpeOpt
 export { renderChatTemplate, chatMlTemplate, type ChatTemplateMessage, type RenderChatTemplateOptions } from "./chatTemplate.js";
 export { preTokenizerByName, supportedPreTokenizers, type PreTokenizerKind } from "./preTokenizers.js";
 export { readTrainingTexts, type TrainingTexts } from "./readTrainingTexts.js";
+export { writeTokenizerGguf } from "./writeTokenizerGguf.js";

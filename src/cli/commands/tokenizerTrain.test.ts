@@ -46,6 +46,19 @@ describe("vertical tokenizer train / encode", () => {
     expect(pieces).toHaveLength(ids.length);
     expect(ids).toEqual(hf.encode(probe, { add_special_tokens: false }));
     expect(loadTokenizer(out).decode(ids)).toBe(probe);
+
+    // convert to a vocabulary-only GGUF: same ids from it, and model info sees the tokenizer
+    const vocabulary = path.join(directory, "out", "vocab.gguf");
+    const [convertCode, converted] = await run("tokenizer", "convert", "--from", path.dirname(out), "--out", vocabulary);
+    expect(convertCode).toBe(0);
+    expect(converted).toContain("vocab.gguf: 320 tokens");
+    const [fromGgufCode, fromGguf] = await run("tokenizer", "encode", "--tokenizer", vocabulary, "--json", probe);
+    expect(fromGgufCode).toBe(0);
+    expect((JSON.parse(fromGguf) as { ids: number[] }).ids).toEqual(ids);
+    const [, info] = await run("model", "info", vocabulary);
+    expect(info).toMatch(/architecture: +qwen2/);
+    expect(info).toMatch(/tokenizer: +gpt2 \(pre: qwen2\), 320 tokens, 61 merges, add_bos=false/);
+    expect(info).toMatch(/special: +eos=317 "<\|endoftext\|>", eot=319 "<\|im_end\|>", padding=317/);
   });
 
   it("reports a missing input and a bad JSONL line with file and line", async () => {
