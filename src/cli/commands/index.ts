@@ -5,6 +5,7 @@ import * as modelPerplexity from "./modelPerplexity.js";
 import * as modelInfo from "./modelInfo.js";
 import * as tokenizerTrain from "./tokenizerTrain.js";
 import * as tokenizerEncode from "./tokenizerEncode.js";
+import * as tokenizerConvert from "./tokenizerConvert.js";
 import * as train from "./train.js";
 import * as exportCommand from "./export.js";
 import * as evalReport from "./evalReport.js";
@@ -16,4 +17,4 @@ export interface CommandModule {
 }
 
 /** Every CLI command group, in the order `vertical --help` lists them. */
-export const commandModules: CommandModule[] = [modelInit, modelInfo, modelPerplexity, modelLogprobs, tokenizerTrain, tokenizerEncode, evalReport, evalRatings, train, exportCommand];
+export const commandModules: CommandModule[] = [modelInit, modelInfo, modelPerplexity, modelLogprobs, tokenizerTrain, tokenizerConvert, tokenizerEncode, evalReport, evalRatings, train, exportCommand];
