@@ -10,7 +10,6 @@ import * as train from "./train.js";
 import * as exportCommand from "./export.js";
 import * as evalReport from "./evalReport.js";
 import * as evalRatings from "./evalRatings.js";
-import * as evalBuildMcq from "./evalBuildMcq.js";
 
 export interface CommandModule {
   register(program: Command): void;
