@@ -250,8 +250,23 @@ export function parseRunConfig(raw: unknown, source: string, baseDir = process.c
   };
 }
 
-/** Reads and validates a YAML recipe; paths in it are relative to the file. */
-export function loadRunConfig(file: string): RunConfig {
+/** Merges `overrides` into `base` object by object (arrays and values replace). */
+export function mergeRawConfig(base: Record<string, unknown>, overrides: Record<string, unknown>): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(overrides)) {
+    const current = merged[key];
+    const isObject = (candidate: unknown): candidate is Record<string, unknown> =>
+      typeof candidate === "object" && candidate !== null && !Array.isArray(candidate);
+    merged[key] = isObject(current) && isObject(value) ? mergeRawConfig(current, value) : value;
+  }
+  return merged;
+}
+
+/**
+ * Reads and validates a YAML recipe; paths in it are relative to the file. `overrides` (quick
+ * flags given beside the file) win over the file's fields.
+ */
+export function loadRunConfig(file: string, overrides: Record<string, unknown> = {}): RunConfig {
   const absolute = path.resolve(file);
   let text: string;
   try {
@@ -269,7 +284,16 @@ export function loadRunConfig(file: string): RunConfig {
       cause: error,
     });
   }
-  return parseRunConfig(raw, absolute, path.dirname(absolute));
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new ConfigError("a training config is a YAML mapping of fields (model, data, steps, ...)", { where: absolute });
+  }
+  const relativeOverrides = { ...overrides };
+  // Flag paths are relative to the working directory, not to the YAML file.
+  for (const key of ["model", "out"] as const) {
+    if (typeof relativeOverrides[key] === "string") relativeOverrides[key] = path.resolve(relativeOverrides[key]);
+  }
+  if (Array.isArray(relativeOverrides.data)) relativeOverrides.data = relativeOverrides.data.map((file) => path.resolve(String(file)));
+  return parseRunConfig(mergeRawConfig(raw as Record<string, unknown>, relativeOverrides), absolute, path.dirname(absolute));
 }
 
 /** The quick flags of `vertical train --model M --data F ...`, turned into a raw config. */

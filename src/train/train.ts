@@ -4,16 +4,17 @@
  * the run directory after any interruption (Ctrl-C through `signal`, or kill -9) to the same final
  * weights as an uninterrupted run.
  */
-import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { Backend, Scheduler } from "../engine/index.js";
-import { loadModel, type LlamaModel } from "../model/loadModel.js";
+import { loadModel } from "../model/loadModel.js";
 import { ConfigError, InputError, ModelError } from "../shared/errors.js";
 import { writeFileAtomic } from "../shared/atomicWrite.js";
+import type { Tokenizer } from "../tokenizer/types.js";
 import { adamwUpdate, clipGradients, createMoments, globalNorm, type AdamWMoments } from "./adamw.js";
 import { BatchLoader, type PackedSequence } from "./batches.js";
 import { parseRunConfig, type RunConfig, type RunConfigInput } from "./config.js";
+import { fingerprintOfGguf } from "./fingerprint.js";
 import { LossGraph } from "./lossGraph.js";
 import { loadModelTokenizer } from "./modelTokenizer.js";
 import { prepareData } from "./prepareData.js";
@@ -49,6 +50,8 @@ export interface TrainHooks {
   signal?: AbortSignal;
   /** Called after every step (and after each validation). */
   onProgress?: (progress: TrainProgress) => void;
+  /** Tokenizer for text and chat data. Defaults to the model's own (from its GGUF). */
+  tokenizer?: Tokenizer;
   /** Called once before the first step with what the run will do. */
   onStart?: (info: { startStep: number; steps: number; trainableValues: number; sequences: number; truncated: number }) => void;
 }
@@ -79,20 +82,6 @@ export interface RunResult {
   checkpoint: string;
 }
 
-/** A stable hash of what makes weights fit a model: architecture, tensor names, shapes and types. */
-export function modelFingerprint(model: LlamaModel): string {
-  const hp = model.hparams;
-  const tensors = model.file.tensors.map((info) => `${info.name}:${info.shape.join("x")}:${info.type}`).sort();
-  const description = JSON.stringify({
-    architecture: hp.architecture.name,
-    vocab: hp.vocabSize,
-    embedding: hp.embeddingLength,
-    blocks: hp.blockCount,
-    tensors,
-  });
-  return crypto.createHash("sha256").update(description).digest("hex").slice(0, 16);
-}
-
 /** ne without trailing 1s (at least one dimension). */
 function trimShape(shape: readonly number[]): number[] {
   const dims = [...shape];
@@ -102,7 +91,7 @@ function trimShape(shape: readonly number[]): number[] {
 
 /** Starts a new run (the `out` directory must not hold a run already). */
 export async function train(options: TrainOptions): Promise<RunResult> {
-  const { signal, onProgress, onStart, ...raw } = options;
+  const { signal, onProgress, onStart, tokenizer, ...raw } = options;
   const config = parseRunConfig(raw, "train options");
   if (fs.existsSync(path.join(config.out, CONFIG_FILE))) {
     throw new ConfigError(`${config.out} already holds a training run`, {
@@ -110,7 +99,7 @@ export async function train(options: TrainOptions): Promise<RunResult> {
       hint: "resume it with `vertical train --resume RUN` or choose another --out",
     });
   }
-  return runTraining(config, false, { signal, onProgress, onStart });
+  return runTraining(config, false, { signal, onProgress, onStart, tokenizer });
 }
 
 /** Continues a run from its newest checkpoint (or from the start when it has none yet). */
@@ -128,9 +117,9 @@ async function runTraining(config: RunConfig, resuming: boolean, hooks: TrainHoo
   using cpu = backend.isCpu ? undefined : Backend.cpu(config.threads);
   using scheduler = new Scheduler(cpu ? [backend, cpu] : [backend]);
   using model = loadModel(config.model, { backend });
-  const fingerprint = modelFingerprint(model);
+  const fingerprint = fingerprintOfGguf(model.file);
   const needsTokenizer = config.data.some((source) => source.kind !== "shards");
-  const tokenizer = needsTokenizer ? await loadModelTokenizer(config.model) : undefined;
+  const tokenizer = needsTokenizer ? (hooks.tokenizer ?? (await loadModelTokenizer(config.model))) : undefined;
   const data = prepareData({
     sources: config.data,
     objective: config.objective,

@@ -1,0 +1,247 @@
+/**
+ * End-to-end training on a tiny f32 llama with a character tokenizer: CPT overfits a paragraph,
+ * SFT on chat JSONL answers the trained questions, an interrupted run resumes to the same weights,
+ * bad input leaves no run directory, and the exports agree with the engine.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Backend } from "../engine/index.js";
+import { Evaluator, loadLoraAdapter, loadModel, tokenLogprobs, type LlamaModel, type LoraWeights } from "../model/index.js";
+import { readLoraAdapterFile } from "../model/loraAdapterFile.js";
+import { chatDocument } from "./documents.js";
+import { exportRun } from "./exportRun.js";
+import { readCheckpoint, readLatestCheckpoint, readMetrics } from "./runDirectory.js";
+import { readSafetensors } from "./safetensors.js";
+import { CharTokenizer } from "./testing/charTokenizer.js";
+import { writeTinyModel } from "./testing/tinyModel.js";
+import { resumeTraining, train, type TrainOptions } from "./train.js";
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vertical-train-"));
+const modelPath = path.join(dir, "tiny.gguf");
+const tokenizer = new CharTokenizer();
+
+const PARAGRAPH =
+  "The harbor master keeps three ledgers: one for ships that arrive at dawn, one for ships that leave at dusk, " +
+  "and one for the ships that never come back. Each ledger is bound in blue leather and locked in the north tower.";
+
+const QUESTIONS = [
+  { question: "Who keeps the ledgers?", answer: "The harbor master." },
+  { question: "What color is the leather?", answer: "Blue." },
+  { question: "Where are the ledgers locked?", answer: "In the north tower." },
+];
+
+function write(name: string, text: string): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+beforeAll(async () => {
+  await writeTinyModel(modelPath, { vocab: tokenizer.vocabSize, hidden: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 128, seed: 11, context: 256 });
+});
+
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const base = (out: string): TrainOptions => ({
+  model: modelPath,
+  out: path.join(dir, out),
+  threads: 1,
+  tokenizer,
+  data: [],
+  steps: 1,
+});
+
+/** Character bigram conditional entropy of the text, in nats: what a model without memory of the sequence can reach. */
+function bigramEntropy(text: string): number {
+  const pairs = new Map<string, number>();
+  const firsts = new Map<string, number>();
+  for (let i = 0; i + 1 < text.length; i++) {
+    pairs.set(text.slice(i, i + 2), (pairs.get(text.slice(i, i + 2)) ?? 0) + 1);
+    firsts.set(text[i]!, (firsts.get(text[i]!) ?? 0) + 1);
+  }
+  let entropy = 0;
+  const total = text.length - 1;
+  for (const [pair, count] of pairs) entropy -= (count / total) * Math.log(count / firsts.get(pair[0]!)!);
+  return entropy;
+}
+
+describe("CPT", () => {
+  it("overfits a paragraph well below its bigram entropy", async () => {
+    const corpus = write("paragraph.txt", PARAGRAPH);
+    const result = await train({
+      ...base("cpt"),
+      data: corpus,
+      objective: "cpt",
+      method: "full",
+      steps: 120,
+      optimizer: { lr: 1e-2 },
+      schedule: { kind: "cosine", warmupSteps: 10, minLrRatio: 0.1 },
+      batch: { sequenceLength: 32, sequences: 4 },
+      checkpoint: { every: 1000 },
+    });
+    // A model that only knew which character tends to follow which (no memory of the paragraph)
+    // cannot go below the bigram entropy (~1.7 nats here); uniform guessing costs ln(100) = 4.6.
+    // Reaching a quarter of the bigram entropy means the paragraph itself was memorised.
+    const threshold = bigramEntropy(PARAGRAPH) / 4;
+    expect(result.finalLoss).toBeLessThan(threshold);
+    const metrics = readMetrics(result.runDirectory);
+    expect(metrics.filter((metric) => metric.type === "train")).toHaveLength(120);
+    expect(metrics[0]).toMatchObject({ type: "train", step: 1 });
+    expect(metrics[0]!.loss).toBeGreaterThan(3);
+  });
+});
+
+function greedyAnswer(model: LlamaModel, prompt: number[], lora: LoraWeights): string {
+  const tokens = [...prompt];
+  for (let i = 0; i < 40; i++) {
+    using evaluator = new Evaluator(model, { length: tokens.length, positions: [tokens.length - 1], lora });
+    const logits = evaluator.logits(tokens);
+    let best = 0;
+    for (let v = 1; v < logits.length; v++) if (logits[v]! > logits[best]!) best = v;
+    if (best === tokenizer.eotId) break;
+    tokens.push(best);
+  }
+  return tokenizer.decode(tokens.slice(prompt.length));
+}
+
+describe("SFT", () => {
+  it("LoRA on chat JSONL answers the trained questions", async () => {
+    const lines = QUESTIONS.map(({ question, answer }) =>
+      JSON.stringify({ messages: [{ role: "system", content: "Answer briefly." }, { role: "user", content: question }, { role: "assistant", content: answer }] }),
+    );
+    const data = write("chat.jsonl", `${lines.join("\n")}\n`);
+    const result = await train({
+      ...base("sft"),
+      data,
+      objective: "sft",
+      method: "lora",
+      lora: { rank: 16, alpha: 32 },
+      steps: 150,
+      optimizer: { lr: 1e-2 },
+      schedule: { kind: "constant", warmupSteps: 5 },
+      batch: { sequenceLength: 96, sequences: 3 },
+      checkpoint: { every: 1000 },
+    });
+    expect(result.finalLoss).toBeLessThan(0.1);
+    const adapterPath = path.join(dir, "sft-adapter.gguf");
+    await exportRun(result.runDirectory, { format: "gguf-lora", out: adapterPath });
+    using backend = Backend.cpu(1);
+    using model = loadModel(modelPath, { backend });
+    using adapter = loadLoraAdapter(adapterPath, model);
+    for (const { question, answer } of QUESTIONS) {
+      const prompt = tokenizer.encode(
+        `<|im_start|>system\nAnswer briefly.<|im_end|>\n<|im_start|>user\n${question}<|im_end|>\n<|im_start|>assistant\n`,
+      );
+      expect(greedyAnswer(model, prompt, adapter.weights)).toBe(answer);
+    }
+  });
+
+  it("renders chat with the template and masks everything but the assistant reply", () => {
+    const document = chatDocument(
+      [
+        { role: "user", content: "Hi" },
+        { role: "assistant", content: "Yo" },
+      ],
+      tokenizer,
+    );
+    const text = tokenizer.decode([...document.tokens]);
+    expect(text).toBe("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nYo<|im_end|>\n");
+    const trained = tokenizer.decode([...document.tokens].filter((_, i) => document.lossMask[i]));
+    expect(trained).toBe("Yo<|im_end|>\n");
+  });
+});
+
+describe("resume", () => {
+  it("an interrupted run resumed reaches the same weights as an uninterrupted one", async () => {
+    const corpus = write("resume.txt", PARAGRAPH);
+    const options = (out: string): TrainOptions => ({
+      ...base(out),
+      data: corpus,
+      method: "lora",
+      lora: { rank: 4, alpha: 8 },
+      steps: 10,
+      optimizer: { lr: 5e-3, weightDecay: 0.01 },
+      schedule: { kind: "cosine", warmupSteps: 2 },
+      batch: { sequenceLength: 16, sequences: 2, accumulation: 2 },
+      checkpoint: { every: 3 },
+    });
+    const straight = await train(options("straight"));
+    const controller = new AbortController();
+    const first = await train({
+      ...options("interrupted"),
+      signal: controller.signal,
+      onProgress: (progress) => {
+        if (progress.step === 5) controller.abort();
+      },
+    });
+    expect(first.interrupted).toBe(true);
+    expect(first.steps).toBe(5);
+    expect(readLatestCheckpoint(first.runDirectory)!.state.step).toBe(5);
+    const resumed = await resumeTraining(first.runDirectory, { tokenizer });
+    expect(resumed.steps).toBe(10);
+    const a = readCheckpoint(straight.checkpoint);
+    const b = readCheckpoint(resumed.checkpoint);
+    expect(b.parameters.map((p) => p.name)).toEqual(a.parameters.map((p) => p.name));
+    for (const [index, parameter] of a.parameters.entries()) expect(b.parameters[index]!.data).toEqual(parameter.data);
+    // metrics: one line per step, no duplicates after the resume
+    expect(readMetrics(resumed.runDirectory).map((metric) => metric.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+});
+
+describe("bad input", () => {
+  it("a broken JSONL line is reported with file and line, and no run directory is left", async () => {
+    const data = write("broken.jsonl", `${JSON.stringify({ messages: [{ role: "user", content: "a" }, { role: "assistant", content: "b" }] })}\n{"messages": [\n`);
+    const out = path.join(dir, "broken-run");
+    await expect(train({ ...base("broken-run"), data, objective: "sft", steps: 2 })).rejects.toThrow(`${data}:2: broken JSON line`);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
+  it("a layer the model does not have is named", async () => {
+    const corpus = write("layers.txt", PARAGRAPH);
+    await expect(train({ ...base("layers-run"), data: corpus, lora: { layers: [7] } })).rejects.toThrow(/lora\.layers: layer 7 does not exist/);
+    expect(fs.existsSync(path.join(dir, "layers-run"))).toBe(false);
+  });
+});
+
+describe("exports", () => {
+  it("GGUF LoRA, PEFT and merged GGUF agree with the engine", async () => {
+    const corpus = write("export.txt", PARAGRAPH);
+    const run = await train({
+      ...base("export"),
+      data: corpus,
+      lora: { rank: 4, alpha: 16, targets: ["q", "k", "v", "o", "gate", "up", "down"] },
+      steps: 6,
+      optimizer: { lr: 2e-2 },
+      batch: { sequenceLength: 16, sequences: 2 },
+    });
+    const adapterPath = path.join(dir, "export-adapter.gguf");
+    const mergedPath = path.join(dir, "export-merged.gguf");
+    const peftDir = path.join(dir, "export-peft");
+    await exportRun(run.runDirectory, { format: "gguf-lora", out: adapterPath });
+    await exportRun(run.runDirectory, { format: "gguf-merged", out: mergedPath });
+    await exportRun(run.runDirectory, { format: "peft", out: peftDir });
+
+    const adapterFile = readLoraAdapterFile(adapterPath);
+    expect(adapterFile.pairs).toHaveLength(2 * 7);
+    expect(adapterFile.alpha).toBe(16);
+    const peft = readSafetensors(path.join(peftDir, "adapter_model.safetensors"));
+    // llama q rows are un-permuted, so compare an unpermuted module: v_proj
+    const v = adapterFile.pairs.find((pair) => pair.base === "blk.1.attn_v.weight")!;
+    expect(peft.tensors.get("base_model.model.model.layers.1.self_attn.v_proj.lora_B.weight")!.data).toEqual(v.b);
+    expect(peft.tensors.get("base_model.model.model.layers.1.self_attn.v_proj.lora_A.weight")!.shape).toEqual([4, 64]);
+
+    using backend = Backend.cpu(1);
+    using model = loadModel(modelPath, { backend });
+    using merged = loadModel(mergedPath, { backend });
+    using adapter = loadLoraAdapter(adapterPath, model);
+    const tokens = tokenizer.encode(PARAGRAPH.slice(0, 40));
+    const withAdapter = tokenLogprobs(model, tokens, { lora: adapter.weights });
+    const withoutAdapter = tokenLogprobs(model, tokens);
+    const fromMerged = tokenLogprobs(merged, tokens);
+    const gap = (a: number[], b: number[]) => Math.max(...a.map((x, i) => Math.abs(x - b[i]!)));
+    expect(gap(withAdapter, withoutAdapter)).toBeGreaterThan(1e-2);
+    expect(gap(withAdapter, fromMerged)).toBeLessThan(1e-4);
+  });
+});
