@@ -10,10 +10,11 @@ import * as train from "./train.js";
 import * as exportCommand from "./export.js";
 import * as evalReport from "./evalReport.js";
 import * as evalRatings from "./evalRatings.js";
+import * as evalBuildMcq from "./evalBuildMcq.js";
 
 export interface CommandModule {
   register(program: Command): void;
 }
 
 /** Every CLI command group, in the order `vertical --help` lists them. */
-export const commandModules: CommandModule[] = [modelInit, modelInfo, modelPerplexity, modelLogprobs, tokenizerTrain, tokenizerConvert, tokenizerEncode, evalReport, evalRatings, train, exportCommand];
+export const commandModules: CommandModule[] = [modelInit, modelInfo, modelPerplexity, modelLogprobs, tokenizerTrain, tokenizerConvert, tokenizerEncode, evalReport, evalRatings, evalBuildMcq, train, exportCommand];
