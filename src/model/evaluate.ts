@@ -46,6 +46,7 @@ export class Evaluator implements Disposable {
   private readonly forward: ForwardGraph;
   private readonly scheduler: Scheduler;
   private readonly extraBackends: Backend[];
+  private writeRows: () => void = () => {};
 
   constructor(
     readonly model: LlamaModel,
@@ -77,7 +78,9 @@ export class Evaluator implements Disposable {
       if (rows) {
         const ids = new Int32Array(selected.length * B);
         for (let s = 0; s < B; s++) selected.forEach((p, i) => (ids[s * selected.length + i] = s * T + p));
-        rows.write(ids);
+        // Inputs are rewritten before every compute: the allocator may reuse their memory once
+        // the graph has read them.
+        this.writeRows = () => rows.write(ids);
       }
     } catch (error) {
       this.context.dispose();
@@ -89,6 +92,7 @@ export class Evaluator implements Disposable {
   logits(tokens: Int32Array | readonly number[]): Float32Array {
     const ids = tokens instanceof Int32Array ? tokens : Int32Array.from(tokens);
     this.forward.writeInputs(ids);
+    this.writeRows();
     this.scheduler.compute(this.graph);
     return this.forward.logits!.readFloats();
   }
