@@ -6,6 +6,7 @@ import type { ChatMessage } from "../../llm/types.js";
 import { RecordingChatModel } from "../testing/recordingChatModel.js";
 import { judgePair } from "../judge/judges.js";
 import { parseOpenQuestions } from "./questions.js";
+import { openResultRows } from "./openResultRows.js";
 import { runOpenEval } from "./runOpenEval.js";
 
 const questionsText = [
@@ -101,6 +102,9 @@ describe("runOpenEval", () => {
     expect(judge.calls).toHaveLength(3 * 2 + 3 * 2);
     const onDisk = JSON.parse(fs.readFileSync(path.join(outDir, "open", "geo.json"), "utf8"));
     expect(onDisk).toEqual(JSON.parse(JSON.stringify(result)));
+    const rows = openResultRows(result);
+    expect(rows.find((r) => r.system === "sft")).toMatchObject({ kind: "open", set: "geo", n: 3, total: 3, rougeL: 1, judgeRating: 9, winRate: 1 });
+    expect(rows.find((r) => r.system === "base")).toMatchObject({ rougeL: 0, judgeRating: 2, winRate: 0 });
 
     // Resume: a truncated last line is redone, everything else is kept.
     const answersFile = path.join(outDir, "open", "geo", "answers.jsonl");
