@@ -11,10 +11,11 @@ import * as exportCommand from "./export.js";
 import * as evalReport from "./evalReport.js";
 import * as evalRatings from "./evalRatings.js";
 import * as evalBuildMcq from "./evalBuildMcq.js";
+import * as dataCommands from "./dataCommands.js";
 
 export interface CommandModule {
   register(program: Command): void;
 }
 
 /** Every CLI command group, in the order `vertical --help` lists them. */
-export const commandModules: CommandModule[] = [modelInit, modelInfo, modelPerplexity, modelLogprobs, tokenizerTrain, tokenizerConvert, tokenizerEncode, evalReport, evalRatings, evalBuildMcq, train, exportCommand];
+export const commandModules: CommandModule[] = [modelInit, modelInfo, modelPerplexity, modelLogprobs, tokenizerTrain, tokenizerConvert, tokenizerEncode, evalReport, evalRatings, evalBuildMcq, dataCommands, train, exportCommand];
