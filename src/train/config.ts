@@ -181,7 +181,7 @@ export function guessDataKind(file: string): DataSource["kind"] {
     if (firstLine !== undefined) {
       try {
         const parsed = JSON.parse(firstLine) as Record<string, unknown>;
-        if (Array.isArray(parsed.messages)) return "chat";
+        if (Array.isArray(parsed.messages) || Array.isArray(parsed.conversations) || "instruction" in parsed) return "chat";
       } catch {
         // a broken first line is reported with its line number when the file is read
       }

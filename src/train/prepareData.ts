@@ -9,7 +9,7 @@ import { ConfigError, InputError } from "../shared/errors.js";
 import type { Tokenizer } from "../tokenizer/types.js";
 import { packStream, packWhole, splitValidation, type LoaderSource, type PackedSequence } from "./batches.js";
 import type { DataSource } from "./config.js";
-import { chatDocument, readChatExamples, readTextDocuments, textDocument } from "./documents.js";
+import { readChatDocuments, readTextDocuments, textDocument } from "./documents.js";
 
 export interface PreparedData {
   train: LoaderSource[];
@@ -47,7 +47,7 @@ function shardSequences(directory: string, index: number): { sequences: PackedSe
   return { sequences, length: seqLen - 1 };
 }
 
-export function prepareData(options: PrepareDataOptions): PreparedData {
+export async function prepareData(options: PrepareDataOptions): Promise<PreparedData> {
   const { tokenizer } = options;
   const padId = tokenizer?.eosId ?? 0;
   const perSource: { sequences: PackedSequence[]; weight: number; name: string }[] = [];
@@ -67,19 +67,18 @@ export function prepareData(options: PrepareDataOptions): PreparedData {
       where: "data",
     });
   }
-  options.sources.forEach((source, index) => {
-    if (source.kind === "shards") return;
+  for (const [index, source] of options.sources.entries()) {
+    if (source.kind === "shards") continue;
     if (!tokenizer) throw new ConfigError("text and chat data need the model's tokenizer", { where: `data[${index}]` });
     if (source.kind === "text") {
       const documents = readTextDocuments(source.path).map((text) => textDocument(text, tokenizer));
       perSource.push({ sequences: packStream(documents, length, padId), weight: source.weight, name: source.path });
     } else {
-      const documents = readChatExamples(source.path).map((messages) => chatDocument(messages, tokenizer));
-      const packed = packWhole(documents, length, padId);
+      const packed = packWhole(await readChatDocuments(source.path, tokenizer), length, padId);
       truncated += packed.truncated;
       perSource.push({ sequences: packed.sequences, weight: source.weight, name: source.path });
     }
-  });
+  }
   for (const [index, source] of perSource.entries()) {
     for (const sequence of source.sequences) {
       for (const token of sequence.tokens) {

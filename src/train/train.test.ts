@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Backend } from "../engine/index.js";
 import { Evaluator, loadLoraAdapter, loadModel, tokenLogprobs, type LlamaModel, type LoraWeights } from "../model/index.js";
 import { readLoraAdapterFile } from "../model/loraAdapterFile.js";
-import { chatDocument } from "./documents.js";
+import { readChatDocuments } from "./documents.js";
 import { exportRun } from "./exportRun.js";
 import { readCheckpoint, readLatestCheckpoint, readMetrics } from "./runDirectory.js";
 import { readSafetensors } from "./safetensors.js";
@@ -138,18 +138,13 @@ describe("SFT", () => {
     }
   });
 
-  it("renders chat with the template and masks everything but the assistant reply", () => {
-    const document = chatDocument(
-      [
-        { role: "user", content: "Hi" },
-        { role: "assistant", content: "Yo" },
-      ],
-      tokenizer,
-    );
-    const text = tokenizer.decode([...document.tokens]);
+  it("renders chat with the template and masks everything but the assistant replies", async () => {
+    const file = write("one.jsonl", `${JSON.stringify({ messages: [{ role: "user", content: "Hi" }, { role: "assistant", content: "Yo" }] })}\n`);
+    const [document] = await readChatDocuments(file, tokenizer);
+    const text = tokenizer.decode([...document!.tokens]);
     expect(text).toBe("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nYo<|im_end|>\n");
-    const trained = tokenizer.decode([...document.tokens].filter((_, i) => document.lossMask[i]));
-    expect(trained).toBe("Yo<|im_end|>\n");
+    const trained = tokenizer.decode([...document!.tokens].filter((_, i) => document!.lossMask[i]));
+    expect(trained).toBe("Yo<|im_end|>");
   });
 });
 
@@ -194,7 +189,7 @@ describe("bad input", () => {
   it("a broken JSONL line is reported with file and line, and no run directory is left", async () => {
     const data = write("broken.jsonl", `${JSON.stringify({ messages: [{ role: "user", content: "a" }, { role: "assistant", content: "b" }] })}\n{"messages": [\n`);
     const out = path.join(dir, "broken-run");
-    await expect(train({ ...base("broken-run"), data, objective: "sft", steps: 2 })).rejects.toThrow(`${data}:2: broken JSON line`);
+    await expect(train({ ...base("broken-run"), data, objective: "sft", steps: 2 })).rejects.toThrow(`${data}:2: invalid JSON`);
     expect(fs.existsSync(out)).toBe(false);
   });
 

@@ -120,7 +120,7 @@ async function runTraining(config: RunConfig, resuming: boolean, hooks: TrainHoo
   const fingerprint = fingerprintOfGguf(model.file);
   const needsTokenizer = config.data.some((source) => source.kind !== "shards");
   const tokenizer = needsTokenizer ? (hooks.tokenizer ?? (await loadModelTokenizer(config.model))) : undefined;
-  const data = prepareData({
+  const data = await prepareData({
     sources: config.data,
     objective: config.objective,
     length: batch.sequenceLength,
