@@ -188,7 +188,8 @@ export function trainBpe(options: TrainBpeOptions): TrainedTokenizer {
     if (merges.length % 100 === 0) options.onProgress?.(vocabulary.length + specialTokens.length, target);
   }
 
-  const vocab: Record<string, number> = {};
+  // no prototype: a learned token may be "__proto__" (code corpora), which a plain object would swallow
+  const vocab: Record<string, number> = Object.create(null) as Record<string, number>;
   vocabulary.forEach((text, id) => (vocab[text] = id));
   const addedTokens = specialTokens.map((content, index) => ({
     id: vocabulary.length + index,
