@@ -162,6 +162,31 @@ function openSection(model: ReportModel): string {
   return `<section id="open"><h2>Open-ended answers</h2><p class="note">ROUGE-L and F1 against the reference answers (Chinese by character, English by word). Win rate counts a tie as half a win.</p>${parts.join("")}</section>`;
 }
 
+function humanSection(model: ReportModel): string {
+  const human = model.human;
+  if (!human) return "";
+  const bt = new Map(human.bradleyTerry.map((b) => [b.system, b]));
+  const rows = human.winRates
+    .map((w) => {
+      const rating = bt.get(w.system);
+      return (
+        `<tr><td>${systemLabel(model, w.system)}</td>` +
+        `<td${data({ system: w.system, metric: "human:winRate", value: w.winRate })}>${formatPercent(w.winRate)}<span class="ci">${w.wins} W · ${w.ties} T · ${w.losses} L</span></td>` +
+        `<td${data({ system: w.system, metric: "human:bradleyTerry", value: rating?.rating })}>${rating ? `${rating.rating.toFixed(0)}<span class="ci">${rating.low.toFixed(0)}–${rating.high.toFixed(0)}</span>` : "–"}</td></tr>`
+      );
+    })
+    .join("");
+  const agreement = human.agreement.length
+    ? `<h3>Agreement between raters</h3><table><thead><tr><th>Raters</th><th>Kind</th><th>Shared</th><th>Cohen's κ</th><th>Weighted κ</th><th>Spearman</th></tr></thead><tbody>${human.agreement
+        .map(
+          (a) =>
+            `<tr><td>${escape(a.raterA)} · ${escape(a.raterB)}</td><td>${a.kind}</td><td>${a.n}</td><td>${formatScore(a.kappa, 2)}</td><td>${formatScore(a.weightedKappa, 2)}</td><td>${formatScore(a.spearman, 2)}</td></tr>`,
+        )
+        .join("")}</tbody></table>`
+    : "";
+  return `<section id="human"><h2>Human ratings</h2><p class="note">${human.comparisons} blind pairwise judgements by people; a tie counts as half a win.</p><table><thead><tr><th>System</th><th>Win rate</th><th>Bradley–Terry</th></tr></thead><tbody>${rows}</tbody></table>${agreement}</section>`;
+}
+
 function costSection(model: ReportModel): string {
   const extraHeaders = model.extraColumns.map((c) => `<th>${escape(c.header)}</th>`).join("");
   const rows = model.costs
@@ -209,7 +234,7 @@ export function renderHtml(model: ReportModel): string {
 <title>${escape(model.title)}</title><style>${style}</style></head>
 <body>
 <header><h1>${escape(model.title)}</h1><p class="meta">Generated ${escape(model.generatedAt)} · base system <b>${escape(model.base)}</b> · from ${model.sources.map((s) => `<code>${escape(s)}</code>`).join(", ")}</p></header>
-${warning}${accuracySection(model)}${deltaSection(model)}${openSection(model)}${costSection(model)}${systemsSection(model)}
+${warning}${accuracySection(model)}${deltaSection(model)}${openSection(model)}${humanSection(model)}${costSection(model)}${systemsSection(model)}
 <footer><p class="note">Intervals: percentile bootstrap (2000 resamples, seeded). Deltas against the base: paired bootstrap over shared items. Pairwise judging runs both answer orders; a win counts only when both agree. Bradley–Terry fitted with the MM algorithm (ties as half wins, a 0.5-tie prior per pair).</p></footer>
 </body></html>
 `;

@@ -72,6 +72,28 @@ export function renderMarkdown(model: ReportModel): string {
       );
     }
   }
+  if (model.human) {
+    const bt = new Map(model.human.bradleyTerry.map((b) => [b.system, b]));
+    out.push("## Human ratings", "", `${model.human.comparisons} blind pairwise judgements by people.`, "");
+    out.push(
+      table(
+        ["System", "Win rate (W/T/L)", "Bradley–Terry [95%]"],
+        model.human.winRates.map((w) => {
+          const r = bt.get(w.system);
+          return [name(w.system), `${formatPercent(w.winRate)} (${w.wins}/${w.ties}/${w.losses})`, r ? `${r.rating.toFixed(0)} [${r.low.toFixed(0)}–${r.high.toFixed(0)}]` : "–"];
+        }),
+      ),
+      "",
+    );
+    if (model.human.agreement.length)
+      out.push(
+        table(
+          ["Raters", "Kind", "Shared", "Cohen's κ", "Weighted κ", "Spearman"],
+          model.human.agreement.map((a) => [`${a.raterA} · ${a.raterB}`, a.kind, String(a.n), formatScore(a.kappa, 2), formatScore(a.weightedKappa, 2), formatScore(a.spearman, 2)]),
+        ),
+        "",
+      );
+  }
   out.push("## Cost", "");
   out.push(
     table(

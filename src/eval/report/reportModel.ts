@@ -11,7 +11,10 @@
  */
 import { InputError } from "../../shared/errors.js";
 import type { OpenSetResult } from "../open/runOpenEval.js";
+import type { RaterAgreement } from "../ratings/agreement.js";
 import type { ResultRow, SystemSummary } from "../results.js";
+import { bradleyTerryWithIntervals, type RatingInterval } from "../stats/bradleyTerry.js";
+import { winRecords, type PairwiseOutcome, type WinRecord } from "../stats/pairwise.js";
 import { bootstrapPairedDeltaCi, type Estimate } from "../stats/bootstrap.js";
 import type { ReportInput } from "./reportInput.js";
 
@@ -59,6 +62,19 @@ export interface CostRow {
   extra: Array<string | number | null>;
 }
 
+/** People's pairwise preferences (RatingsStore.pairwiseOutcomes()) and their agreement. */
+export interface HumanRatingsInput {
+  outcomes: PairwiseOutcome[];
+  agreement?: RaterAgreement[];
+}
+
+export interface HumanRatingsSummary {
+  comparisons: number;
+  winRates: WinRecord[];
+  bradleyTerry: RatingInterval[];
+  agreement: RaterAgreement[];
+}
+
 export interface ReportModel {
   title: string;
   generatedAt: string;
@@ -71,6 +87,7 @@ export interface ReportModel {
   open: OpenSetResult[];
   costs: CostRow[];
   extraColumns: ExtraColumn[];
+  human?: HumanRatingsSummary;
   /** Rows that did not finish, shown as a warning. */
   incomplete: Array<{ system: string; set: string; status: string; error: string | null }>;
 }
@@ -93,7 +110,10 @@ function pairedDelta(input: ReportInput, baseInput: ReportInput, system: string,
   return a.length === 0 ? undefined : { estimate: bootstrapPairedDeltaCi(a, b), n: a.length };
 }
 
-export function buildReportModel(inputs: readonly ReportInput[], options: { title?: string; extraColumns?: ExtraColumn[]; now?: () => Date } = {}): ReportModel {
+export function buildReportModel(
+  inputs: readonly ReportInput[],
+  options: { title?: string; extraColumns?: ExtraColumn[]; now?: () => Date; humanRatings?: HumanRatingsInput } = {},
+): ReportModel {
   if (inputs.length === 0) throw new InputError("a report needs at least one results folder.");
   const base = inputs[0]!.summary.baseSystem;
   const systems = new Map<string, SystemSummary>();
@@ -189,6 +209,16 @@ export function buildReportModel(inputs: readonly ReportInput[], options: { titl
     open: [...open.values()],
     costs,
     extraColumns,
+    ...(options.humanRatings && options.humanRatings.outcomes.length > 0
+      ? {
+          human: {
+            comparisons: options.humanRatings.outcomes.length,
+            winRates: winRecords(options.humanRatings.outcomes),
+            bradleyTerry: bradleyTerryWithIntervals(options.humanRatings.outcomes, { samples: 500 }),
+            agreement: options.humanRatings.agreement ?? [],
+          },
+        }
+      : {}),
     incomplete: [...rows.values()].filter(({ row }) => row.status !== "complete").map(({ row }) => ({ system: row.system, set: row.set, status: row.status, error: row.error })),
   };
 }

@@ -4,7 +4,10 @@ import path from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OpenSetResult } from "../open/runOpenEval.js";
+import { raterAgreement } from "../ratings/agreement.js";
+import { RatingsStore } from "../ratings/ratingsStore.js";
 import type { EvalSummary } from "../results.js";
+import { winRecords } from "../stats/pairwise.js";
 import { writeFixtureResults } from "./fixtureResults.js";
 import { formatPercent } from "./format.js";
 import { writeReport } from "./writeReport.js";
@@ -60,7 +63,13 @@ describe("writeReport", () => {
 
   it("renders in headless Chromium without console errors or network, and the DOM shows the results' numbers", async () => {
     const outDir = path.join(dir, "chromium");
-    const { htmlPath } = writeReport([path.join(dir, "results")], { outDir, extraColumns: [{ header: "Training tokens (lab)", values: { sft: 1_234_567 }, unit: "tokens" }] });
+    // People rated the same pairs in the ratings database.
+    using store = RatingsStore.open(":memory:");
+    store.importItemsCsv("item_id,question,answer:base,answer:sft\no1,Q1?,x,y\no2,Q2?,x,z\no3,Q3?,w,v\n", "items.csv");
+    const votes: Array<[string, string, "A" | "B" | "tie"]> = [["ann", "o1", "B"], ["ann", "o2", "B"], ["ann", "o3", "tie"], ["bob", "o1", "B"], ["bob", "o2", "A"], ["bob", "o3", "tie"]];
+    for (const [rater, itemId, preference] of votes) store.ratePreference({ rater, itemId, systemA: "base", systemB: "sft", preference });
+    const humanRatings = { outcomes: store.pairwiseOutcomes(), agreement: raterAgreement(store.ratings()) };
+    const { htmlPath } = writeReport([path.join(dir, "results")], { outDir, humanRatings, extraColumns: [{ header: "Training tokens (lab)", values: { sft: 1_234_567 }, unit: "tokens" }] });
     browser = await chromium.launch({
       executablePath: chromiumPath,
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
@@ -103,6 +112,9 @@ describe("writeReport", () => {
     expect(Number(find("promptTokens", "sft")!.value)).toBe(sftTokens);
     expect(find("trainingTokens", "sft")!.text).toBe("1,234,567");
     expect(find("extra:Training tokens (lab)", "sft")!.text).toBe("1,234,567");
+    const humanWins = winRecords(humanRatings.outcomes);
+    for (const record of humanWins) expect(Number(find("human:winRate", record.system)!.value)).toBe(record.winRate);
+    expect(find("human:winRate", "sft")!.text).toBe("66.7%"); // (3 wins + 2 ties / 2) / 6
     // Charts: one bar per system x set, drawn inside the page width.
     expect(await page.locator("#accuracy svg rect[data-series]").count()).toBe(4);
     expect(await page.locator("svg").count()).toBeGreaterThanOrEqual(3);

@@ -6,7 +6,7 @@
 import path from "node:path";
 import { writeFileAtomic } from "../../shared/atomicWrite.js";
 import { loadReportInput, type ReportInput } from "./reportInput.js";
-import { buildReportModel, type ExtraColumn, type ReportModel } from "./reportModel.js";
+import { buildReportModel, type ExtraColumn, type HumanRatingsInput, type ReportModel } from "./reportModel.js";
 import { renderHtml } from "./renderHtml.js";
 import { renderMarkdown } from "./renderMarkdown.js";
 
@@ -16,6 +16,8 @@ export interface WriteReportOptions {
   title?: string;
   /** Per-system columns added to the cost table (the lab: training tokens, training wall time per route). */
   extraColumns?: ExtraColumn[];
+  /** People's preferences from the ratings database, shown as win rates, Bradley–Terry and agreement. */
+  humanRatings?: HumanRatingsInput;
   /** Injectable clock for the "Generated" line. */
   now?: () => Date;
 }
