@@ -233,7 +233,8 @@ export function trainBpe(options: TrainBpeOptions): TrainedTokenizer {
     add_eos_token: false,
     add_prefix_space: false,
     added_tokens_decoder: Object.fromEntries(addedTokens.map(({ id, ...rest }) => [String(id), rest])),
-    bos_token: null,
+    // never added (add_bos_token false), but named so llama.cpp does not fall back to its GPT-2 default id 11
+    bos_token: endOfText ?? null,
     // eos ends a document; the chat turn end (<|im_end|>) is found as the end-of-turn token
     eos_token: endOfText ?? null,
     pad_token: endOfText ?? null,

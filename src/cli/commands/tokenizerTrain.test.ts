@@ -58,7 +58,7 @@ describe("vertical tokenizer train / encode", () => {
     const [, info] = await run("model", "info", vocabulary);
     expect(info).toMatch(/architecture: +qwen2/);
     expect(info).toMatch(/tokenizer: +gpt2 \(pre: qwen2\), 320 tokens, 61 merges, add_bos=false/);
-    expect(info).toMatch(/special: +eos=317 "<\|endoftext\|>", eot=319 "<\|im_end\|>", padding=317/);
+    expect(info).toMatch(/special: +bos=317 "<\|endoftext\|>", eos=317 "<\|endoftext\|>", eot=319 "<\|im_end\|>", padding=317/);
   });
 
   it("reports a missing input and a bad JSONL line with file and line", async () => {
