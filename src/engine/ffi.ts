@@ -180,7 +180,6 @@ export interface LoadedGgml {
 }
 
 let loaded: LoadedGgml | undefined;
-let logCallback: unknown;
 
 /** ggml's own log lines (backend loading, warnings) go to this sink; errors always reach stderr. */
 let logSink: (level: number, text: string) => void = (level, text) => {
@@ -208,11 +207,22 @@ export function loadGgml(requested?: Device): LoadedGgml {
   const base = koffi.load(libraries.base);
   const registry = koffi.load(libraries.registry);
   const ggml = { ...declare(base), ...declareRegistry(registry) };
-  // Quiet the registry's "loaded CPU backend from ..." lines unless someone asks for them.
-  const setLog = base.func("void ggml_log_set(ggml_log_callback_t * callback, void * user_data)");
-  logCallback = koffi.register((level: number, text: string) => logSink(level, text), koffi.pointer(LogCallbackProto));
-  setLog(logCallback, null);
-  ggml.ggml_backend_load_all_from_path(libraries.directory);
+  // The registry logs a line per backend it loads; route those through logSink while loading, then
+  // give the logger back (node-llama-cpp may have installed its own in this process). The callback
+  // is only live during this synchronous call, so ggml never calls it from another thread.
+  const getLog = base.func("void ggml_log_get(_Out_ void ** callback, _Out_ void ** user_data)");
+  const setLog = base.func("void ggml_log_set(void * callback, void * user_data)");
+  const previousCallback = [null] as unknown[];
+  const previousUserData = [null] as unknown[];
+  getLog(previousCallback, previousUserData);
+  const callback = koffi.register((level: number, text: string) => logSink(level, text), koffi.pointer(LogCallbackProto));
+  setLog(callback, null);
+  try {
+    ggml.ggml_backend_load_all_from_path(libraries.directory);
+  } finally {
+    setLog(previousCallback[0] ?? null, previousUserData[0] ?? null);
+    koffi.unregister(callback);
+  }
   loaded = { ggml, libraries };
   return loaded;
 }
