@@ -1,6 +1,7 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { BackendError } from "../shared/errors.js";
 import { OpenAICompatibleBackend } from "./openaiCompatible.js";
+import { chatModelContract, tokenScorerContract } from "./testing/backendContract.js";
 import { startFakeOpenAIServer, type FakeOpenAIServer } from "./testing/fakeOpenAIServer.js";
 
 let server: FakeOpenAIServer | undefined;
@@ -120,3 +121,14 @@ describe("OpenAICompatibleBackend against a loopback OpenAI-format server", () =
     expect(backend.dimensions).toBe(4);
   });
 });
+
+// The shared backend contract, against the loopback server (one token per character).
+const contractServers: FakeOpenAIServer[] = [];
+afterAll(async () => Promise.all(contractServers.map((contractServer) => contractServer.close())));
+async function openContractBackend(): Promise<OpenAICompatibleBackend> {
+  const contractServer = await startFakeOpenAIServer({ tokenLogprob: (prefix, token) => -1 - ((prefix.length + token.charCodeAt(0)) % 5) / 2 });
+  contractServers.push(contractServer);
+  return new OpenAICompatibleBackend({ model: "tiny", baseUrl: contractServer.baseUrl, ...fast });
+}
+tokenScorerContract("openai-compatible (loopback)", openContractBackend);
+chatModelContract("openai-compatible (loopback)", openContractBackend);

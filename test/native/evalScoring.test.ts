@@ -1,0 +1,165 @@
+/**
+ * Must-show of the evaluation harness: on a tiny model, the log-likelihood of every option through
+ * node-llama-cpp (controlledEvaluate, F32 KV cache) and through Vertical's engine agree to <= 1e-3 per
+ * token, with and without a LoRA adapter, and a whole `runEvaluation` gives identical predictions
+ * (acc and acc_norm) for both backends. Also runs the shared backend contract on both.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildMcqPrompt, detectLanguage, type ScoringMode } from "../../src/eval/mcq/buildPrompt.js";
+import { loadMcq } from "../../src/eval/mcq/loadMcq.js";
+import { readItemRecords } from "../../src/eval/results.js";
+import { runEvaluation } from "../../src/eval/runEvaluation.js";
+import { defineEvalSpec } from "../../src/eval/spec.js";
+import { EngineScorer } from "../../src/llm/engineScorer.js";
+import { LlamaCppBackend } from "../../src/llm/llamaCpp.js";
+import { chatModelContract, tokenScorerContract } from "../../src/llm/testing/backendContract.js";
+import { writeLoraAdapterFile } from "../../src/model/loraAdapterFile.js";
+import { initModel } from "../../src/model/initModel.js";
+import { llamaCppVocab } from "./fixtures.js";
+
+const folder = fs.mkdtempSync(path.join(os.tmpdir(), "vertical-eval-native-"));
+const modelPath = path.join(folder, "tiny.gguf");
+const adapterPath = path.join(folder, "adapter.gguf");
+const setPath = path.join(folder, "harbor.csv");
+afterAll(() => fs.rmSync(folder, { recursive: true, force: true }));
+
+/** Deterministic pseudo-random values in [-scale, scale]. */
+function values(length: number, seed: number, scale: number): Float32Array {
+  let state = seed >>> 0;
+  return Float32Array.from({ length }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return (state / 2 ** 32 - 0.5) * 2 * scale;
+  });
+}
+
+beforeAll(async () => {
+  // GPT-2's real vocabulary (50k tokens), 2 layers of width 64; a wide init (std 0.3) makes the
+  // distributions peaked, so predictions are decided by clear margins rather than ties.
+  await initModel({
+    architecture: "llama",
+    tokenizer: llamaCppVocab("ggml-vocab-gpt-2.gguf"),
+    hidden: 64,
+    layers: 2,
+    heads: 4,
+    ffn: 128,
+    context: 512,
+    seed: 3,
+    initStd: 0.3,
+    out: modelPath,
+  });
+  const rank = 4;
+  await writeLoraAdapterFile(adapterPath, {
+    architecture: "llama",
+    rank,
+    alpha: 8,
+    pairs: [
+      { base: "blk.0.attn_q.weight", layer: 0, target: "q", inFeatures: 64, outFeatures: 64, a: values(64 * rank, 1, 0.5), b: values(rank * 64, 2, 0.5) },
+      { base: "blk.1.ffn_up.weight", layer: 1, target: "up", inFeatures: 64, outFeatures: 128, a: values(64 * rank, 3, 0.5), b: values(rank * 128, 4, 0.5) },
+    ] as never,
+  });
+  fs.writeFileSync(
+    setPath,
+    [
+      "id,question,A,B,C,D,answer,subject",
+      "1,What is a berth?,a place where a ship is moored,a kind of crane,a tax on cargo,a tide table,A,port",
+      "2,What does TEU measure?,wind speed,container capacity,draft,salinity,B,port",
+      "3,泊位是什么？,船舶停靠的位置,一种起重机,货物税,潮汐表,A,港口",
+      "4,港口国监督检查的对象是？,本国船舶,外国船舶,港口工人,货主,B,港口",
+      "5,Who guides ships into the harbour?,the pilot,the cook,the agent,the surveyor,A,port",
+      "6,What is demurrage?,a tide,a knot,a crane,a charge for delay,D,port",
+    ].join("\n") + "\n",
+  );
+}, 120_000);
+
+describe("log-likelihood through node-llama-cpp and through the engine", () => {
+  it.each([
+    ["letter", false],
+    ["option", false],
+    ["option", true],
+  ] as [ScoringMode, boolean][])("agree per token (<= 1e-3) in %s mode, adapter: %s", async (mode, withAdapter) => {
+    const adapters = withAdapter ? [{ filePath: adapterPath, scale: 1 }] : [];
+    const llama = await LlamaCppBackend.load({ modelPath, adapters, threads: 1, contextSize: 512, exactAttention: true });
+    const engine = await EngineScorer.load({ modelPath, adapters, threads: 1 });
+    try {
+      const requests = loadMcq(setPath).flatMap((item) => {
+        const prompt = buildMcqPrompt({ item, language: detectLanguage(item), mode });
+        return prompt.continuations.map((continuation) => ({ context: prompt.userText, continuation: continuation.text }));
+      });
+      for (const request of requests.slice(0, 4)) {
+        expect(engine.contextTokens(request.context)).toEqual(llama.contextTokens(request.context));
+        expect(engine.continuationTokens(request.continuation)).toEqual(llama.continuationTokens(request.continuation));
+      }
+      const fromLlama = await llama.score(requests);
+      const fromEngine = await engine.score(requests);
+      let worst = 0;
+      fromLlama.forEach((score, i) => {
+        expect(fromEngine[i]!.tokenCount).toBe(score.tokenCount);
+        score.tokenLogprobs.forEach((logprob, j) => (worst = Math.max(worst, Math.abs(logprob - fromEngine[i]!.tokenLogprobs[j]!))));
+      });
+      expect(worst).toBeLessThanOrEqual(1e-3);
+      if (withAdapter) {
+        // The adapter really changes the numbers (else the comparison above would prove nothing about it).
+        const base = await EngineScorer.load({ modelPath, threads: 1 });
+        const [plain] = await base.score([requests[0]!]);
+        base.dispose();
+        expect(Math.abs(plain!.logprob - fromEngine[0]!.logprob)).toBeGreaterThan(0.01);
+      }
+    } finally {
+      await llama.dispose();
+      engine.dispose();
+    }
+  });
+
+  it("gives identical predictions (acc and acc_norm) through runEvaluation", async () => {
+    const system = (name: string, backend: "llama-cpp" | "engine", scoring: ScoringMode, adapters: { path: string }[] = []) => ({
+      name,
+      backend,
+      model: modelPath,
+      adapters,
+      scoring,
+      chatTemplate: "none",
+      threads: 1,
+      contextSize: 512,
+      ...(backend === "llama-cpp" ? { exactAttention: true } : {}),
+    });
+    const spec = defineEvalSpec({
+      name: "agreement",
+      systems: [
+        system("llama-letter", "llama-cpp", "letter"),
+        system("engine-letter", "engine", "letter"),
+        system("llama-option", "llama-cpp", "option"),
+        system("engine-option", "engine", "option"),
+        system("llama-lora", "llama-cpp", "option", [{ path: adapterPath }]),
+        system("engine-lora", "engine", "option", [{ path: adapterPath }]),
+      ],
+      sets: [{ name: "harbor", path: setPath }],
+    });
+    const outDir = path.join(folder, "agreement");
+    const summary = await runEvaluation(spec, { outDir });
+    expect(summary.complete).toBe(true);
+    const byId = (system: string) =>
+      new Map(readItemRecords(path.join(outDir, "items", system, "harbor.jsonl")).map((record) => [record.id, record]));
+    for (const variant of ["letter", "option", "lora"]) {
+      const llama = byId(`llama-${variant}`);
+      const engine = byId(`engine-${variant}`);
+      expect(llama.size).toBe(6);
+      for (const [id, record] of llama) {
+        const other = engine.get(id)!;
+        expect(other.prediction, `${variant} ${id}`).toBe(record.prediction);
+        expect(other.predictionNorm ?? null, `${variant} ${id} (acc_norm)`).toBe(record.predictionNorm ?? null);
+        for (const letter of record.letters)
+          expect(Math.abs(other.scores![letter]!.logprob - record.scores![letter]!.logprob)).toBeLessThan(1e-3 * record.scores![letter]!.tokenCount);
+      }
+    }
+    const accuracy = (system: string) => summary.results.find((row) => row.system === system)!.accuracy!.value;
+    expect(accuracy("engine-option")).toBe(accuracy("llama-option"));
+    expect(summary.results.every((row) => row.templateApplied === false)).toBe(true);
+  });
+});
+
+tokenScorerContract("llama-cpp", () => LlamaCppBackend.load({ modelPath, threads: 1, contextSize: 512 }));
+tokenScorerContract("engine", () => EngineScorer.load({ modelPath, threads: 1 }));
+chatModelContract("llama-cpp", () => LlamaCppBackend.load({ modelPath, threads: 1, contextSize: 512 }));
