@@ -8,14 +8,16 @@ import * as tokenizerEncode from "./tokenizerEncode.js";
 import * as tokenizerConvert from "./tokenizerConvert.js";
 import * as train from "./train.js";
 import * as exportCommand from "./export.js";
+import * as evalRun from "./evalRun.js";
 import * as evalReport from "./evalReport.js";
 import * as evalRatings from "./evalRatings.js";
 import * as evalBuildMcq from "./evalBuildMcq.js";
 import * as dataCommands from "./dataCommands.js";
+import * as lab from "./lab.js";
 
 export interface CommandModule {
   register(program: Command): void;
 }
 
 /** Every CLI command group, in the order `vertical --help` lists them. */
-export const commandModules: CommandModule[] = [modelInit, modelInfo, modelPerplexity, modelLogprobs, tokenizerTrain, tokenizerConvert, tokenizerEncode, evalReport, evalRatings, evalBuildMcq, dataCommands, train, exportCommand];
+export const commandModules: CommandModule[] = [lab, modelInit, modelInfo, modelPerplexity, modelLogprobs, tokenizerTrain, tokenizerConvert, tokenizerEncode, evalRun, evalReport, evalRatings, evalBuildMcq, dataCommands, train, exportCommand];
