@@ -2,13 +2,14 @@
  * Test-only access to ggml's own functions in the shipped libggml-base.so, used as the reference
  * for type sizes, f16/bf16/q8_0 conversion and GGUF parsing. Not part of the engine's API.
  */
-import fs from "node:fs";
 import path from "node:path";
 import koffi from "koffi";
+import { findBinsDirectory } from "../discovery.js";
 
-const libraryPath = path.resolve("node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/libggml-base.so");
+const binsDirectory = findBinsDirectory("cpu");
+const libraryPath = binsDirectory ? path.join(binsDirectory, "libggml-base.so") : "";
 
-export const nativeAvailable = fs.existsSync(libraryPath);
+export const nativeAvailable = binsDirectory !== undefined;
 
 let cached: ReturnType<typeof load> | undefined;
 function load() {
