@@ -235,7 +235,10 @@ export async function buildDataset(recipe: Recipe, options: BuildOptions): Promi
               tokens.push(...piece);
               mask.push(...piece.map(() => bit));
             }
-            if (tokenizer.eosId !== undefined) tokens.push(tokenizer.eosId), mask.push(1);
+            if (tokenizer.eosId !== undefined) {
+              tokens.push(tokenizer.eosId);
+              mask.push(1);
+            }
             cache.append(tokens, mask);
           }
         }
@@ -293,7 +296,10 @@ export async function buildDataset(recipe: Recipe, options: BuildOptions): Promi
           const take = Math.min(length, remaining);
           picks.push({ k, item, take });
           if (take < length) reports[k]!.truncatedDocuments++;
-          if (!used.has(item)) used.add(item), reports[k]!.documents++;
+          if (!used.has(item)) {
+            used.add(item);
+            reports[k]!.documents++;
+          }
           remaining -= take;
           placedThisEpoch = true;
         }

@@ -190,8 +190,10 @@ export function qualityRejection(text: string, language: LanguageCode, threshold
     let duplicateLines = 0, duplicateChars = 0, totalChars = 0;
     for (const line of lines) {
       totalChars += line.length;
-      if (seen.has(line)) duplicateLines++, (duplicateChars += line.length);
-      else seen.add(line);
+      if (seen.has(line)) {
+        duplicateLines++;
+        duplicateChars += line.length;
+      } else seen.add(line);
     }
     if (duplicateLines / lines.length > limits.maxDuplicateLineRatio) return `duplicate-lines: ${(duplicateLines / lines.length).toFixed(2)} > ${limits.maxDuplicateLineRatio}`;
     if (duplicateChars / totalChars > limits.maxDuplicateLineCharRatio) return `duplicate-line-chars: ${(duplicateChars / totalChars).toFixed(2)} > ${limits.maxDuplicateLineCharRatio}`;
@@ -205,7 +207,10 @@ export function qualityRejection(text: string, language: LanguageCode, threshold
       const gram = units.slice(i, i + n).join(" ");
       const seen = (counts.get(gram) ?? 0) + 1;
       counts.set(gram, seen);
-      if (seen > topCount) (topCount = seen), (topGram = gram);
+      if (seen > topCount) {
+        topCount = seen;
+        topGram = gram;
+      }
     }
     // Only repeated n-grams count; a unique text has top count 1.
     if (topCount > 1) {

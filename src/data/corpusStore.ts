@@ -187,8 +187,14 @@ export class CorpusStore implements Disposable {
   *documents(filter: { statuses?: readonly DocumentStatus[]; sources?: readonly string[] } = {}, pageSize = 500): Generator<StoredDocument> {
     const conditions = ["id > ?"];
     const parameters: unknown[] = [];
-    if (filter.statuses) conditions.push(`status IN (${filter.statuses.map(() => "?").join(",")})`), parameters.push(...filter.statuses);
-    if (filter.sources) conditions.push(`source IN (${filter.sources.map(() => "?").join(",")})`), parameters.push(...filter.sources);
+    if (filter.statuses) {
+      conditions.push(`status IN (${filter.statuses.map(() => "?").join(",")})`);
+      parameters.push(...filter.statuses);
+    }
+    if (filter.sources) {
+      conditions.push(`source IN (${filter.sources.map(() => "?").join(",")})`);
+      parameters.push(...filter.sources);
+    }
     const statement = this.db.prepare(`SELECT * FROM documents WHERE ${conditions.join(" AND ")} ORDER BY id LIMIT ${pageSize}`);
     let lastId = 0;
     for (;;) {

