@@ -54,10 +54,20 @@ export function isSwapped(rater: string, pairId: number): boolean {
 }
 
 function toWire(rater: string, task: PairTask | ScoreTask): PreferenceTaskWire | ScoreTaskWire {
-  const common = { itemId: task.itemId, question: task.question, ...(task.reference ? { reference: task.reference } : {}) };
+  const common = {
+    itemId: task.itemId,
+    question: task.question,
+    ...(task.reference ? { reference: task.reference } : {}),
+  };
   if (task.kind === "score") return { taskId: `s${task.answerId}`, kind: "score", ...common, answer: task.answer };
   const swapped = isSwapped(rater, task.pairId);
-  return { taskId: `p${task.pairId}`, kind: "preference", ...common, left: swapped ? task.answerB : task.answerA, right: swapped ? task.answerA : task.answerB };
+  return {
+    taskId: `p${task.pairId}`,
+    kind: "preference",
+    ...common,
+    left: swapped ? task.answerB : task.answerA,
+    right: swapped ? task.answerA : task.answerB,
+  };
 }
 
 class HttpError extends Error {
@@ -84,27 +94,43 @@ async function readJsonBody(request: http.IncomingMessage): Promise<unknown> {
   }
 }
 
-function send(response: http.ServerResponse, status: number, body: unknown, contentType = "application/json; charset=utf-8"): void {
+function send(
+  response: http.ServerResponse,
+  status: number,
+  body: unknown,
+  contentType = "application/json; charset=utf-8",
+): void {
   const text = typeof body === "string" ? body : JSON.stringify(body);
-  response.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(text), "cache-control": "no-store" });
+  response.writeHead(status, {
+    "content-type": contentType,
+    "content-length": Buffer.byteLength(text),
+    "cache-control": "no-store",
+  });
   response.end(text);
 }
 
 function submit(store: RatingsStore, body: unknown) {
-  if (typeof body !== "object" || body === null) throw new InputError("body must be a JSON object {rater, taskId, choice | score, comment?}.");
+  if (typeof body !== "object" || body === null)
+    throw new InputError("body must be a JSON object {rater, taskId, choice | score, comment?}.");
   const { rater, taskId, choice, score, comment } = body as Record<string, unknown>;
-  if (typeof rater !== "string" || rater.trim() === "") throw new InputError('field "rater": a non-empty string is required.');
-  if (typeof taskId !== "string" || !/^[ps]\d+$/.test(taskId)) throw new InputError(`field "taskId": expected an id from /api/ratings/tasks like "p12" or "s3", got ${JSON.stringify(taskId)}.`);
+  if (typeof rater !== "string" || rater.trim() === "")
+    throw new InputError('field "rater": a non-empty string is required.');
+  if (typeof taskId !== "string" || !/^[ps]\d+$/.test(taskId))
+    throw new InputError(
+      `field "taskId": expected an id from /api/ratings/tasks like "p12" or "s3", got ${JSON.stringify(taskId)}.`,
+    );
   if (comment !== undefined && typeof comment !== "string") throw new InputError('field "comment": must be a string.');
   const id = Number(taskId.slice(1));
   const extra = comment ? { comment } : {};
   if (taskId.startsWith("p")) {
-    if (choice !== "left" && choice !== "right" && choice !== "tie") throw new InputError(`field "choice": must be "left", "right" or "tie", got ${JSON.stringify(choice)}.`);
+    if (choice !== "left" && choice !== "right" && choice !== "tie")
+      throw new InputError(`field "choice": must be "left", "right" or "tie", got ${JSON.stringify(choice)}.`);
     const swapped = isSwapped(rater, id);
     const preference = choice === "tie" ? "tie" : (choice === "left") !== swapped ? "A" : "B";
     return store.ratePair({ rater, pairId: id, preference, ...extra });
   }
-  if (typeof score !== "number") throw new InputError(`field "score": must be an integer from 1 to 5, got ${JSON.stringify(score)}.`);
+  if (typeof score !== "number")
+    throw new InputError(`field "score": must be an integer from 1 to 5, got ${JSON.stringify(score)}.`);
   return store.rateScore({ rater, answerId: id, score, ...extra });
 }
 
@@ -112,7 +138,11 @@ function submit(store: RatingsStore, body: unknown) {
  * Handles a request if its path starts with /api/ratings; returns false otherwise so a larger
  * server (the console's) can mount it next to its own routes.
  */
-export async function handleRatingsRequest(store: RatingsStore, request: http.IncomingMessage, response: http.ServerResponse): Promise<boolean> {
+export async function handleRatingsRequest(
+  store: RatingsStore,
+  request: http.IncomingMessage,
+  response: http.ServerResponse,
+): Promise<boolean> {
   const url = new URL(request.url ?? "/", "http://localhost");
   if (!url.pathname.startsWith("/api/ratings")) return false;
   try {
@@ -122,9 +152,11 @@ export async function handleRatingsRequest(store: RatingsStore, request: http.In
         const rater = url.searchParams.get("rater")?.trim();
         if (!rater) throw new InputError('query "rater" is required (the name of the person rating).');
         const kind = url.searchParams.get("kind") ?? "preference";
-        if (kind !== "preference" && kind !== "score") throw new InputError(`query "kind": must be "preference" or "score", got "${kind}".`);
+        if (kind !== "preference" && kind !== "score")
+          throw new InputError(`query "kind": must be "preference" or "score", got "${kind}".`);
         const limit = Number(url.searchParams.get("limit") ?? 20);
-        if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new InputError(`query "limit": an integer from 1 to 500, got "${url.searchParams.get("limit")}".`);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 500)
+          throw new InputError(`query "limit": an integer from 1 to 500, got "${url.searchParams.get("limit")}".`);
         send(response, 200, { tasks: store.pendingTasks(rater, kind, limit).map((task) => toWire(rater, task)) });
         return true;
       }
@@ -136,19 +168,31 @@ export async function handleRatingsRequest(store: RatingsStore, request: http.In
         return true;
       case "GET /api/ratings/summary": {
         const ratings = store.ratings();
-        send(response, 200, { raters: store.listRaters(), ratings: ratings.length, winRates: winRecords(store.pairwiseOutcomes()), agreement: raterAgreement(ratings) });
+        send(response, 200, {
+          raters: store.listRaters(),
+          ratings: ratings.length,
+          winRates: winRecords(store.pairwiseOutcomes()),
+          agreement: raterAgreement(ratings),
+        });
         return true;
       }
       default: {
         const known = ["/api/ratings/tasks", "/api/ratings", "/api/ratings/export", "/api/ratings/summary"];
-        if (known.includes(url.pathname.replace(/\/$/, ""))) throw new HttpError(405, `${request.method} is not allowed on ${url.pathname}.`);
+        if (known.includes(url.pathname.replace(/\/$/, "")))
+          throw new HttpError(405, `${request.method} is not allowed on ${url.pathname}.`);
         throw new HttpError(404, `no route ${url.pathname}.`);
       }
     }
   } catch (error) {
     if (error instanceof HttpError) send(response, error.status, { error: { message: error.message } });
     else if (VerticalError.isInstance(error))
-      send(response, 400, { error: { message: error.message, ...(error.where ? { where: error.where } : {}), ...(error.hint ? { hint: error.hint } : {}) } });
+      send(response, 400, {
+        error: {
+          message: error.message,
+          ...(error.where ? { where: error.where } : {}),
+          ...(error.hint ? { hint: error.hint } : {}),
+        },
+      });
     else send(response, 500, { error: { message: "internal error" } });
     if (!(error instanceof HttpError) && !VerticalError.isInstance(error)) console.error(error);
     return true;
@@ -162,7 +206,10 @@ export interface RatingsServer {
 }
 
 /** A standalone server for the ratings API. Port 0 picks a free port. */
-export async function startRatingsServer(store: RatingsStore, options: { host?: string; port?: number } = {}): Promise<RatingsServer> {
+export async function startRatingsServer(
+  store: RatingsStore,
+  options: { host?: string; port?: number } = {},
+): Promise<RatingsServer> {
   const { host = "127.0.0.1", port = 0 } = options;
   const server = http.createServer((request, response) => {
     void handleRatingsRequest(store, request, response).then((handled) => {

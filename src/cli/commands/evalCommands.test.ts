@@ -28,7 +28,14 @@ async function run(...argv: string[]): Promise<{ code: number; out: string; err:
 describe("vertical eval report", () => {
   it("writes both files and prints accuracy and deltas", async () => {
     const results = path.join(dir, "results");
-    await writeFixtureResults(results, [{ name: "base", accuracy: { d: 0.3 } }, { name: "sft", accuracy: { d: 0.8 } }], [{ name: "d", general: false, n: 50 }]);
+    await writeFixtureResults(
+      results,
+      [
+        { name: "base", accuracy: { d: 0.3 } },
+        { name: "sft", accuracy: { d: 0.8 } },
+      ],
+      [{ name: "d", general: false, n: 50 }],
+    );
     const { code, out } = await run("eval", "report", results, "--out", path.join(dir, "report"));
     expect(code).toBe(0);
     expect(out).toMatch(/^sft\td\t\d+\.\d%\t\+\d+\.\d pp$/m);
@@ -44,11 +51,21 @@ describe("vertical eval ratings", () => {
     const db = path.join(dir, "ratings.sqlite");
     const items = path.join(dir, "items.csv");
     fs.writeFileSync(items, "item_id,question,answer:base,answer:sft\nq1,A?,x,y\nq2,B?,x,z\nq3,C?,w,v\n");
-    expect((await run("eval", "ratings", "import-items", items, "--db", db, "--base", "base")).out).toBe("imported 3 items, 3 new pairs to rate\n");
+    expect((await run("eval", "ratings", "import-items", items, "--db", db, "--base", "base")).out).toBe(
+      "imported 3 items, 3 new pairs to rate\n",
+    );
     const ratings = path.join(dir, "ratings.csv");
     fs.writeFileSync(
       ratings,
-      ["kind,rater,item_id,system_a,system_b,preference", "preference,ann,q1,base,sft,B", "preference,ann,q2,base,sft,B", "preference,ann,q3,base,sft,A", "preference,bob,q1,base,sft,B", "preference,bob,q2,base,sft,A", "preference,bob,q3,base,sft,A"].join("\n"),
+      [
+        "kind,rater,item_id,system_a,system_b,preference",
+        "preference,ann,q1,base,sft,B",
+        "preference,ann,q2,base,sft,B",
+        "preference,ann,q3,base,sft,A",
+        "preference,bob,q1,base,sft,B",
+        "preference,bob,q2,base,sft,A",
+        "preference,bob,q3,base,sft,A",
+      ].join("\n"),
     );
     expect((await run("eval", "ratings", "import", ratings, "--db", db)).out).toBe("imported 6 ratings\n");
     const exported = await run("eval", "ratings", "export", "--db", db);

@@ -3,7 +3,11 @@ import { commandGroup } from "./group.js";
 
 /** `vertical eval ratings …`: the human-ratings database (SQLite) from the command line. */
 export function register(program: Command): void {
-  const ratings = commandGroup(commandGroup(program, "eval", "Evaluate systems: multiple choice, open-ended, human ratings, reports"), "ratings", "Human ratings in SQLite: import, export, serve, agreement");
+  const ratings = commandGroup(
+    commandGroup(program, "eval", "Evaluate systems: multiple choice, open-ended, human ratings, reports"),
+    "ratings",
+    "Human ratings in SQLite: import, export, serve, agreement",
+  );
   const open = async (db: string) => (await import("../../eval/ratings/ratingsStore.js")).RatingsStore.open(db);
   const readText = async (file: string) => {
     const fs = await import("node:fs");
@@ -14,7 +18,9 @@ export function register(program: Command): void {
 
   ratings
     .command("import-items")
-    .description("Import items and answers from CSV (item_id, question, reference?, subject?, set?, answer:<system>...)")
+    .description(
+      "Import items and answers from CSV (item_id, question, reference?, subject?, set?, answer:<system>...)",
+    )
     .argument("<csv>", "items CSV")
     .requiredOption("--db <file>", "ratings database (created if missing)")
     .option("--base <system>", "compare every system with this one (default: every pair)")
@@ -38,7 +44,9 @@ export function register(program: Command): void {
       const { readOpenQuestions } = await import("../../eval/open/questions.js");
       const { readItemRecords } = await import("../../eval/results.js");
       const questions = readOpenQuestions(questionsFile);
-      const answers = readItemRecords<{ id: string; system: string; answer: string }>(path.join(options.results, "open", options.set, "answers.jsonl"));
+      const answers = readItemRecords<{ id: string; system: string; answer: string }>(
+        path.join(options.results, "open", options.set, "answers.jsonl"),
+      );
       using store = await open(options.db);
       store.addItems(
         questions.map((q) => ({
@@ -51,12 +59,16 @@ export function register(program: Command): void {
         })),
       );
       const pairs = store.createPairs(options.base ? { base: options.base } : {});
-      process.stdout.write(`imported ${questions.length} items (${answers.length} answers), ${pairs} new pairs to rate\n`);
+      process.stdout.write(
+        `imported ${questions.length} items (${answers.length} answers), ${pairs} new pairs to rate\n`,
+      );
     });
 
   ratings
     .command("import")
-    .description("Import ratings from CSV (the export format); a bad row names file, line and column and nothing is written")
+    .description(
+      "Import ratings from CSV (the export format); a bad row names file, line and column and nothing is written",
+    )
     .argument("<csv>", "ratings CSV")
     .requiredOption("--db <file>", "ratings database")
     .action(async (csv: string, options: { db: string }) => {
@@ -92,26 +104,46 @@ export function register(program: Command): void {
       for (const row of raterAgreement(all))
         process.stdout.write(
           `${row.raterA} vs ${row.raterB}\t${row.kind}\tn=${row.n}\tkappa=${row.kappa.toFixed(3)}` +
-            (row.weightedKappa !== undefined ? `\tweighted=${row.weightedKappa.toFixed(3)}\tspearman=${row.spearman!.toFixed(3)}` : "") +
+            (row.weightedKappa !== undefined
+              ? `\tweighted=${row.weightedKappa.toFixed(3)}\tspearman=${row.spearman!.toFixed(3)}`
+              : "") +
             "\n",
         );
       const outcomes = store.pairwiseOutcomes();
       if (outcomes.length > 0) {
         const fit = fitBradleyTerry(outcomes);
-        fit.systems.forEach((system, i) => process.stdout.write(`people: ${system}\tBradley–Terry ${fit.ratings[i]!.toFixed(0)}\n`));
+        fit.systems.forEach((system, i) =>
+          process.stdout.write(`people: ${system}\tBradley–Terry ${fit.ratings[i]!.toFixed(0)}\n`),
+        );
       }
       if (options.results && options.set) {
         const path = await import("node:path");
         const { readItemRecords } = await import("../../eval/results.js");
-        const judgements = readItemRecords<{ id: string; kind: string; a?: string; b?: string; winner?: "a" | "b" | "tie"; system?: string; rating?: number }>(
-          path.join(options.results, "open", options.set, "judgements.jsonl"),
-        );
+        const judgements = readItemRecords<{
+          id: string;
+          kind: string;
+          a?: string;
+          b?: string;
+          winner?: "a" | "b" | "tie";
+          system?: string;
+          rating?: number;
+        }>(path.join(options.results, "open", options.set, "judgements.jsonl"));
         const agreement = judgeHumanAgreement(all, {
-          pairwise: judgements.filter((j) => j.kind === "pair").map((j) => ({ id: j.id, a: j.a!, b: j.b!, winner: j.winner! })),
-          ratings: judgements.filter((j) => j.kind === "rating" && typeof j.rating === "number").map((j) => ({ id: j.id, system: j.system!, rating: j.rating! })),
+          pairwise: judgements
+            .filter((j) => j.kind === "pair")
+            .map((j) => ({ id: j.id, a: j.a!, b: j.b!, winner: j.winner! })),
+          ratings: judgements
+            .filter((j) => j.kind === "rating" && typeof j.rating === "number")
+            .map((j) => ({ id: j.id, system: j.system!, rating: j.rating! })),
         });
-        if (agreement.preference) process.stdout.write(`judge vs people (preference)\tn=${agreement.preference.n}\tkappa=${agreement.preference.kappa.toFixed(3)}\taccuracy=${agreement.preference.accuracy.toFixed(3)}\n`);
-        if (agreement.score) process.stdout.write(`judge vs people (score)\tn=${agreement.score.n}\tspearman=${agreement.score.spearman.toFixed(3)}\n`);
+        if (agreement.preference)
+          process.stdout.write(
+            `judge vs people (preference)\tn=${agreement.preference.n}\tkappa=${agreement.preference.kappa.toFixed(3)}\taccuracy=${agreement.preference.accuracy.toFixed(3)}\n`,
+          );
+        if (agreement.score)
+          process.stdout.write(
+            `judge vs people (score)\tn=${agreement.score.n}\tspearman=${agreement.score.spearman.toFixed(3)}\n`,
+          );
       }
     });
 

@@ -15,17 +15,24 @@ export function register(program: Command): void {
       if (options.ratings) {
         const fs = await import("node:fs");
         const { InputError } = await import("../../shared/errors.js");
-        if (!fs.existsSync(options.ratings)) throw new InputError("ratings database not found.", { where: options.ratings });
+        if (!fs.existsSync(options.ratings))
+          throw new InputError("ratings database not found.", { where: options.ratings });
         const { RatingsStore } = await import("../../eval/ratings/ratingsStore.js");
         const { raterAgreement } = await import("../../eval/ratings/agreement.js");
         using store = RatingsStore.open(options.ratings);
         humanRatings = { outcomes: store.pairwiseOutcomes(), agreement: raterAgreement(store.ratings()) };
       }
       const { formatPercent, formatPoints } = await import("../../eval/report/format.js");
-      const { htmlPath, markdownPath, model } = writeReport(results, { outDir: options.out, ...(options.title ? { title: options.title } : {}), ...(humanRatings ? { humanRatings } : {}) });
+      const { htmlPath, markdownPath, model } = writeReport(results, {
+        outDir: options.out,
+        ...(options.title ? { title: options.title } : {}),
+        ...(humanRatings ? { humanRatings } : {}),
+      });
       for (const cell of model.cells)
         if (cell.accuracy)
-          process.stdout.write(`${cell.system}\t${cell.set}\t${formatPercent(cell.accuracy.value)}${cell.delta ? `\t${formatPoints(cell.delta.value)}` : ""}\n`);
+          process.stdout.write(
+            `${cell.system}\t${cell.set}\t${formatPercent(cell.accuracy.value)}${cell.delta ? `\t${formatPoints(cell.delta.value)}` : ""}\n`,
+          );
       process.stdout.write(`wrote ${htmlPath}\nwrote ${markdownPath}\n`);
     });
 }

@@ -82,13 +82,40 @@ describe("sentences", () => {
 describe("statements", () => {
   const one = (text: string) => findStatements(splitSentences({ id: "d", subject: "s", text })[0]!);
   it("classifies numbers, facts and definitions in both languages", () => {
-    expect(one("The maximum draught for Berth Q1 is 12.5 m.")).toMatchObject({ kind: "number", subject: "The maximum draught for Berth Q1", value: "12.5 m", attribute: "maximum draught", unit: "m" });
-    expect(one("The terminal for Berth Q1 is Baisha Bulk Terminal.")).toMatchObject({ kind: "fact", attribute: "terminal" });
-    expect(one("A bollard is a short thick post on a quay to which mooring lines are made fast.")).toMatchObject({ kind: "definition", subject: "A bollard" });
-    expect(one("Masters should note that the speed limit for North Gate Passage is 10 knots.")).toMatchObject({ subject: "the speed limit for North Gate Passage", unit: "knots" });
-    expect(one("Q10号泊位的最大允许吃水为8.5米。")).toMatchObject({ kind: "number", attribute: "最大允许吃水", unit: "米" });
-    expect(one("引航是指引航员在本港水域内为船舶提供的引领航行服务。")).toMatchObject({ kind: "definition", subject: "引航", copula: "是指" });
-    expect(one("Q02号泊位的所属码头规定为白沙散货码头。")).toMatchObject({ kind: "fact", subject: "Q02号泊位的所属码头", copula: "规定为" });
+    expect(one("The maximum draught for Berth Q1 is 12.5 m.")).toMatchObject({
+      kind: "number",
+      subject: "The maximum draught for Berth Q1",
+      value: "12.5 m",
+      attribute: "maximum draught",
+      unit: "m",
+    });
+    expect(one("The terminal for Berth Q1 is Baisha Bulk Terminal.")).toMatchObject({
+      kind: "fact",
+      attribute: "terminal",
+    });
+    expect(one("A bollard is a short thick post on a quay to which mooring lines are made fast.")).toMatchObject({
+      kind: "definition",
+      subject: "A bollard",
+    });
+    expect(one("Masters should note that the speed limit for North Gate Passage is 10 knots.")).toMatchObject({
+      subject: "the speed limit for North Gate Passage",
+      unit: "knots",
+    });
+    expect(one("Q10号泊位的最大允许吃水为8.5米。")).toMatchObject({
+      kind: "number",
+      attribute: "最大允许吃水",
+      unit: "米",
+    });
+    expect(one("引航是指引航员在本港水域内为船舶提供的引领航行服务。")).toMatchObject({
+      kind: "definition",
+      subject: "引航",
+      copula: "是指",
+    });
+    expect(one("Q02号泊位的所属码头规定为白沙散货码头。")).toMatchObject({
+      kind: "fact",
+      subject: "Q02号泊位的所属码头",
+      copula: "规定为",
+    });
   });
   it("skips pronoun subjects, references to the document itself and hedged values", () => {
     expect(one("It is important to keep to the speed limit.")).toBeUndefined();
@@ -106,7 +133,8 @@ describe("buildMcqFromDocuments", () => {
   it("links every item to the exact sentence it came from", () => {
     const texts = new Map(corpus.map((d) => [d.id, d.text]));
     expect(report.items.length).toBeGreaterThan(10);
-    for (const item of report.items) expect(texts.get(item.source.doc)!.slice(item.source.start, item.source.end)).toBe(item.source.text);
+    for (const item of report.items)
+      expect(texts.get(item.source.doc)!.slice(item.source.start, item.source.end)).toBe(item.source.text);
   });
 
   it("deduplicates repeated facts and never offers another stated value of the same thing as a distractor", () => {
@@ -123,7 +151,8 @@ describe("buildMcqFromDocuments", () => {
   it("draws distractors of the same kind, language and unit from the corpus; scales numbers only when it must", () => {
     for (const item of report.items) {
       expect(new Set(item.options.map(normalise)).size).toBe(4);
-      if (item.kind === "number" && item.language === "en" && item.question.includes("draught")) for (const o of item.options) expect(o).toMatch(/^\d+\.\d m$/);
+      if (item.kind === "number" && item.language === "en" && item.question.includes("draught"))
+        for (const o of item.options) expect(o).toMatch(/^\d+\.\d m$/);
       if (item.language === "zh") for (const o of item.options) expect(o).toMatch(/[\u4e00-\u9fff]/);
     }
     const terminal = bySubjectAsked("terminal for Berth Q3")[0]!;
@@ -168,10 +197,26 @@ describe("exports", () => {
     const dir = tempDir();
     const { yaml, data } = exportLmEval(items, dir, "harbor-mcq");
     const task = YAML.parse(fs.readFileSync(yaml, "utf8"));
-    expect(task).toMatchObject({ task: "harbor_mcq", dataset_path: "json", dataset_kwargs: { data_files: { test: data } }, test_split: "test", output_type: "multiple_choice", doc_to_choice: ["A", "B", "C", "D"], doc_to_target: "answer" });
-    expect(task.doc_to_text).toBe("{{question.strip()}}\nA. {{choices[0]}}\nB. {{choices[1]}}\nC. {{choices[2]}}\nD. {{choices[3]}}\nAnswer:");
+    expect(task).toMatchObject({
+      task: "harbor_mcq",
+      dataset_path: "json",
+      dataset_kwargs: { data_files: { test: data } },
+      test_split: "test",
+      output_type: "multiple_choice",
+      doc_to_choice: ["A", "B", "C", "D"],
+      doc_to_target: "answer",
+    });
+    expect(task.doc_to_text).toBe(
+      "{{question.strip()}}\nA. {{choices[0]}}\nB. {{choices[1]}}\nC. {{choices[2]}}\nD. {{choices[3]}}\nAnswer:",
+    );
     const first = JSON.parse(fs.readFileSync(data, "utf8").split("\n")[0]!);
-    expect(first).toEqual({ id: items[0]!.id, subject: items[0]!.subject, question: items[0]!.question, choices: items[0]!.options, answer: items[0]!.answer });
+    expect(first).toEqual({
+      id: items[0]!.id,
+      subject: items[0]!.subject,
+      question: items[0]!.question,
+      choices: items[0]!.options,
+      answer: items[0]!.answer,
+    });
   });
   it("OpenCompass: custom-dataset CSV and C-Eval-style per-subject CSVs", () => {
     const dir = tempDir();
@@ -180,7 +225,13 @@ describe("exports", () => {
     expect(Object.keys(rows[0]!)).toEqual(["question", "A", "B", "C", "D", "answer"]);
     expect(rows.map((r) => r[r.answer!])).toEqual(items.map((i) => i.options[i.answer]));
     expect(ceval.map((f) => path.basename(f)).sort()).toEqual(["berths_val.csv", "notices_val.csv", "泊位_val.csv"]);
-    const zh = parseCsv(fs.readFileSync(ceval.find((f) => f.includes("泊位"))!, "utf8"), { columns: true }) as Record<string, string>[];
+    const zh = parseCsv(
+      fs.readFileSync(
+        ceval.find((f) => f.includes("泊位"))!,
+        "utf8",
+      ),
+      { columns: true },
+    ) as Record<string, string>[];
     expect(Object.keys(zh[0]!)).toEqual(["id", "question", "A", "B", "C", "D", "answer"]);
     // And H5's loader reads the C-Eval form back.
     expect(loadMcq(ceval.find((f) => f.includes("泊位"))!).length).toBe(zh.length);
@@ -195,15 +246,26 @@ describe("document files", () => {
     fs.writeFileSync(path.join(dir, "berths", "a.md"), "x");
     fs.writeFileSync(path.join(dir, "faq-01.txt"), "x");
     fs.writeFileSync(path.join(dir, "image.png"), "x");
-    expect(collectDocumentFiles([dir]).map((f) => [f.id, f.subject])).toEqual([["berths/a.md", "berths"], ["faq-01.txt", "faq"]]);
+    expect(collectDocumentFiles([dir]).map((f) => [f.id, f.subject])).toEqual([
+      ["berths/a.md", "berths"],
+      ["faq-01.txt", "faq"],
+    ]);
     expect(() => collectDocumentFiles([path.join(dir, "none")])).toThrow(/none: document file or folder not found/);
   });
 });
 
 describe("model-written items", () => {
-  const passage = paragraphs({ id: "p.md", subject: "berths", text: "# Title\n\nThe maximum draught for Berth Q1 is 12.5 m. Pilots board at Lingjiao station.\n\nshort" })[0]!;
+  const passage = paragraphs({
+    id: "p.md",
+    subject: "berths",
+    text: "# Title\n\nThe maximum draught for Berth Q1 is 12.5 m. Pilots board at Lingjiao station.\n\nshort",
+  })[0]!;
   it("finds paragraphs with spans", () => {
-    expect(passage).toMatchObject({ doc: "p.md", start: 9, text: "The maximum draught for Berth Q1 is 12.5 m. Pilots board at Lingjiao station." });
+    expect(passage).toMatchObject({
+      doc: "p.md",
+      start: 9,
+      text: "The maximum draught for Berth Q1 is 12.5 m. Pilots board at Lingjiao station.",
+    });
   });
   it("keeps valid JSON (even wrapped in prose), rejects the rest with a reason", async () => {
     const replies = [
@@ -216,9 +278,18 @@ describe("model-written items", () => {
     ];
     let call = 0;
     const model = new RecordingChatModel("fake:writer", () => replies[call++]!);
-    const result = await generateItemsWithModel(model, Array.from({ length: replies.length }, () => passage));
+    const result = await generateItemsWithModel(
+      model,
+      Array.from({ length: replies.length }, () => passage),
+    );
     expect(result.items).toHaveLength(1);
-    expect(result.items[0]).toMatchObject({ kind: "generated", options: ["Baisha", "Lingjiao station", "Shimen", "Yuwan"], answer: 1, source: { doc: "p.md", start: 9 }, distractorSource: "model" });
+    expect(result.items[0]).toMatchObject({
+      kind: "generated",
+      options: ["Baisha", "Lingjiao station", "Shimen", "Yuwan"],
+      answer: 1,
+      source: { doc: "p.md", start: 9 },
+      distractorSource: "model",
+    });
     expect(result.rejected.map((r) => r.reason)).toEqual([
       "not four non-empty options",
       'answer "E" is not a letter A-D',
@@ -230,8 +301,14 @@ describe("model-written items", () => {
     expect(model.calls[0]!.options).toMatchObject({ temperature: 0 });
   });
   it("merges with rule-based items, dropping a generated question that repeats one", () => {
-    const generated = parseGeneratedItem('{"question": "What is the maximum draught for Berth Q2?", "options": ["9.8 m","1 m","2 m","3 m"], "answer": "A"}', { ...passage, text: "The maximum draught for Berth Q2 is 9.8 m." }).item!;
-    const fresh = parseGeneratedItem('{"question": "Where do pilots board?", "options": ["Baisha", "Lingjiao station", "Shimen", "Yuwan"], "answer": "B"}', passage).item!;
+    const generated = parseGeneratedItem(
+      '{"question": "What is the maximum draught for Berth Q2?", "options": ["9.8 m","1 m","2 m","3 m"], "answer": "A"}',
+      { ...passage, text: "The maximum draught for Berth Q2 is 9.8 m." },
+    ).item!;
+    const fresh = parseGeneratedItem(
+      '{"question": "Where do pilots board?", "options": ["Baisha", "Lingjiao station", "Shimen", "Yuwan"], "answer": "B"}',
+      passage,
+    ).item!;
     const plain = buildMcqFromDocuments(corpus, { seed: 3 });
     const merged = buildMcqFromDocuments(corpus, { seed: 3, generated: [generated, fresh] });
     expect(merged.items).toHaveLength(plain.items.length + 1);

@@ -53,7 +53,10 @@ const chinesePronounStart = /^(这|那|它|他|她|我|你|其|此|该|哪|什�
 const numberWithUnit = /(-?\d+(?:[.,]\d+)*)\s*([%‰]|[A-Za-z]+|[\u4e00-\u9fff]{1,2})?/u;
 
 export function normalise(text: string): string {
-  return text.normalize("NFKC").toLowerCase().replace(/[\s"'“”‘’「」『』《》()（）.,，。:：;；!?！？]/gu, "");
+  return text
+    .normalize("NFKC")
+    .toLowerCase()
+    .replace(/[\s"'“”‘’「」『』《》()（）.,，。:：;；!?！？]/gu, "");
 }
 
 /** Attribute of a subject: English "the maximum draught for Berth Q1" -> "maximum draught"; Chinese "Q10号泊位的最大允许吃水" -> "最大允许吃水". */
@@ -77,7 +80,10 @@ export function findStatements(sentence: Sentence): Statement | undefined {
     if (!match) return undefined;
     [subject, copula, value] = [match[1]!.trim(), match[2]!, match[3]!.trim()];
     // "Masters should note that the X is Y": ask about X, not about the lead-in.
-    const leadIn = /^(?:.{0,60}?\b(?:note|noted|notice|remember|recall|confirm|confirms|states?|provides?|says?|specifies|means) that|please note,?|note:?)\s+/i.exec(subject);
+    const leadIn =
+      /^(?:.{0,60}?\b(?:note|noted|notice|remember|recall|confirm|confirms|states?|provides?|says?|specifies|means) that|please note,?|note:?)\s+/i.exec(
+        subject,
+      );
     if (leadIn) subject = subject.slice(leadIn[0].length);
     if (/\b(this|these|that|those)\b/i.test(subject)) return undefined;
     if (pronounStart.test(subject) || subject.split(/\s+/).length > 16 || /[,;:]/.test(subject)) return undefined;
@@ -96,8 +102,15 @@ export function findStatements(sentence: Sentence): Statement | undefined {
   const words = sentence.language === "en" ? value.split(/\s+/).length : value.length;
   const number = numberWithUnit.exec(value);
   // A number item: the value is a quantity, e.g. "350 m", "CNY 1.85", "12小时" — not a code like "form QC-24".
-  const isNumber = number !== null && /^(?:[A-Z]{3}\s?|[¥$€£])?-?\d/u.test(value) && (sentence.language === "en" ? words <= 4 : value.length <= 12);
-  const kind: Statement["kind"] = isNumber ? "number" : (sentence.language === "en" ? words >= 5 : value.length >= 10) ? "definition" : "fact";
+  const isNumber =
+    number !== null &&
+    /^(?:[A-Z]{3}\s?|[¥$€£])?-?\d/u.test(value) &&
+    (sentence.language === "en" ? words <= 4 : value.length <= 12);
+  const kind: Statement["kind"] = isNumber
+    ? "number"
+    : (sentence.language === "en" ? words >= 5 : value.length >= 10)
+      ? "definition"
+      : "fact";
   if (kind === "definition" && (sentence.language === "en" ? words > 40 : value.length > 60)) return undefined;
   const unit = isNumber ? (number[2] ?? value.replace(number[0], "").trim()).toLowerCase() : "";
   return { sentence, subject, value, kind, attribute: attributeOf(subject, sentence.language), unit, copula };
@@ -161,7 +174,10 @@ export interface BuildReport {
 }
 
 /** Candidate items from statements (before balancing). */
-export function itemsFromStatements(statements: readonly Statement[], random: RandomSource): { items: Omit<BuiltMcqItem, "id">[]; duplicates: number; withoutDistractors: number } {
+export function itemsFromStatements(
+  statements: readonly Statement[],
+  random: RandomSource,
+): { items: Omit<BuiltMcqItem, "id">[]; duplicates: number; withoutDistractors: number } {
   // Every value the corpus states for a subject: never a distractor for that subject.
   const valuesOfSubject = new Map<string, Set<string>>();
   for (const s of statements) {
@@ -183,7 +199,8 @@ export function itemsFromStatements(statements: readonly Statement[], random: Ra
   const chosenStatements: Statement[] = [];
   for (const group of [...groups.values()].sort((x, y) => subjectsOf(x) - subjectsOf(y))) {
     let best = group[0]!;
-    for (const candidate of group) if ((load.get(candidate.sentence.subject) ?? 0) < (load.get(best.sentence.subject) ?? 0)) best = candidate;
+    for (const candidate of group)
+      if ((load.get(candidate.sentence.subject) ?? 0) < (load.get(best.sentence.subject) ?? 0)) best = candidate;
     load.set(best.sentence.subject, (load.get(best.sentence.subject) ?? 0) + 1);
     chosenStatements.push(best);
   }
@@ -195,10 +212,13 @@ export function itemsFromStatements(statements: readonly Statement[], random: Ra
   for (const statement of chosenStatements) {
     const forbidden = valuesOfSubject.get(normalise(statement.subject))!;
     const compatible = (other: Statement) =>
-      other.sentence.language === statement.sentence.language && other.kind === statement.kind && (statement.kind !== "number" || other.unit === statement.unit);
+      other.sentence.language === statement.sentence.language &&
+      other.kind === statement.kind &&
+      (statement.kind !== "number" || other.unit === statement.unit);
     // Same attribute first, then values of a similar length (so the answer does not stand out), then any.
     const size = (v: string) => (statement.sentence.language === "en" ? v.split(/\s+/).length : v.length);
-    const similar = (o: Statement) => size(o.value) * 2 >= size(statement.value) && size(o.value) <= size(statement.value) * 2;
+    const similar = (o: Statement) =>
+      size(o.value) * 2 >= size(statement.value) && size(o.value) <= size(statement.value) * 2;
     const tiers = [
       statements.filter((o) => compatible(o) && o.attribute === statement.attribute),
       statements.filter((o) => compatible(o) && o.attribute !== statement.attribute && similar(o)),
@@ -246,13 +266,18 @@ export function itemsFromStatements(statements: readonly Statement[], random: Ra
  * Picks up to `perSubject` items per subject, interleaving kinds so no subject is all numbers,
  * then places the correct answer so each letter is correct equally often (a shuffled balanced list).
  */
-export function balanceItems(candidates: readonly Omit<BuiltMcqItem, "id">[], options: BuildOptions, random: RandomSource): BuiltMcqItem[] {
+export function balanceItems(
+  candidates: readonly Omit<BuiltMcqItem, "id">[],
+  options: BuildOptions,
+  random: RandomSource,
+): BuiltMcqItem[] {
   const bySubject = new Map<string, Omit<BuiltMcqItem, "id">[]>();
   for (const item of candidates) bySubject.set(item.subject, [...(bySubject.get(item.subject) ?? []), item]);
   const picked: Omit<BuiltMcqItem, "id">[] = [];
   for (const subject of [...bySubject.keys()].sort()) {
     const byKind = new Map<string, Omit<BuiltMcqItem, "id">[]>();
-    for (const item of shuffle([...bySubject.get(subject)!], random)) byKind.set(item.kind, [...(byKind.get(item.kind) ?? []), item]);
+    for (const item of shuffle([...bySubject.get(subject)!], random))
+      byKind.set(item.kind, [...(byKind.get(item.kind) ?? []), item]);
     const queues = [...byKind.keys()].sort().map((kind) => byKind.get(kind)!);
     const limit = options.perSubject ?? Number.POSITIVE_INFINITY;
     let taken = 0;
@@ -266,17 +291,28 @@ export function balanceItems(candidates: readonly Omit<BuiltMcqItem, "id">[], op
         }
       }
   }
-  const positions = shuffle(picked.map((_, i) => i % 4), random);
+  const positions = shuffle(
+    picked.map((_, i) => i % 4),
+    random,
+  );
   const prefix = options.idPrefix ?? "mcq";
   const perSubjectCount = new Map<string, number>();
   return picked.map((item, i) => {
     const correct = item.options[item.answer]!;
-    const distractors = shuffle(item.options.filter((_, k) => k !== item.answer), random);
+    const distractors = shuffle(
+      item.options.filter((_, k) => k !== item.answer),
+      random,
+    );
     const position = positions[i]!;
     distractors.splice(position, 0, correct);
     const count = (perSubjectCount.get(item.subject) ?? 0) + 1;
     perSubjectCount.set(item.subject, count);
-    return { id: `${prefix}-${item.subject}-${String(count).padStart(4, "0")}`, ...item, options: distractors, answer: position };
+    return {
+      id: `${prefix}-${item.subject}-${String(count).padStart(4, "0")}`,
+      ...item,
+      options: distractors,
+      answer: position,
+    };
   });
 }
 

@@ -36,20 +36,28 @@ export function collectDocumentFiles(targets: readonly string[]): DocumentFile[]
       continue;
     }
     const walk = (folder: string) => {
-      for (const entry of fs.readdirSync(folder, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      for (const entry of fs
+        .readdirSync(folder, { withFileTypes: true })
+        .sort((a, b) => a.name.localeCompare(b.name))) {
         if (entry.name.startsWith(".")) continue;
         const full = path.join(folder, entry.name);
         if (entry.isDirectory()) walk(full);
         else if (documentExtensions.includes(path.extname(entry.name).toLowerCase())) {
           const relative = path.relative(target, full);
           const parts = relative.split(path.sep);
-          files.push({ file: full, id: relative.split(path.sep).join("/"), subject: parts.length > 1 ? parts[0]! : subjectFromName(full) });
+          files.push({
+            file: full,
+            id: relative.split(path.sep).join("/"),
+            subject: parts.length > 1 ? parts[0]! : subjectFromName(full),
+          });
         }
       }
     };
     walk(target);
   }
   if (files.length === 0)
-    throw new InputError(`no documents found (looked for ${documentExtensions.join(" ")}).`, { where: targets.join(", ") });
+    throw new InputError(`no documents found (looked for ${documentExtensions.join(" ")}).`, {
+      where: targets.join(", "),
+    });
   return files;
 }

@@ -18,7 +18,13 @@ import type { BuiltMcqItem } from "./buildMcq.js";
 const letters = ["A", "B", "C", "D", "E", "F", "G", "H"];
 
 export function toVerticalRecord(item: BuiltMcqItem): Record<string, unknown> {
-  const record: Record<string, unknown> = { id: item.id, subject: item.subject, language: item.language, kind: item.kind, question: item.question };
+  const record: Record<string, unknown> = {
+    id: item.id,
+    subject: item.subject,
+    language: item.language,
+    kind: item.kind,
+    question: item.question,
+  };
   item.options.forEach((option, i) => (record[letters[i]!] = option));
   record.answer = letters[item.answer];
   record.source = item.source;
@@ -27,7 +33,10 @@ export function toVerticalRecord(item: BuiltMcqItem): Record<string, unknown> {
 }
 
 export function writeMcqJsonl(items: readonly BuiltMcqItem[], file: string): void {
-  writeFileAtomic(file, items.map((item) => JSON.stringify(toVerticalRecord(item))).join("\n") + (items.length ? "\n" : ""));
+  writeFileAtomic(
+    file,
+    items.map((item) => JSON.stringify(toVerticalRecord(item))).join("\n") + (items.length ? "\n" : ""),
+  );
 }
 
 /** Characters a task name may use in lm-eval (it becomes a registry key). */
@@ -63,20 +72,47 @@ export function lmEvalTaskYaml(task: string, dataFile: string, optionCount: numb
   ].join("\n");
 }
 
-export function exportLmEval(items: readonly BuiltMcqItem[], outDir: string, name: string): { yaml: string; data: string } {
+export function exportLmEval(
+  items: readonly BuiltMcqItem[],
+  outDir: string,
+  name: string,
+): { yaml: string; data: string } {
   const task = taskName(name);
   const data = path.resolve(outDir, `${task}.jsonl`);
-  writeFileAtomic(data, items.map((item) => JSON.stringify({ id: item.id, subject: item.subject, question: item.question, choices: item.options, answer: item.answer })).join("\n") + "\n");
+  writeFileAtomic(
+    data,
+    items
+      .map((item) =>
+        JSON.stringify({
+          id: item.id,
+          subject: item.subject,
+          question: item.question,
+          choices: item.options,
+          answer: item.answer,
+        }),
+      )
+      .join("\n") + "\n",
+  );
   const yaml = path.resolve(outDir, `${task}.yaml`);
   writeFileAtomic(yaml, lmEvalTaskYaml(task, data, Math.max(...items.map((i) => i.options.length), 4)));
   return { yaml, data };
 }
 
-export function exportOpenCompass(items: readonly BuiltMcqItem[], outDir: string, name: string): { custom: string; ceval: string[] } {
+export function exportOpenCompass(
+  items: readonly BuiltMcqItem[],
+  outDir: string,
+  name: string,
+): { custom: string; ceval: string[] } {
   const width = Math.max(...items.map((i) => i.options.length), 4);
   const optionHeader = letters.slice(0, width);
   const custom = path.resolve(outDir, `${name}.csv`);
-  writeFileAtomic(custom, toCsv(["question", ...optionHeader, "answer"], items.map((item) => [item.question, ...optionHeader.map((_, i) => item.options[i] ?? ""), letters[item.answer]])));
+  writeFileAtomic(
+    custom,
+    toCsv(
+      ["question", ...optionHeader, "answer"],
+      items.map((item) => [item.question, ...optionHeader.map((_, i) => item.options[i] ?? ""), letters[item.answer]]),
+    ),
+  );
   const bySubject = new Map<string, BuiltMcqItem[]>();
   for (const item of items) bySubject.set(item.subject, [...(bySubject.get(item.subject) ?? []), item]);
   const ceval: string[] = [];
@@ -86,7 +122,12 @@ export function exportOpenCompass(items: readonly BuiltMcqItem[], outDir: string
       file,
       toCsv(
         ["id", "question", ...optionHeader, "answer"],
-        subjectItems.map((item, index) => [index, item.question, ...optionHeader.map((_, i) => item.options[i] ?? ""), letters[item.answer]]),
+        subjectItems.map((item, index) => [
+          index,
+          item.question,
+          ...optionHeader.map((_, i) => item.options[i] ?? ""),
+          letters[item.answer],
+        ]),
       ),
     );
     ceval.push(file);

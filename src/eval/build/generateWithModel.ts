@@ -12,7 +12,7 @@ import { detectLanguage, type SourceDocument } from "./sentences.js";
 export const generationPrompt = [
   "Write one multiple-choice question that tests a specific fact stated in the passage below.",
   "The correct answer must be stated in the passage. Give exactly four options: one correct, three wrong but plausible and of the same kind (numbers with numbers, names with names).",
-  "Write in the language of the passage. Do not refer to \"the passage\" in the question.",
+  'Write in the language of the passage. Do not refer to "the passage" in the question.',
   'Reply with JSON only, no other text: {"question": "...", "options": ["...", "...", "...", "..."], "answer": "A"}',
 ].join(" ");
 
@@ -59,15 +59,24 @@ export function parseGeneratedItem(reply: string, passage: Passage): GeneratedIt
   if (!parsed) return { rejected: "no JSON object in the reply" };
   const question = typeof parsed.question === "string" ? parsed.question.trim() : "";
   if (!question) return { rejected: "no question" };
-  const options = Array.isArray(parsed.options) ? parsed.options.map((o) => (typeof o === "string" || typeof o === "number" ? String(o).trim() : "")) : [];
+  const options = Array.isArray(parsed.options)
+    ? parsed.options.map((o) => (typeof o === "string" || typeof o === "number" ? String(o).trim() : ""))
+    : [];
   if (options.length !== 4 || options.some((o) => o === "")) return { rejected: "not four non-empty options" };
   if (new Set(options.map((o) => o.toLowerCase())).size !== 4) return { rejected: "options repeat" };
-  const letter = typeof parsed.answer === "string" ? parsed.answer.trim().replace(/^\(?([A-Da-d])\)?[.)]?$/, "$1").toUpperCase() : "";
+  const letter =
+    typeof parsed.answer === "string"
+      ? parsed.answer
+          .trim()
+          .replace(/^\(?([A-Da-d])\)?[.)]?$/, "$1")
+          .toUpperCase()
+      : "";
   const answer = ["A", "B", "C", "D"].indexOf(letter);
   if (answer < 0) return { rejected: `answer ${JSON.stringify(parsed.answer)} is not a letter A-D` };
   // Grounding: the correct option must overlap the passage (char/word F1 of the option against the
   // passage, measured as recall of the option's tokens).
-  if (tokenF1(options[answer]!, passage.text).precision < 0.6) return { rejected: "the correct option is not supported by the passage" };
+  if (tokenF1(options[answer]!, passage.text).precision < 0.6)
+    return { rejected: "the correct option is not supported by the passage" };
   return {
     item: {
       subject: passage.subject,

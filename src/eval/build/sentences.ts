@@ -36,7 +36,8 @@ export function detectLanguage(text: string): "en" | "zh" {
 }
 
 /** Q&A and list prefixes stripped before a sentence is used ("A: ", "答：", "- ", "1. "). */
-const answerPrefix = /^(?:A\s*[:：]\s*|答\s*[:：]\s*|[-*•]\s+|\d{1,2}[.)、]\s+|第[\d一二三四五六七八九十百千]+条[\s\u3000]*|Article\s+\d+[.:]?\s+)/u;
+const answerPrefix =
+  /^(?:A\s*[:：]\s*|答\s*[:：]\s*|[-*•]\s+|\d{1,2}[.)、]\s+|第[\d一二三四五六七八九十百千]+条[\s\u3000]*|Article\s+\d+[.:]?\s+)/u;
 /** Lines that are questions or headings: never a source statement. */
 const skipLine = /^(?:#|Q\s*[:：]|问\s*[:：]|\||>)/u;
 
@@ -63,7 +64,14 @@ export function splitSentences(document: SourceDocument): Sentence[] {
         const leading = raw.length - raw.trimStart().length;
         const text = raw.trim();
         const start = offset + match.index! + leading;
-        sentences.push({ doc: document.id, subject: document.subject, language: detectLanguage(text), text, start, end: start + text.length });
+        sentences.push({
+          doc: document.id,
+          subject: document.subject,
+          language: detectLanguage(text),
+          text,
+          start,
+          end: start + text.length,
+        });
       }
     }
     lineStart = lineEnd + 1;

@@ -44,7 +44,10 @@ export async function judgePair(
   const generate = { ...judgeDefaults, ...options };
   const forward = await judge.chat(pairwiseMessages(question, pair.answerA, pair.answerB), generate);
   const backward = await judge.chat(pairwiseMessages(question, pair.answerB, pair.answerA), generate);
-  const verdicts: [PairVerdict | undefined, PairVerdict | undefined] = [parsePairVerdict(forward.text), parsePairVerdict(backward.text)];
+  const verdicts: [PairVerdict | undefined, PairVerdict | undefined] = [
+    parsePairVerdict(forward.text),
+    parsePairVerdict(backward.text),
+  ];
   const first = toSystem(verdicts[0], false);
   const second = toSystem(verdicts[1], true);
   const consistent = first !== undefined && first === second;

@@ -31,10 +31,19 @@ const pairPatterns: RegExp[] = [
 ];
 
 const sentencePatterns: Array<[RegExp, PairVerdict]> = [
-  [/\b(?:both|the two)\b[^.\n]{0,40}\b(?:equally|equal|tie|similar quality)\b|\bit'?s a tie\b|\b(?:is|as) a tie\b/gi, "tie"],
+  [
+    /\b(?:both|the two)\b[^.\n]{0,40}\b(?:equally|equal|tie|similar quality)\b|\bit'?s a tie\b|\b(?:is|as) a tie\b/gi,
+    "tie",
+  ],
   [/两者?(?:相当|一样好|质量相当|不分上下)|平局|平手/g, "tie"],
-  [/\bassistant\s+A\b[^.\n]{0,30}\b(?:is|was)\s+(?:clearly\s+|slightly\s+|much\s+)?better\b|\bA\s+is\s+better\b/gi, "A"],
-  [/\bassistant\s+B\b[^.\n]{0,30}\b(?:is|was)\s+(?:clearly\s+|slightly\s+|much\s+)?better\b|\bB\s+is\s+better\b/gi, "B"],
+  [
+    /\bassistant\s+A\b[^.\n]{0,30}\b(?:is|was)\s+(?:clearly\s+|slightly\s+|much\s+)?better\b|\bA\s+is\s+better\b/gi,
+    "A",
+  ],
+  [
+    /\bassistant\s+B\b[^.\n]{0,30}\b(?:is|was)\s+(?:clearly\s+|slightly\s+|much\s+)?better\b|\bB\s+is\s+better\b/gi,
+    "B",
+  ],
   [/(?:助手)?A(?:的回答)?(?:更好|更优|胜出|较好)/g, "A"],
   [/(?:助手)?B(?:的回答)?(?:更好|更优|胜出|较好)/g, "B"],
 ];

@@ -13,13 +13,13 @@ export const pairwiseSystemPrompt = [
   "Choose the assistant that follows the user's instructions and answers the question better: consider correctness, helpfulness, relevance, depth and level of detail.",
   "If a reference answer is given, use it to check correctness.",
   "Avoid any position bias: the order in which the responses were presented must not influence your decision. Do not let the length of the responses or the assistants' names influence you. Be as objective as possible.",
-  "Begin with a short explanation, in the language of the question. After it, output your final verdict strictly in this format: \"[[A]]\" if assistant A is better, \"[[B]]\" if assistant B is better, and \"[[C]]\" for a tie.",
+  'Begin with a short explanation, in the language of the question. After it, output your final verdict strictly in this format: "[[A]]" if assistant A is better, "[[B]]" if assistant B is better, and "[[C]]" for a tie.',
 ].join(" ");
 
 export const singleSystemPrompt = [
   "Please act as an impartial judge and evaluate the quality of the response provided by an AI assistant to the user question displayed below.",
   "Consider correctness, helpfulness, relevance, depth and level of detail. If a reference answer is given, use it to check correctness; a wrong answer must score low however well written.",
-  "Begin with a short explanation, in the language of the question. After it, rate the response on a scale of 1 to 10 strictly in this format: \"Rating: [[5]]\".",
+  'Begin with a short explanation, in the language of the question. After it, rate the response on a scale of 1 to 10 strictly in this format: "Rating: [[5]]".',
   "Rubric: 1–2 wrong or off-topic; 3–4 partly correct with major errors or omissions; 5–6 correct but incomplete or vague; 7–8 correct and useful with minor issues; 9–10 correct, complete and clear.",
 ].join(" ");
 

@@ -28,15 +28,22 @@ export function parseOpenQuestions(text: string, file: string): OpenQuestion[] {
     try {
       raw = JSON.parse(line);
     } catch (error) {
-      throw new InputError(`not valid JSON (${(error as Error).message}).`, { where, hint: "Each line must be one JSON object {id, question, reference?, subject?}." });
+      throw new InputError(`not valid JSON (${(error as Error).message}).`, {
+        where,
+        hint: "Each line must be one JSON object {id, question, reference?, subject?}.",
+      });
     }
     const parsed = lineSchema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      throw new InputError(`field "${issue.path.join(".") || "(line)"}": ${issue.message}.`, { where, hint: "Each line must be {id, question, reference?, subject?}." });
+      throw new InputError(`field "${issue.path.join(".") || "(line)"}": ${issue.message}.`, {
+        where,
+        hint: "Each line must be {id, question, reference?, subject?}.",
+      });
     }
     const id = String(parsed.data.id);
-    if (seen.has(id)) throw new InputError(`duplicate id "${id}".`, { where, hint: "Question ids must be unique within a set." });
+    if (seen.has(id))
+      throw new InputError(`duplicate id "${id}".`, { where, hint: "Question ids must be unique within a set." });
     seen.add(id);
     const reference = parsed.data.reference;
     questions.push({

@@ -23,7 +23,9 @@ export function scoringTokens(text: string): string[] {
     // A run like "abc中" cannot occur (the CJK alternative is tried first per position), but a
     // run may contain CJK if \p{L} swallowed it after Latin letters: split those apart.
     if (token.length > 1 && cjk.test(token)) {
-      for (const piece of token.match(/[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]|[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]+/gu) ?? [])
+      for (const piece of token.match(
+        /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]|[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]+/gu,
+      ) ?? [])
         tokens.push(piece);
     } else tokens.push(token);
   }
@@ -81,7 +83,11 @@ export function tokenF1(prediction: string, reference: string): PrecisionRecallF
 }
 
 /** Best F over several references. */
-export function bestOver(metric: (prediction: string, reference: string) => PrecisionRecallF, prediction: string, references: readonly string[]): number {
+export function bestOver(
+  metric: (prediction: string, reference: string) => PrecisionRecallF,
+  prediction: string,
+  references: readonly string[],
+): number {
   let best = 0;
   for (const reference of references) best = Math.max(best, metric(prediction, reference).f);
   return best;

@@ -10,7 +10,11 @@ import { openResultRows } from "./openResultRows.js";
 import { runOpenEval } from "./runOpenEval.js";
 
 const questionsText = [
-  JSON.stringify({ id: "q1", question: "What is the capital of France?", reference: "Paris is the capital of France." }),
+  JSON.stringify({
+    id: "q1",
+    question: "What is the capital of France?",
+    reference: "Paris is the capital of France.",
+  }),
   JSON.stringify({ id: "q2", question: "中国的首都是哪里？", reference: ["北京", "北京市"], subject: "geo" }),
   JSON.stringify({ id: "q3", question: "Say something nice." }),
 ].join("\n");
@@ -26,7 +30,9 @@ const fairJudge = () =>
       const good = (s: string) => /Paris|北京|nice/.test(s);
       return good(a) === good(b) ? "Equal. [[C]]" : good(a) ? "A is right. [[A]]" : "B is right. [[B]]";
     }
-    return /Paris|北京|nice/.test(text.split("Assistant's Answer]")[1] ?? "") ? "Rating: [[9]]" : "Wrong. Rating: [[2]]";
+    return /Paris|北京|nice/.test(text.split("Assistant's Answer]")[1] ?? "")
+      ? "Rating: [[9]]"
+      : "Wrong. Rating: [[2]]";
   });
 
 const dirs: string[] = [];
@@ -43,9 +49,15 @@ describe("question sets", () => {
   it("reads {id, question, reference?, subject?} and names file:line on errors", () => {
     const questions = parseOpenQuestions(questionsText, "set.jsonl");
     expect(questions.map((q) => q.references)).toEqual([["Paris is the capital of France."], ["北京", "北京市"], []]);
-    expect(() => parseOpenQuestions('{"id":"a","question":"x"}\n{"id":"b"}', "set.jsonl")).toThrow(/set\.jsonl:2: field "question"/);
-    expect(() => parseOpenQuestions('{"id":"a","question":"x"}\n{oops', "set.jsonl")).toThrow(/set\.jsonl:2: not valid JSON/);
-    expect(() => parseOpenQuestions('{"id":"a","question":"x"}\n{"id":"a","question":"y"}', "s.jsonl")).toThrow(/s\.jsonl:2: duplicate id "a"/);
+    expect(() => parseOpenQuestions('{"id":"a","question":"x"}\n{"id":"b"}', "set.jsonl")).toThrow(
+      /set\.jsonl:2: field "question"/,
+    );
+    expect(() => parseOpenQuestions('{"id":"a","question":"x"}\n{oops', "set.jsonl")).toThrow(
+      /set\.jsonl:2: not valid JSON/,
+    );
+    expect(() => parseOpenQuestions('{"id":"a","question":"x"}\n{"id":"a","question":"y"}', "s.jsonl")).toThrow(
+      /s\.jsonl:2: duplicate id "a"/,
+    );
   });
 });
 
@@ -64,8 +76,14 @@ describe("pairwise judging in both orders", () => {
     const answers = { a: "base", b: "sft", answerA: "wrong", answerB: "Paris" };
     const result = await judgePair(fairJudge(), question, answers);
     expect(result).toMatchObject({ winner: "b", consistent: true, verdicts: ["B", "A"] });
-    const mumbler = new RecordingChatModel("judge:mumbles", (m) => (lastUser(m).includes("\nwrong\n[The End of Assistant A") ? "[[B]]" : "hmm"));
-    expect(await judgePair(mumbler, question, answers)).toMatchObject({ winner: "tie", consistent: false, verdicts: ["B", undefined] });
+    const mumbler = new RecordingChatModel("judge:mumbles", (m) =>
+      lastUser(m).includes("\nwrong\n[The End of Assistant A") ? "[[B]]" : "hmm",
+    );
+    expect(await judgePair(mumbler, question, answers)).toMatchObject({
+      winner: "tie",
+      consistent: false,
+      verdicts: ["B", undefined],
+    });
   });
 });
 
@@ -74,13 +92,22 @@ describe("runOpenEval", () => {
     const outDir = tempDir();
     const questions = parseOpenQuestions(questionsText, "set.jsonl");
     const base = new RecordingChatModel("fake:base", () => "I do not know.");
-    const sft = new RecordingChatModel("fake:sft", (m) => (lastUser(m).includes("France") ? "Paris is the capital of France." : lastUser(m).includes("首都") ? "北京" : "You are nice."));
+    const sft = new RecordingChatModel("fake:sft", (m) =>
+      lastUser(m).includes("France")
+        ? "Paris is the capital of France."
+        : lastUser(m).includes("首都")
+          ? "北京"
+          : "You are nice.",
+    );
     const judge = fairJudge();
     let clock = 0;
     const result = await runOpenEval({
       set: "geo",
       questions,
-      systems: [{ name: "base", model: base, systemPrompt: "Be brief." }, { name: "sft", model: sft }],
+      systems: [
+        { name: "base", model: base, systemPrompt: "Be brief." },
+        { name: "sft", model: sft },
+      ],
       outDir,
       judge,
       now: () => (clock += 250),
@@ -103,7 +130,15 @@ describe("runOpenEval", () => {
     const onDisk = JSON.parse(fs.readFileSync(path.join(outDir, "open", "geo.json"), "utf8"));
     expect(onDisk).toEqual(JSON.parse(JSON.stringify(result)));
     const rows = openResultRows(result);
-    expect(rows.find((r) => r.system === "sft")).toMatchObject({ kind: "open", set: "geo", n: 3, total: 3, rougeL: 1, judgeRating: 9, winRate: 1 });
+    expect(rows.find((r) => r.system === "sft")).toMatchObject({
+      kind: "open",
+      set: "geo",
+      n: 3,
+      total: 3,
+      rougeL: 1,
+      judgeRating: 9,
+      winRate: 1,
+    });
     expect(rows.find((r) => r.system === "base")).toMatchObject({ rougeL: 0, judgeRating: 2, winRate: 0 });
 
     // Resume: a truncated last line is redone, everything else is kept.
@@ -113,7 +148,16 @@ describe("runOpenEval", () => {
     const sftAgain = new RecordingChatModel("fake:sft", sft["reply"]);
     const baseAgain = new RecordingChatModel("fake:base", () => "never asked");
     const judgeAgain = fairJudge();
-    const resumed = await runOpenEval({ set: "geo", questions, systems: [{ name: "base", model: baseAgain }, { name: "sft", model: sftAgain }], outDir, judge: judgeAgain });
+    const resumed = await runOpenEval({
+      set: "geo",
+      questions,
+      systems: [
+        { name: "base", model: baseAgain },
+        { name: "sft", model: sftAgain },
+      ],
+      outDir,
+      judge: judgeAgain,
+    });
     expect(baseAgain.calls).toHaveLength(0);
     expect(sftAgain.calls).toHaveLength(1);
     expect(judgeAgain.calls).toHaveLength(0);

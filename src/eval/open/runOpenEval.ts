@@ -105,7 +105,8 @@ function readJsonLines<T>(file: string): T[] {
   return records;
 }
 
-const mean = (values: number[]) => (values.length === 0 ? undefined : values.reduce((s, v) => s + v, 0) / values.length);
+const mean = (values: number[]) =>
+  values.length === 0 ? undefined : values.reduce((s, v) => s + v, 0) / values.length;
 
 export async function runOpenEval(options: OpenEvalOptions): Promise<OpenSetResult> {
   const { set, questions, systems, outDir, judge, now = () => performance.now() } = options;
@@ -144,12 +145,14 @@ export async function runOpenEval(options: OpenEvalOptions): Promise<OpenSetResu
 
   // 2. Judgements (resumable).
   const judgements = readJsonLines<StoredJudgement>(judgementsFile);
-  const judgementKey = (j: StoredJudgement) => (j.kind === "pair" ? `pair\u0000${j.id}\u0000${j.a}\u0000${j.b}` : `rating\u0000${j.id}\u0000${j.system}`);
+  const judgementKey = (j: StoredJudgement) =>
+    j.kind === "pair" ? `pair\u0000${j.id}\u0000${j.a}\u0000${j.b}` : `rating\u0000${j.id}\u0000${j.system}`;
   const judged = new Set(judgements.map(judgementKey));
   const base = options.base ?? systems[0]!.name;
   if (!systems.some((s) => s.name === base)) throw new Error(`The base system "${base}" is not among the systems.`);
   if (judge) {
-    const pairs = (options.pairwise ?? true) ? systems.filter((s) => s.name !== base).map((s) => [base, s.name] as const) : [];
+    const pairs =
+      (options.pairwise ?? true) ? systems.filter((s) => s.name !== base).map((s) => [base, s.name] as const) : [];
     const rate = options.ratings ?? true;
     const judgeTotal = questions.length * (pairs.length + (rate ? systems.length : 0));
     let judgeDone = 0;
@@ -175,7 +178,10 @@ export async function runOpenEval(options: OpenEvalOptions): Promise<OpenSetResu
         for (const system of systems) {
           judgeDone++;
           if (judged.has(`rating\u0000${question.id}\u0000${system.name}`)) continue;
-          const rating = await judgeSingle(judge, question, { system: system.name, text: answers.get(key(question.id, system.name))!.answer });
+          const rating = await judgeSingle(judge, question, {
+            system: system.name,
+            text: answers.get(key(question.id, system.name))!.answer,
+          });
           store({ kind: "rating", id: question.id, ...rating });
           options.onProgress?.(judgeDone, judgeTotal, "judge");
         }
@@ -188,7 +194,10 @@ export async function runOpenEval(options: OpenEvalOptions): Promise<OpenSetResu
     const records = questions.map((q) => ({ question: q, answer: answers.get(key(q.id, name))! }));
     const referenced = records.filter((r) => r.question.references.length > 0);
     const ratings = judgements
-      .filter((j): j is Extract<StoredJudgement, { kind: "rating" }> => j.kind === "rating" && j.system === name && questionIds.has(j.id))
+      .filter(
+        (j): j is Extract<StoredJudgement, { kind: "rating" }> =>
+          j.kind === "rating" && j.system === name && questionIds.has(j.id),
+      )
       .map((j) => j.rating)
       .filter((r): r is number => r !== undefined && r !== null);
     const summary: OpenSystemSummary = {

@@ -23,7 +23,12 @@ export interface RaterAgreement {
 type Label = "first" | "second" | "tie";
 
 /** Key and label with the two systems in sorted order. */
-function normalisedPreference(itemId: string, systemA: string, systemB: string, winner: "A" | "B" | "tie"): [string, Label] {
+function normalisedPreference(
+  itemId: string,
+  systemA: string,
+  systemB: string,
+  winner: "A" | "B" | "tie",
+): [string, Label] {
   const swapped = systemA > systemB;
   const [first, second] = swapped ? [systemB, systemA] : [systemA, systemB];
   const label: Label = winner === "tie" ? "tie" : (winner === "A") !== swapped ? "first" : "second";
@@ -66,7 +71,8 @@ export function raterAgreement(ratings: readonly Rating[], minimumShared = 2): R
     for (let j = i + 1; j < raters.length; j++) {
       const [raterA, raterB] = [raters[i]!, raters[j]!];
       const [pa, pb] = shared(preferences.get(raterA) ?? new Map(), preferences.get(raterB) ?? new Map());
-      if (pa.length >= minimumShared) rows.push({ raterA, raterB, kind: "preference", n: pa.length, kappa: cohenKappa(pa, pb) });
+      if (pa.length >= minimumShared)
+        rows.push({ raterA, raterB, kind: "preference", n: pa.length, kappa: cohenKappa(pa, pb) });
       const [sa, sb] = shared(scores.get(raterA) ?? new Map(), scores.get(raterB) ?? new Map());
       if (sa.length >= minimumShared)
         rows.push({
@@ -116,7 +122,12 @@ export function judgeHumanAgreement(ratings: readonly Rating[], judge: JudgeVerd
     const judgeLabels: Label[] = [];
     const humanLabels: Label[] = [];
     for (const verdict of judge.pairwise) {
-      const [key, label] = normalisedPreference(verdict.id, verdict.a, verdict.b, verdict.winner === "a" ? "A" : verdict.winner === "b" ? "B" : "tie");
+      const [key, label] = normalisedPreference(
+        verdict.id,
+        verdict.a,
+        verdict.b,
+        verdict.winner === "a" ? "A" : verdict.winner === "b" ? "B" : "tie",
+      );
       const tally = votes.get(key);
       if (!tally) continue;
       const top = Math.max(...tally.values());

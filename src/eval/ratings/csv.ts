@@ -15,13 +15,26 @@ export interface CsvRow {
   file: string;
 }
 
-export function parseCsv(text: string, file: string, columns: { required: readonly string[]; optional?: readonly string[] }): CsvRow[] {
+export function parseCsv(
+  text: string,
+  file: string,
+  columns: { required: readonly string[]; optional?: readonly string[] },
+): CsvRow[] {
   let parsed: Array<{ record: Record<string, string>; info: { lines: number; records: number } }>;
   try {
-    parsed = parse(text, { columns: (header: string[]) => header.map((h) => h.trim()), info: true, bom: true, skip_empty_lines: true, trim: false });
+    parsed = parse(text, {
+      columns: (header: string[]) => header.map((h) => h.trim()),
+      info: true,
+      bom: true,
+      skip_empty_lines: true,
+      trim: false,
+    });
   } catch (error) {
     const lines = (error as { lines?: number }).lines;
-    throw new InputError(`malformed CSV: ${(error as Error).message}`, { where: lines ? `${file}:${lines}` : file, cause: error });
+    throw new InputError(`malformed CSV: ${(error as Error).message}`, {
+      where: lines ? `${file}:${lines}` : file,
+      cause: error,
+    });
   }
   const header = text.replace(/^\uFEFF/, "").split(/\r?\n/, 1)[0] ?? "";
   const present = new Set(parse(header, { to_line: 1 })[0]?.map((h: string) => h.trim()) ?? []);
@@ -36,7 +49,10 @@ export function parseCsv(text: string, file: string, columns: { required: readon
 
 /** An InputError located at a row and column: "ratings.csv:4 (row 3), column "score": …". */
 export function cellError(row: CsvRow, column: string, message: string, hint?: string): InputError {
-  return new InputError(`column "${column}": ${message}`, { where: `${row.file}:${row.line} (row ${row.row})`, ...(hint ? { hint } : {}) });
+  return new InputError(`column "${column}": ${message}`, {
+    where: `${row.file}:${row.line} (row ${row.row})`,
+    ...(hint ? { hint } : {}),
+  });
 }
 
 /** A required, non-empty cell. */
@@ -50,7 +66,10 @@ function quote(field: string): string {
   return /[",\r\n]/.test(field) || field !== field.trim() ? `"${field.replaceAll('"', '""')}"` : field;
 }
 
-export function toCsv(header: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number | null | undefined>>): string {
+export function toCsv(
+  header: readonly string[],
+  rows: ReadonlyArray<ReadonlyArray<string | number | null | undefined>>,
+): string {
   const lines = [header.map(quote).join(",")];
   for (const row of rows) lines.push(row.map((v) => quote(v === null || v === undefined ? "" : String(v))).join(","));
   return lines.join("\r\n") + "\r\n";

@@ -34,9 +34,22 @@ describe("RatingsStore", () => {
     expect(store.createPairs({ base: "base" })).toBe(0);
     const tasks = store.pendingTasks("ann", "preference");
     expect(tasks).toHaveLength(3);
-    expect(tasks[0]).toMatchObject({ kind: "preference", itemId: "q1", question: "Port fee, per ton?", systemA: "base", answerB: "It is 12 yuan, per ton." });
+    expect(tasks[0]).toMatchObject({
+      kind: "preference",
+      itemId: "q1",
+      question: "Port fee, per ton?",
+      systemA: "base",
+      answerB: "It is 12 yuan, per ton.",
+    });
     expect(tasks[2]).not.toHaveProperty("reference");
-    store.ratePreference({ rater: "ann", itemId: "q1", systemA: "base", systemB: "sft", preference: "B", comment: "cites the fee" });
+    store.ratePreference({
+      rater: "ann",
+      itemId: "q1",
+      systemA: "base",
+      systemB: "sft",
+      preference: "B",
+      comment: "cites the fee",
+    });
     expect(store.pendingTasks("ann", "preference")).toHaveLength(2);
     expect(store.pendingTasks("bob", "preference")).toHaveLength(3);
     expect(store.pendingTasks("ann", "score")).toHaveLength(6);
@@ -55,8 +68,12 @@ describe("RatingsStore", () => {
   it("rejects bad ratings with what was expected", () => {
     const store = openStore();
     store.importItemsCsv(itemsCsv, "items.csv");
-    expect(() => store.rateScore({ rater: "ann", itemId: "q1", system: "sft", score: 6 })).toThrow(/integer from 1 to 5, got 6/);
-    expect(() => store.rateScore({ rater: "ann", itemId: "q1", system: "gpt", score: 3 })).toThrow(/no answer from system "gpt"/);
+    expect(() => store.rateScore({ rater: "ann", itemId: "q1", system: "sft", score: 6 })).toThrow(
+      /integer from 1 to 5, got 6/,
+    );
+    expect(() => store.rateScore({ rater: "ann", itemId: "q1", system: "gpt", score: 3 })).toThrow(
+      /no answer from system "gpt"/,
+    );
     expect(() => store.rateScore({ rater: " ", itemId: "q1", system: "sft", score: 3 })).toThrow(/rater name/);
     expect(() => store.ratePair({ rater: "ann", pairId: 99, preference: "A" })).toThrow(/no pair with id 99/);
   });
@@ -66,11 +83,20 @@ describe("RatingsStore", () => {
     dirs.push(dir);
     const store = openStore(path.join(dir, "a", "ratings.sqlite"));
     store.importItemsCsv(itemsCsv, "items.csv");
-    store.ratePreference({ rater: "ann", itemId: "q1", systemA: "base", systemB: "sft", preference: "B", comment: 'says "12", per ton' });
+    store.ratePreference({
+      rater: "ann",
+      itemId: "q1",
+      systemA: "base",
+      systemB: "sft",
+      preference: "B",
+      comment: 'says "12", per ton',
+    });
     store.ratePreference({ rater: "bob", itemId: "q2", systemA: "sft", systemB: "base", preference: "tie" });
     store.rateScore({ rater: "ann", itemId: "q2", system: "sft", score: 5, comment: "多行\n评论" });
     const csv = store.exportRatingsCsv();
-    expect(csv.split("\r\n")[0]).toBe("kind,rater,item_id,system_a,system_b,preference,system,score,comment,created_at,updated_at");
+    expect(csv.split("\r\n")[0]).toBe(
+      "kind,rater,item_id,system_a,system_b,preference,system,score,comment,created_at,updated_at",
+    );
     expect(csv).toContain('"says ""12"", per ton"');
 
     const copy = openStore(path.join(dir, "b.sqlite"));
@@ -83,14 +109,24 @@ describe("RatingsStore", () => {
   it("CSV errors name the file, line, row and column, and a bad file writes nothing", () => {
     const store = openStore();
     store.importItemsCsv(itemsCsv, "items.csv");
-    expect(() => store.importItemsCsv("item_id,answer:base\nq9,x", "items2.csv")).toThrow(/items2\.csv:1: missing column "question"/);
+    expect(() => store.importItemsCsv("item_id,answer:base\nq9,x", "items2.csv")).toThrow(
+      /items2\.csv:1: missing column "question"/,
+    );
     const header = "kind,rater,item_id,system_a,system_b,preference,system,score,comment";
     const good = "preference,ann,q1,base,sft,A,,,";
-    expect(() => store.importRatingsCsv([header, good, "score,ann,q1,,,,sft,7,"].join("\n"), "r.csv")).toThrow(/r\.csv:3 \(row 2\): column "score": must be an integer from 1 to 5, got "7"/);
-    expect(() => store.importRatingsCsv([header, good, "preference,ann,q1,base,sft,maybe,,,"].join("\n"), "r.csv")).toThrow(/r\.csv:3 \(row 2\): column "preference": must be A, B or tie/);
-    expect(() => store.importRatingsCsv([header, "preference,ann,q1,base,llama,A,,,"].join("\n"), "r.csv")).toThrow(/r\.csv:2 \(row 1\): column "system_b": item "q1" has no answer from system "llama"/);
+    expect(() => store.importRatingsCsv([header, good, "score,ann,q1,,,,sft,7,"].join("\n"), "r.csv")).toThrow(
+      /r\.csv:3 \(row 2\): column "score": must be an integer from 1 to 5, got "7"/,
+    );
+    expect(() =>
+      store.importRatingsCsv([header, good, "preference,ann,q1,base,sft,maybe,,,"].join("\n"), "r.csv"),
+    ).toThrow(/r\.csv:3 \(row 2\): column "preference": must be A, B or tie/);
+    expect(() => store.importRatingsCsv([header, "preference,ann,q1,base,llama,A,,,"].join("\n"), "r.csv")).toThrow(
+      /r\.csv:2 \(row 1\): column "system_b": item "q1" has no answer from system "llama"/,
+    );
     expect(() => store.importRatingsCsv([header, "vote,ann,q1,,,,,,"].join("\n"), "r.csv")).toThrow(/column "kind"/);
-    expect(() => store.importRatingsCsv("kind,rater\nscore,ann", "r.csv")).toThrow(/r\.csv:1: missing column "item_id"/);
+    expect(() => store.importRatingsCsv("kind,rater\nscore,ann", "r.csv")).toThrow(
+      /r\.csv:1: missing column "item_id"/,
+    );
     expect(() => store.importRatingsCsv(`${header}\n"unterminated,ann`, "r.csv")).toThrow(/r\.csv:\d+: malformed CSV/);
     expect(store.ratings()).toHaveLength(0);
   });
@@ -138,15 +174,24 @@ describe("agreement from stored ratings", () => {
   it("scores: weighted kappa and Spearman between raters; judge ratings vs people's mean", () => {
     const store = openStore();
     store.importItemsCsv(itemsCsv, "items.csv");
-    const score = (rater: string, itemId: string, system: string, value: number) => store.rateScore({ rater, itemId, system, score: value });
+    const score = (rater: string, itemId: string, system: string, value: number) =>
+      store.rateScore({ rater, itemId, system, score: value });
     const ann = [1, 2, 3, 4, 5];
     const bob = [1, 2, 3, 5, 4];
-    const targets: Array<[string, string]> = [["q1", "base"], ["q1", "sft"], ["q2", "base"], ["q2", "sft"], ["q3", "sft"]];
+    const targets: Array<[string, string]> = [
+      ["q1", "base"],
+      ["q1", "sft"],
+      ["q2", "base"],
+      ["q2", "sft"],
+      ["q3", "sft"],
+    ];
     targets.forEach(([item, system], i) => (score("ann", item, system, ann[i]!), score("bob", item, system, bob[i]!)));
     const [row] = raterAgreement(store.ratings());
     expect(row!.weightedKappa).toBeCloseTo(0.9, 12); // the hand-worked example in stats.test.ts
     expect(row!.spearman).toBeCloseTo(0.9, 12); // 1 - 6*2/(5*24)
-    const judged = judgeHumanAgreement(store.ratings(), { ratings: targets.map(([id, system], i) => ({ id, system, rating: 2 * (i + 1) })) });
+    const judged = judgeHumanAgreement(store.ratings(), {
+      ratings: targets.map(([id, system], i) => ({ id, system, rating: 2 * (i + 1) })),
+    });
     // People's means 1, 2, 3, 4.5, 4.5 vs judge 2..10: ranks [1,2,3,4.5,4.5] vs [1..5].
     expect(judged.score!.n).toBe(5);
     expect(judged.score!.spearman).toBeCloseTo(0.9746794344808963, 12);

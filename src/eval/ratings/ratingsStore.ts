@@ -97,8 +97,23 @@ CREATE TABLE IF NOT EXISTS scores (
   created_at TEXT NOT NULL, updated_at TEXT NOT NULL, UNIQUE (rater_id, answer_id));
 `;
 
-export const ratingsCsvHeader = ["kind", "rater", "item_id", "system_a", "system_b", "preference", "system", "score", "comment", "created_at", "updated_at"] as const;
-export const itemsCsvColumns = { required: ["item_id", "question"], optional: ["reference", "subject", "set", "answer:<system> (one column per system)"] };
+export const ratingsCsvHeader = [
+  "kind",
+  "rater",
+  "item_id",
+  "system_a",
+  "system_b",
+  "preference",
+  "system",
+  "score",
+  "comment",
+  "created_at",
+  "updated_at",
+] as const;
+export const itemsCsvColumns = {
+  required: ["item_id", "question"],
+  optional: ["reference", "subject", "set", "answer:<system> (one column per system)"],
+};
 
 export interface RatingsStoreOptions {
   /** Injectable clock for repeatable timestamps in tests. Defaults to the system clock. */
@@ -166,7 +181,9 @@ export class RatingsStore {
    * answered it, or every pair of systems when no base is given. Returns how many pairs are new.
    */
   createPairs(options: { base?: string } = {}): number {
-    const answers = this.db.prepare(`SELECT item_id AS itemId, system FROM answers ORDER BY item_id, system`).all() as Array<{ itemId: string; system: string }>;
+    const answers = this.db
+      .prepare(`SELECT item_id AS itemId, system FROM answers ORDER BY item_id, system`)
+      .all() as Array<{ itemId: string; system: string }>;
     const bySystem = new Map<string, string[]>();
     for (const { itemId, system } of answers) bySystem.set(itemId, [...(bySystem.get(itemId) ?? []), system]);
     const insert = this.db.prepare(`INSERT OR IGNORE INTO pairs (item_id, system_a, system_b) VALUES (?, ?, ?)`);
@@ -177,7 +194,9 @@ export class RatingsStore {
         if (options.base !== undefined) {
           if (!systems.includes(options.base)) continue;
           for (const other of systems) if (other !== options.base) pairs.push([options.base, other]);
-        } else for (let i = 0; i < systems.length; i++) for (let j = i + 1; j < systems.length; j++) pairs.push([systems[i]!, systems[j]!]);
+        } else
+          for (let i = 0; i < systems.length; i++)
+            for (let j = i + 1; j < systems.length; j++) pairs.push([systems[i]!, systems[j]!]);
         for (const [a, b] of pairs) created += insert.run(itemId, a, b).changes;
       }
     })();
@@ -192,12 +211,25 @@ export class RatingsStore {
     const rows = parseCsv(text, file, itemsCsvColumns);
     const answerColumns = rows.length > 0 ? Object.keys(rows[0]!.values).filter((c) => c.startsWith("answer:")) : [];
     for (const column of answerColumns)
-      if (column.slice("answer:".length).trim() === "") throw new InputError(`column "${column}" names no system.`, { where: `${file}:1`, hint: 'Name answer columns "answer:<system>".' });
+      if (column.slice("answer:".length).trim() === "")
+        throw new InputError(`column "${column}" names no system.`, {
+          where: `${file}:1`,
+          hint: 'Name answer columns "answer:<system>".',
+        });
     const items = rows.map((row): ItemInput => {
       const answers: Record<string, string> = {};
-      for (const column of answerColumns) if ((row.values[column] ?? "") !== "") answers[column.slice("answer:".length).trim()] = row.values[column]!;
-      const optional = (column: string) => (row.values[column]?.trim() ? { [column === "set" ? "set" : column]: row.values[column]! } : {});
-      return { id: requiredCell(row, "item_id"), question: requiredCell(row, "question"), ...optional("reference"), ...optional("subject"), ...optional("set"), answers };
+      for (const column of answerColumns)
+        if ((row.values[column] ?? "") !== "") answers[column.slice("answer:".length).trim()] = row.values[column]!;
+      const optional = (column: string) =>
+        row.values[column]?.trim() ? { [column === "set" ? "set" : column]: row.values[column]! } : {};
+      return {
+        id: requiredCell(row, "item_id"),
+        question: requiredCell(row, "question"),
+        ...optional("reference"),
+        ...optional("subject"),
+        ...optional("set"),
+        answers,
+      };
     });
     this.addItems(items);
     return items.length;
@@ -211,14 +243,25 @@ export class RatingsStore {
   }
 
   listRaters(): string[] {
-    return (this.db.prepare(`SELECT name FROM raters ORDER BY name`).all() as Array<{ name: string }>).map((r) => r.name);
+    return (this.db.prepare(`SELECT name FROM raters ORDER BY name`).all() as Array<{ name: string }>).map(
+      (r) => r.name,
+    );
   }
 
   /** Preference by pair id (what the HTTP API uses). */
-  ratePair(input: { rater: string; pairId: number; preference: Preference; comment?: string; createdAt?: string; updatedAt?: string }): PreferenceRating {
-    if (!["A", "B", "tie"].includes(input.preference)) throw new InputError(`preference must be "A", "B" or "tie", got "${input.preference}".`);
+  ratePair(input: {
+    rater: string;
+    pairId: number;
+    preference: Preference;
+    comment?: string;
+    createdAt?: string;
+    updatedAt?: string;
+  }): PreferenceRating {
+    if (!["A", "B", "tie"].includes(input.preference))
+      throw new InputError(`preference must be "A", "B" or "tie", got "${input.preference}".`);
     const pair = this.db.prepare(`SELECT id FROM pairs WHERE id = ?`).get(input.pairId);
-    if (!pair) throw new InputError(`no pair with id ${input.pairId}.`, { hint: "List tasks first; pair ids come from there." });
+    if (!pair)
+      throw new InputError(`no pair with id ${input.pairId}.`, { hint: "List tasks first; pair ids come from there." });
     const raterId = this.raterId(input.rater);
     const at = input.updatedAt ?? this.timestamp();
     this.db
@@ -231,27 +274,53 @@ export class RatingsStore {
   }
 
   /** Preference by item and systems; the pair is created if needed. Order matters: "A" means systemA. */
-  ratePreference(input: { rater: string; itemId: string; systemA: string; systemB: string; preference: Preference; comment?: string; createdAt?: string; updatedAt?: string }): PreferenceRating {
+  ratePreference(input: {
+    rater: string;
+    itemId: string;
+    systemA: string;
+    systemB: string;
+    preference: Preference;
+    comment?: string;
+    createdAt?: string;
+    updatedAt?: string;
+  }): PreferenceRating {
     this.requireAnswer(input.itemId, input.systemA);
     this.requireAnswer(input.itemId, input.systemB);
-    if (input.systemA === input.systemB) throw new InputError(`a pair needs two different systems, got "${input.systemA}" twice.`);
-    this.db.prepare(`INSERT OR IGNORE INTO pairs (item_id, system_a, system_b) VALUES (?, ?, ?)`).run(input.itemId, input.systemA, input.systemB);
-    const { id } = this.db.prepare(`SELECT id FROM pairs WHERE item_id = ? AND system_a = ? AND system_b = ?`).get(input.itemId, input.systemA, input.systemB) as { id: number };
+    if (input.systemA === input.systemB)
+      throw new InputError(`a pair needs two different systems, got "${input.systemA}" twice.`);
+    this.db
+      .prepare(`INSERT OR IGNORE INTO pairs (item_id, system_a, system_b) VALUES (?, ?, ?)`)
+      .run(input.itemId, input.systemA, input.systemB);
+    const { id } = this.db
+      .prepare(`SELECT id FROM pairs WHERE item_id = ? AND system_a = ? AND system_b = ?`)
+      .get(input.itemId, input.systemA, input.systemB) as { id: number };
     return this.ratePair({ ...input, pairId: id });
   }
 
   private requireAnswer(itemId: string, system: string): number {
-    const row = this.db.prepare(`SELECT id FROM answers WHERE item_id = ? AND system = ?`).get(itemId, system) as { id: number } | undefined;
-    if (!row) throw new InputError(`item "${itemId}" has no answer from system "${system}".`, { hint: "Import the items and answers before their ratings." });
+    const row = this.db.prepare(`SELECT id FROM answers WHERE item_id = ? AND system = ?`).get(itemId, system) as
+      { id: number } | undefined;
+    if (!row)
+      throw new InputError(`item "${itemId}" has no answer from system "${system}".`, {
+        hint: "Import the items and answers before their ratings.",
+      });
     return row.id;
   }
 
   /** A 1–5 score for one answer, by answer id (HTTP API) or by item and system. */
-  rateScore(input: { rater: string; score: number; comment?: string; createdAt?: string; updatedAt?: string } & ({ answerId: number } | { itemId: string; system: string })): ScoreRating {
-    if (!Number.isInteger(input.score) || input.score < 1 || input.score > 5) throw new InputError(`score must be an integer from 1 to 5, got ${JSON.stringify(input.score)}.`);
+  rateScore(
+    input: { rater: string; score: number; comment?: string; createdAt?: string; updatedAt?: string } & (
+      { answerId: number } | { itemId: string; system: string }
+    ),
+  ): ScoreRating {
+    if (!Number.isInteger(input.score) || input.score < 1 || input.score > 5)
+      throw new InputError(`score must be an integer from 1 to 5, got ${JSON.stringify(input.score)}.`);
     let answerId: number;
     if ("answerId" in input) {
-      if (!this.db.prepare(`SELECT id FROM answers WHERE id = ?`).get(input.answerId)) throw new InputError(`no answer with id ${input.answerId}.`, { hint: "List tasks first; answer ids come from there." });
+      if (!this.db.prepare(`SELECT id FROM answers WHERE id = ?`).get(input.answerId))
+        throw new InputError(`no answer with id ${input.answerId}.`, {
+          hint: "List tasks first; answer ids come from there.",
+        });
       answerId = input.answerId;
     } else answerId = this.requireAnswer(input.itemId, input.system);
     const raterId = this.raterId(input.rater);
@@ -293,7 +362,9 @@ export class RatingsStore {
   }
 
   /** Every rating, preferences first, in insertion order; optionally filtered. */
-  ratings(filter: { rater?: string; pairId?: number; answerId?: number; kind?: "preference" | "score" } = {}): Rating[] {
+  ratings(
+    filter: { rater?: string; pairId?: number; answerId?: number; kind?: "preference" | "score" } = {},
+  ): Rating[] {
     const results: Rating[] = [];
     if (filter.kind !== "score" && filter.answerId === undefined) {
       const rows = this.db
@@ -303,7 +374,9 @@ export class RatingsStore {
            FROM preferences pr JOIN raters r ON r.id = pr.rater_id JOIN pairs p ON p.id = pr.pair_id
            WHERE (? IS NULL OR r.name = ?) AND (? IS NULL OR p.id = ?) ORDER BY pr.id`,
         )
-        .all(filter.rater ?? null, filter.rater ?? null, filter.pairId ?? null, filter.pairId ?? null) as Array<Record<string, unknown>>;
+        .all(filter.rater ?? null, filter.rater ?? null, filter.pairId ?? null, filter.pairId ?? null) as Array<
+        Record<string, unknown>
+      >;
       for (const row of rows) results.push({ kind: "preference", ...withoutNulls(row) } as PreferenceRating);
     }
     if (filter.kind !== "preference" && filter.pairId === undefined) {
@@ -313,7 +386,9 @@ export class RatingsStore {
            FROM scores s JOIN raters r ON r.id = s.rater_id JOIN answers a ON a.id = s.answer_id
            WHERE (? IS NULL OR r.name = ?) AND (? IS NULL OR a.id = ?) ORDER BY s.id`,
         )
-        .all(filter.rater ?? null, filter.rater ?? null, filter.answerId ?? null, filter.answerId ?? null) as Array<Record<string, unknown>>;
+        .all(filter.rater ?? null, filter.rater ?? null, filter.answerId ?? null, filter.answerId ?? null) as Array<
+        Record<string, unknown>
+      >;
       for (const row of rows) results.push({ kind: "score", ...withoutNulls(row) } as ScoreRating);
     }
     return results;
@@ -325,7 +400,19 @@ export class RatingsStore {
       ratingsCsvHeader,
       this.ratings().map((r) =>
         r.kind === "preference"
-          ? ["preference", r.rater, r.itemId, r.systemA, r.systemB, r.preference, "", "", r.comment, r.createdAt, r.updatedAt]
+          ? [
+              "preference",
+              r.rater,
+              r.itemId,
+              r.systemA,
+              r.systemB,
+              r.preference,
+              "",
+              "",
+              r.comment,
+              r.createdAt,
+              r.updatedAt,
+            ]
           : ["score", r.rater, r.itemId, "", "", "", r.system, r.score, r.comment, r.createdAt, r.updatedAt],
       ),
     );
@@ -345,13 +432,19 @@ export class RatingsStore {
       const comment = row.values.comment?.trim() ? row.values.comment : undefined;
       const time = (column: "created_at" | "updated_at") => {
         const value = row.values[column]?.trim() || undefined;
-        if (value !== undefined && Number.isNaN(Date.parse(value))) throw cellError(row, column, `"${value}" is not an ISO-8601 time.`);
+        if (value !== undefined && Number.isNaN(Date.parse(value)))
+          throw cellError(row, column, `"${value}" is not an ISO-8601 time.`);
         return value === undefined ? {} : { [column === "created_at" ? "createdAt" : "updatedAt"]: value };
       };
       const times = { ...time("created_at"), ...time("updated_at") };
       const checkAnswer = (column: string, system: string) => {
         if (!this.db.prepare(`SELECT 1 FROM answers WHERE item_id = ? AND system = ?`).get(itemId, system))
-          throw cellError(row, column, `item "${itemId}" has no answer from system "${system}".`, "Import the items and answers before their ratings.");
+          throw cellError(
+            row,
+            column,
+            `item "${itemId}" has no answer from system "${system}".`,
+            "Import the items and answers before their ratings.",
+          );
       };
       if (kind === "preference") {
         const systemA = requiredCell(row, "system_a");
@@ -362,13 +455,24 @@ export class RatingsStore {
         const raw = requiredCell(row, "preference");
         const preference = ({ a: "A", b: "B", tie: "tie" } as const)[raw.toLowerCase() as "a" | "b" | "tie"];
         if (!preference) throw cellError(row, "preference", `must be A, B or tie, got "${raw}".`);
-        actions.push(() => this.ratePreference({ rater, itemId, systemA, systemB, preference, ...(comment ? { comment } : {}), ...times }));
+        actions.push(() =>
+          this.ratePreference({
+            rater,
+            itemId,
+            systemA,
+            systemB,
+            preference,
+            ...(comment ? { comment } : {}),
+            ...times,
+          }),
+        );
       } else if (kind === "score") {
         const system = requiredCell(row, "system");
         checkAnswer("system", system);
         const raw = requiredCell(row, "score");
         const score = Number(raw);
-        if (!Number.isInteger(score) || score < 1 || score > 5) throw cellError(row, "score", `must be an integer from 1 to 5, got "${raw}".`);
+        if (!Number.isInteger(score) || score < 1 || score > 5)
+          throw cellError(row, "score", `must be an integer from 1 to 5, got "${raw}".`);
         actions.push(() => this.rateScore({ rater, itemId, system, score, ...(comment ? { comment } : {}), ...times }));
       } else throw cellError(row, "kind", `must be "preference" or "score", got "${kind}".`);
     }

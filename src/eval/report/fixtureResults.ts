@@ -7,7 +7,14 @@ import fs from "node:fs";
 import path from "node:path";
 import { writeFileAtomic } from "../../shared/atomicWrite.js";
 import { runOpenEval } from "../open/runOpenEval.js";
-import { appendItemRecord, itemsFile, RESULTS_FORMAT_VERSION, type EvalSummary, type McqItemRecord, type ResultRow } from "../results.js";
+import {
+  appendItemRecord,
+  itemsFile,
+  RESULTS_FORMAT_VERSION,
+  type EvalSummary,
+  type McqItemRecord,
+  type ResultRow,
+} from "../results.js";
 import { bootstrapMeanCi, bootstrapPairedDeltaCi } from "../stats/bootstrap.js";
 import { seededRandom } from "../stats/seededRandom.js";
 import { RecordingChatModel } from "../testing/recordingChatModel.js";
@@ -20,7 +27,12 @@ export interface FixtureSystem {
   trainingSeconds?: number;
 }
 
-export async function writeFixtureResults(outDir: string, systems: FixtureSystem[], sets: Array<{ name: string; general: boolean; n: number }>, seed = 1): Promise<EvalSummary> {
+export async function writeFixtureResults(
+  outDir: string,
+  systems: FixtureSystem[],
+  sets: Array<{ name: string; general: boolean; n: number }>,
+  seed = 1,
+): Promise<EvalSummary> {
   fs.mkdirSync(outDir, { recursive: true });
   const random = seededRandom(seed);
   const outcomes = new Map<string, number[]>();
@@ -78,7 +90,16 @@ export async function writeFixtureResults(outDir: string, systems: FixtureSystem
         const theirs = outcomes.get(`${base}/${set.name}`)!;
         const delta = bootstrapPairedDeltaCi(mine, theirs);
         const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
-        return { system: system.name, set: set.name, metric: "accuracy" as const, score: mean(mine), baseScore: mean(theirs), delta: delta.value, ci95: delta.ci95, n: set.n };
+        return {
+          system: system.name,
+          set: set.name,
+          metric: "accuracy" as const,
+          score: mean(mine),
+          baseScore: mean(theirs),
+          delta: delta.value,
+          ci95: delta.ci95,
+          n: set.n,
+        };
       }),
   );
   const summary: EvalSummary = {
@@ -108,7 +129,11 @@ export async function writeFixtureResults(outDir: string, systems: FixtureSystem
 
   // Open-ended: the fine-tuned system knows the answers, the base does not.
   const questions = [
-    { id: "o1", question: "What does the harbour master approve?", references: ["The harbour master approves berth allocation."] },
+    {
+      id: "o1",
+      question: "What does the harbour master approve?",
+      references: ["The harbour master approves berth allocation."],
+    },
     { id: "o2", question: "引航员何时登船？", references: ["引航员在锚地登船。"] },
     { id: "o3", question: "Name the fee charged per ton.", references: ["The port dues are charged per ton."] },
   ];

@@ -43,7 +43,10 @@ export function formatScore(value: number | null | undefined, digits = 3): strin
   return value === null || value === undefined || Number.isNaN(value) ? "–" : value.toFixed(digits);
 }
 
-export function formatExtra(value: string | number | null | undefined, unit: "number" | "tokens" | "seconds" | "text" = "number"): string {
+export function formatExtra(
+  value: string | number | null | undefined,
+  unit: "number" | "tokens" | "seconds" | "text" = "number",
+): string {
   if (value === null || value === undefined) return "–";
   if (typeof value === "string") return value;
   if (unit === "seconds") return formatSeconds(value);

@@ -6,7 +6,13 @@
  */
 import type { ReportModel } from "./reportModel.js";
 import { cellOf } from "./reportModel.js";
-import { escapeXml as escape, groupedBarChart, horizontalIntervalChart, palette, type IntervalRow } from "./svgCharts.js";
+import {
+  escapeXml as escape,
+  groupedBarChart,
+  horizontalIntervalChart,
+  palette,
+  type IntervalRow,
+} from "./svgCharts.js";
 import {
   formatCount,
   formatExtra,
@@ -52,7 +58,9 @@ function systemLabel(model: ReportModel, name: string): string {
 
 function accuracySection(model: ReportModel): string {
   if (model.mcqSets.length === 0) return "";
-  const header = model.mcqSets.map((s) => `<th>${escape(s.name)}${s.general ? '<span class="general">general</span>' : ""}</th>`).join("");
+  const header = model.mcqSets
+    .map((s) => `<th>${escape(s.name)}${s.general ? '<span class="general">general</span>' : ""}</th>`)
+    .join("");
   const rows = model.systems
     .map((system) => {
       const cells = model.mcqSets
@@ -74,8 +82,19 @@ function accuracySection(model: ReportModel): string {
     .join("");
   const bars = model.cells
     .filter((c) => c.accuracy)
-    .map((c) => ({ group: c.set, series: c.system, value: c.accuracy!.value, low: c.accuracy!.ci95[0], high: c.accuracy!.ci95[1], label: formatPercent(c.accuracy!.value) }));
-  const chart = groupedBarChart(bars, { title: "Accuracy per system and set, with 95% intervals", series: model.systems.map((s) => s.name), groups: model.mcqSets.map((s) => s.name) });
+    .map((c) => ({
+      group: c.set,
+      series: c.system,
+      value: c.accuracy!.value,
+      low: c.accuracy!.ci95[0],
+      high: c.accuracy!.ci95[1],
+      label: formatPercent(c.accuracy!.value),
+    }));
+  const chart = groupedBarChart(bars, {
+    title: "Accuracy per system and set, with 95% intervals",
+    series: model.systems.map((s) => s.name),
+    groups: model.mcqSets.map((s) => s.name),
+  });
   const norm = model.cells.some((c) => c.accuracyNorm);
   const normTable = norm
     ? `<h3>acc_norm (length-normalised option log-likelihood)</h3><table><thead><tr><th>System</th>${header}</tr></thead><tbody>${model.systems
@@ -101,7 +120,9 @@ function accuracySection(model: ReportModel): string {
 }
 
 function deltaSection(model: ReportModel): string {
-  const deltas = model.cells.filter((c) => c.delta).sort((x, y) => x.set.localeCompare(y.set) || x.system.localeCompare(y.system));
+  const deltas = model.cells
+    .filter((c) => c.delta)
+    .sort((x, y) => x.set.localeCompare(y.set) || x.system.localeCompare(y.system));
   if (deltas.length === 0) return "";
   const general = new Set(model.mcqSets.filter((s) => s.general).map((s) => s.name));
   const rows: IntervalRow[] = deltas.map((c) => ({
@@ -111,7 +132,11 @@ function deltaSection(model: ReportModel): string {
     text: formatPoints(c.delta!.value),
     color: c.delta!.value >= 0 ? "#009E73" : "#D55E00",
   }));
-  const chart = horizontalIntervalChart(rows, { title: `Change in accuracy against ${model.base}`, reference: 0, tick: (v) => `${v > 0 ? "+" : ""}${Number((v * 100).toFixed(1))} pp` });
+  const chart = horizontalIntervalChart(rows, {
+    title: `Change in accuracy against ${model.base}`,
+    reference: 0,
+    tick: (v) => `${v > 0 ? "+" : ""}${Number((v * 100).toFixed(1))} pp`,
+  });
   const forgetting = model.forgetting.length
     ? `<h3>Forgetting (general sets)</h3><p class="note">A negative change on a general set is general ability the specialisation cost.</p><table id="forgetting-table"><thead><tr><th>System</th><th>Set</th><th>Base</th><th>System</th><th>Change</th><th>95% interval</th><th>Items</th></tr></thead><tbody>${model.forgetting
         .map(
@@ -133,14 +158,33 @@ function openSection(model: ReportModel): string {
       .map((s) => {
         const win = winRates.get(s.system);
         const rating = bt.get(s.system);
-        const cell = (metric: string, value: number | undefined, text: string) => `<td${data({ system: s.system, set: result.set, metric, value })}>${text}</td>`;
+        const cell = (metric: string, value: number | undefined, text: string) =>
+          `<td${data({ system: s.system, set: result.set, metric, value })}>${text}</td>`;
         return (
           `<tr><td>${systemLabel(model, s.system)}</td>` +
           cell("rougeL", s.rougeL, formatScore(s.rougeL)) +
           cell("charF1", s.charF1, formatScore(s.charF1)) +
-          cell("judgeRating", s.judgeRating, s.judgeRating === undefined ? "–" : `${formatScore(s.judgeRating, 2)}<span class="ci">${s.ratedCount} rated</span>`) +
-          cell("winRate", win?.winRate, win ? `${formatPercent(win.winRate)}<span class="ci">${win.wins} W · ${win.ties} T · ${win.losses} L</span>` : "–") +
-          cell("bradleyTerry", rating?.rating, rating ? `${rating.rating.toFixed(0)}<span class="ci">${rating.low.toFixed(0)}–${rating.high.toFixed(0)}</span>` : "–") +
+          cell(
+            "judgeRating",
+            s.judgeRating,
+            s.judgeRating === undefined
+              ? "–"
+              : `${formatScore(s.judgeRating, 2)}<span class="ci">${s.ratedCount} rated</span>`,
+          ) +
+          cell(
+            "winRate",
+            win?.winRate,
+            win
+              ? `${formatPercent(win.winRate)}<span class="ci">${win.wins} W · ${win.ties} T · ${win.losses} L</span>`
+              : "–",
+          ) +
+          cell(
+            "bradleyTerry",
+            rating?.rating,
+            rating
+              ? `${rating.rating.toFixed(0)}<span class="ci">${rating.low.toFixed(0)}–${rating.high.toFixed(0)}</span>`
+              : "–",
+          ) +
           `</tr>`
         );
       })
@@ -149,11 +193,27 @@ function openSection(model: ReportModel): string {
       ? `<figure>${horizontalIntervalChart(
           [...result.bradleyTerry]
             .sort((x, y) => y.rating - x.rating)
-            .map((r) => ({ label: r.system, value: r.rating, low: r.low, high: r.high, text: r.rating.toFixed(0), color: palette[Math.max(0, model.systems.findIndex((s) => s.name === r.system)) % palette.length]! })),
+            .map((r) => ({
+              label: r.system,
+              value: r.rating,
+              low: r.low,
+              high: r.high,
+              text: r.rating.toFixed(0),
+              color:
+                palette[
+                  Math.max(
+                    0,
+                    model.systems.findIndex((s) => s.name === r.system),
+                  ) % palette.length
+                ]!,
+            })),
           { title: `Bradley–Terry ratings on ${result.set}`, reference: 1000, tick: (v) => v.toFixed(0) },
         )}<figcaption>Bradley–Terry rating (Elo scale, 1000 = average) from the judge's pairwise verdicts; whiskers: bootstrap 95% interval.</figcaption></figure>`
       : "";
-    const consistency = result.judgeConsistency === undefined ? "" : ` The judge agreed with itself across both answer orders in ${formatPercent(result.judgeConsistency)} of comparisons (inconsistent ones count as ties).`;
+    const consistency =
+      result.judgeConsistency === undefined
+        ? ""
+        : ` The judge agreed with itself across both answer orders in ${formatPercent(result.judgeConsistency)} of comparisons (inconsistent ones count as ties).`;
     return (
       `<h3>${escape(result.set)}</h3><p class="note">${result.questions} questions, ${result.withReferences} with reference answers${result.judge ? `; judge <code>${escape(result.judge)}</code>` : ""}.${consistency}</p>` +
       `<table class="open-table"><thead><tr><th>System</th><th>ROUGE-L</th><th>Char F1</th><th>Judge 1–10</th><th>Win rate</th><th>Bradley–Terry</th></tr></thead><tbody>${rows}</tbody></table>${ranking}`
@@ -198,7 +258,12 @@ function costSection(model: ReportModel): string {
         `<td${data({ system: c.system, metric: "wallSeconds", value: c.wallSeconds })}>${formatSeconds(c.wallSeconds)}</td>` +
         `<td${data({ system: c.system, metric: "trainingTokens", value: c.trainingTokens })}>${formatCount(c.trainingTokens)}</td>` +
         `<td${data({ system: c.system, metric: "trainingSeconds", value: c.trainingSeconds })}>${formatSeconds(c.trainingSeconds)}</td>` +
-        c.extra.map((v, i) => `<td${data({ system: c.system, metric: `extra:${model.extraColumns[i]!.header}`, value: v })}>${escape(formatExtra(v, model.extraColumns[i]!.unit))}</td>`).join("") +
+        c.extra
+          .map(
+            (v, i) =>
+              `<td${data({ system: c.system, metric: `extra:${model.extraColumns[i]!.header}`, value: v })}>${escape(formatExtra(v, model.extraColumns[i]!.unit))}</td>`,
+          )
+          .join("") +
         `</tr>`,
     )
     .join("");

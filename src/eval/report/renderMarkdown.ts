@@ -1,7 +1,16 @@
 /** The Markdown twin of the HTML report: the same numbers, as tables (for PRs, terminals, wikis). */
 import type { ReportModel } from "./reportModel.js";
 import { cellOf } from "./reportModel.js";
-import { formatCount, formatExtra, formatInterval, formatPercent, formatPointInterval, formatPoints, formatScore, formatSeconds } from "./format.js";
+import {
+  formatCount,
+  formatExtra,
+  formatInterval,
+  formatPercent,
+  formatPointInterval,
+  formatPoints,
+  formatScore,
+  formatSeconds,
+} from "./format.js";
 
 function cellText(text: string): string {
   return text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
@@ -13,12 +22,25 @@ function table(header: string[], rows: string[][]): string {
 }
 
 export function renderMarkdown(model: ReportModel): string {
-  const out: string[] = [`# ${model.title}`, "", `Generated ${model.generatedAt} · base system **${model.base}** · from ${model.sources.map((s) => `\`${s}\``).join(", ")}`, ""];
+  const out: string[] = [
+    `# ${model.title}`,
+    "",
+    `Generated ${model.generatedAt} · base system **${model.base}** · from ${model.sources.map((s) => `\`${s}\``).join(", ")}`,
+    "",
+  ];
   const name = (system: string) => (system === model.base ? `${system} (base)` : system);
   if (model.incomplete.length)
-    out.push(`> **Not finished:** ${model.incomplete.map((r) => `${r.system} on ${r.set} (${r.status}${r.error ? `: ${r.error}` : ""})`).join("; ")}.`, "");
+    out.push(
+      `> **Not finished:** ${model.incomplete.map((r) => `${r.system} on ${r.set} (${r.status}${r.error ? `: ${r.error}` : ""})`).join("; ")}.`,
+      "",
+    );
   if (model.mcqSets.length) {
-    out.push("## Multiple-choice accuracy", "", "Accuracy [95% interval]; Δ = change against the base in percentage points [paired 95% interval].", "");
+    out.push(
+      "## Multiple-choice accuracy",
+      "",
+      "Accuracy [95% interval]; Δ = change against the base in percentage points [paired 95% interval].",
+      "",
+    );
     out.push(
       table(
         ["System", ...model.mcqSets.map((s) => (s.general ? `${s.name} (general)` : s.name))],
@@ -27,7 +49,9 @@ export function renderMarkdown(model: ReportModel): string {
           ...model.mcqSets.map((set) => {
             const cell = cellOf(model, system.name, set.name);
             if (!cell?.accuracy) return "–";
-            const delta = cell.delta ? ` · Δ ${formatPoints(cell.delta.value)}${cell.delta.ci95 ? ` [${formatPointInterval(cell.delta.ci95)}]` : ""}` : "";
+            const delta = cell.delta
+              ? ` · Δ ${formatPoints(cell.delta.value)}${cell.delta.ci95 ? ` [${formatPointInterval(cell.delta.ci95)}]` : ""}`
+              : "";
             const status = cell.status !== "complete" ? ` (${cell.status} ${cell.n}/${cell.total})` : "";
             return `${formatPercent(cell.accuracy.value)} [${formatInterval(cell.accuracy.ci95)}]${delta}${status}`;
           }),
@@ -41,7 +65,15 @@ export function renderMarkdown(model: ReportModel): string {
     out.push(
       table(
         ["System", "Set", "Base", "System score", "Change", "95% interval", "Items"],
-        model.forgetting.map((f) => [f.system, f.set, formatPercent(f.baseScore), formatPercent(f.score), formatPoints(f.delta), f.ci95 ? formatPointInterval(f.ci95) : "–", String(f.n)]),
+        model.forgetting.map((f) => [
+          f.system,
+          f.set,
+          formatPercent(f.baseScore),
+          formatPercent(f.score),
+          formatPoints(f.delta),
+          f.ci95 ? formatPointInterval(f.ci95) : "–",
+          String(f.n),
+        ]),
       ),
       "",
     );
@@ -51,7 +83,12 @@ export function renderMarkdown(model: ReportModel): string {
     for (const result of model.open) {
       const win = new Map(result.winRates.map((w) => [w.system, w]));
       const bt = new Map(result.bradleyTerry.map((b) => [b.system, b]));
-      out.push(`### ${result.set}`, "", `${result.questions} questions, ${result.withReferences} with references${result.judge ? `; judge \`${result.judge}\`` : ""}${result.judgeConsistency !== undefined ? `; judge consistent across orders in ${formatPercent(result.judgeConsistency)}` : ""}.`, "");
+      out.push(
+        `### ${result.set}`,
+        "",
+        `${result.questions} questions, ${result.withReferences} with references${result.judge ? `; judge \`${result.judge}\`` : ""}${result.judgeConsistency !== undefined ? `; judge consistent across orders in ${formatPercent(result.judgeConsistency)}` : ""}.`,
+        "",
+      );
       out.push(
         table(
           ["System", "ROUGE-L", "Char F1", "Judge 1–10", "Win rate (W/T/L)", "Bradley–Terry [95%]"],
@@ -80,7 +117,11 @@ export function renderMarkdown(model: ReportModel): string {
         ["System", "Win rate (W/T/L)", "Bradley–Terry [95%]"],
         model.human.winRates.map((w) => {
           const r = bt.get(w.system);
-          return [name(w.system), `${formatPercent(w.winRate)} (${w.wins}/${w.ties}/${w.losses})`, r ? `${r.rating.toFixed(0)} [${r.low.toFixed(0)}–${r.high.toFixed(0)}]` : "–"];
+          return [
+            name(w.system),
+            `${formatPercent(w.winRate)} (${w.wins}/${w.ties}/${w.losses})`,
+            r ? `${r.rating.toFixed(0)} [${r.low.toFixed(0)}–${r.high.toFixed(0)}]` : "–",
+          ];
         }),
       ),
       "",
@@ -89,7 +130,14 @@ export function renderMarkdown(model: ReportModel): string {
       out.push(
         table(
           ["Raters", "Kind", "Shared", "Cohen's κ", "Weighted κ", "Spearman"],
-          model.human.agreement.map((a) => [`${a.raterA} · ${a.raterB}`, a.kind, String(a.n), formatScore(a.kappa, 2), formatScore(a.weightedKappa, 2), formatScore(a.spearman, 2)]),
+          model.human.agreement.map((a) => [
+            `${a.raterA} · ${a.raterB}`,
+            a.kind,
+            String(a.n),
+            formatScore(a.kappa, 2),
+            formatScore(a.weightedKappa, 2),
+            formatScore(a.spearman, 2),
+          ]),
         ),
         "",
       );
@@ -97,7 +145,15 @@ export function renderMarkdown(model: ReportModel): string {
   out.push("## Cost", "");
   out.push(
     table(
-      ["System", "Eval prompt tokens", "Eval completion tokens", "Eval wall time", "Training tokens", "Training time", ...model.extraColumns.map((c) => c.header)],
+      [
+        "System",
+        "Eval prompt tokens",
+        "Eval completion tokens",
+        "Eval wall time",
+        "Training tokens",
+        "Training time",
+        ...model.extraColumns.map((c) => c.header),
+      ],
       model.costs.map((c) => [
         name(c.system),
         formatCount(c.promptTokens),
@@ -114,7 +170,14 @@ export function renderMarkdown(model: ReportModel): string {
   out.push(
     table(
       ["System", "Backend", "Model", "Adapters", "Scoring", "Chat template"],
-      model.systems.map((s) => [name(s.name), s.backend ?? "–", s.model ?? "–", s.adapters?.map((a) => `${a.path} ×${a.scale}`).join(", ") || "–", s.scoring ?? "–", s.templateApplied ? "applied" : "none"]),
+      model.systems.map((s) => [
+        name(s.name),
+        s.backend ?? "–",
+        s.model ?? "–",
+        s.adapters?.map((a) => `${a.path} ×${a.scale}`).join(", ") || "–",
+        s.scoring ?? "–",
+        s.templateApplied ? "applied" : "none",
+      ]),
     ),
     "",
   );

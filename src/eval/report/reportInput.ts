@@ -31,7 +31,8 @@ export function loadReportInput(folder: string): ReportInput {
       const file = path.join(openDir, name);
       try {
         const parsed = JSON.parse(fs.readFileSync(file, "utf8")) as OpenSetResult;
-        if (parsed.kind !== "open" || !Array.isArray(parsed.systems)) throw new Error('expected {kind: "open", systems: [...]}');
+        if (parsed.kind !== "open" || !Array.isArray(parsed.systems))
+          throw new Error('expected {kind: "open", systems: [...]}');
         open.push(parsed);
       } catch (error) {
         throw new InputError(`not an open-ended result: ${(error as Error).message}`, { where: file, cause: error });

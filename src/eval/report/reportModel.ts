@@ -124,12 +124,18 @@ export function buildReportModel(
   const open = new Map<string, OpenSetResult>();
   for (const input of inputs) {
     for (const system of input.summary.systems) systems.set(system.name, { ...system, isBase: system.name === base });
-    for (const set of input.summary.sets) if (set.kind === "mcq") sets.set(set.name, { name: set.name, general: set.general, n: set.n });
-    for (const row of input.summary.results) if (row.kind === "mcq") rows.set(`${row.system}\u0000${row.set}`, { row, input });
-    for (const f of input.summary.forgetting ?? []) if (input.summary.baseSystem === base) forgettingRows.set(`${f.system}\u0000${f.set}`, { ...f });
+    for (const set of input.summary.sets)
+      if (set.kind === "mcq") sets.set(set.name, { name: set.name, general: set.general, n: set.n });
+    for (const row of input.summary.results)
+      if (row.kind === "mcq") rows.set(`${row.system}\u0000${row.set}`, { row, input });
+    for (const f of input.summary.forgetting ?? [])
+      if (input.summary.baseSystem === base) forgettingRows.set(`${f.system}\u0000${f.set}`, { ...f });
     for (const result of input.open) open.set(result.set, result);
   }
-  if (!systems.has(base)) throw new InputError(`the base system "${base}" is not among the systems of the results.`, { where: inputs[0]!.source });
+  if (!systems.has(base))
+    throw new InputError(`the base system "${base}" is not among the systems of the results.`, {
+      where: inputs[0]!.source,
+    });
 
   const cells: AccuracyCell[] = [];
   for (const { row, input } of rows.values()) {
@@ -161,7 +167,15 @@ export function buildReportModel(
     const stored = forgettingRows.get(`${cell.system}\u0000${cell.set}`);
     const baseCell = cells.find((c) => c.system === base && c.set === cell.set)!;
     forgetting.push(
-      stored ?? { system: cell.system, set: cell.set, score: cell.accuracy.value, baseScore: baseCell.accuracy!.value, delta: cell.delta.value, ci95: cell.delta.ci95, n: cell.delta.n },
+      stored ?? {
+        system: cell.system,
+        set: cell.set,
+        score: cell.accuracy.value,
+        baseScore: baseCell.accuracy!.value,
+        delta: cell.delta.value,
+        ci95: cell.delta.ci95,
+        n: cell.delta.n,
+      },
     );
   }
 
@@ -219,6 +233,8 @@ export function buildReportModel(
           },
         }
       : {}),
-    incomplete: [...rows.values()].filter(({ row }) => row.status !== "complete").map(({ row }) => ({ system: row.system, set: row.set, status: row.status, error: row.error })),
+    incomplete: [...rows.values()]
+      .filter(({ row }) => row.status !== "complete")
+      .map(({ row }) => ({ system: row.system, set: row.set, status: row.status, error: row.error })),
   };
 }

@@ -30,7 +30,10 @@ export interface GroupedBar {
  * Vertical bars grouped by `group` (a set), one colour per `series` (a system), 0..1 scale shown
  * as percent, with whiskers for the interval.
  */
-export function groupedBarChart(bars: readonly GroupedBar[], options: { title: string; series: readonly string[]; groups: readonly string[] }): string {
+export function groupedBarChart(
+  bars: readonly GroupedBar[],
+  options: { title: string; series: readonly string[]; groups: readonly string[] },
+): string {
   const { series, groups } = options;
   const barWidth = Math.max(14, Math.min(40, 260 / Math.max(1, series.length)));
   const groupGap = 28;
@@ -60,17 +63,25 @@ export function groupedBarChart(bars: readonly GroupedBar[], options: { title: s
       );
       if (bar.low !== undefined && bar.high !== undefined && !Number.isNaN(bar.low)) {
         const cx = x + barWidth / 2;
-        parts.push(`<path d="M${cx} ${y(bar.low)}V${y(bar.high)}M${cx - 4} ${y(bar.low)}h8M${cx - 4} ${y(bar.high)}h8" stroke="#222" stroke-width="1.3" fill="none"/>`);
+        parts.push(
+          `<path d="M${cx} ${y(bar.low)}V${y(bar.high)}M${cx - 4} ${y(bar.low)}h8M${cx - 4} ${y(bar.high)}h8" stroke="#222" stroke-width="1.3" fill="none"/>`,
+        );
       }
-      parts.push(`<text x="${x + barWidth / 2}" y="${y(bar.high ?? bar.value) - 5}" text-anchor="middle" font-size="10" fill="#222">${escapeXml(bar.label)}</text>`);
+      parts.push(
+        `<text x="${x + barWidth / 2}" y="${y(bar.high ?? bar.value) - 5}" text-anchor="middle" font-size="10" fill="#222">${escapeXml(bar.label)}</text>`,
+      );
     });
-    parts.push(`<text x="${x0 + (series.length * barWidth) / 2}" y="${top + plotHeight + 16}" text-anchor="middle" font-size="12" fill="#222">${escapeXml(shorten(group, 24))}</text>`);
+    parts.push(
+      `<text x="${x0 + (series.length * barWidth) / 2}" y="${top + plotHeight + 16}" text-anchor="middle" font-size="12" fill="#222">${escapeXml(shorten(group, 24))}</text>`,
+    );
   });
   parts.push(`<line x1="${left}" x2="${width - 8}" y1="${y(0)}" y2="${y(0)}" stroke="#444"/>`);
   series.forEach((name, s) => {
     const lx = left + (s % 4) * 150;
     const ly = top + plotHeight + 34 + Math.floor(s / 4) * 20;
-    parts.push(`<rect x="${lx}" y="${ly - 10}" width="12" height="12" fill="${palette[s % palette.length]}"/><text x="${lx + 17}" y="${ly}" font-size="12" fill="#222">${escapeXml(shorten(name, 20))}</text>`);
+    parts.push(
+      `<rect x="${lx}" y="${ly - 10}" width="12" height="12" fill="${palette[s % palette.length]}"/><text x="${lx + 17}" y="${ly}" font-size="12" fill="#222">${escapeXml(shorten(name, 20))}</text>`,
+    );
   });
   return svg(width, height, options.title, parts);
 }
@@ -89,7 +100,10 @@ export interface IntervalRow {
  * Horizontal bars from a reference line (0 for deltas, or a rating baseline) with interval whiskers;
  * used for deltas vs the base, forgetting, win rates and Bradley–Terry ratings.
  */
-export function horizontalIntervalChart(rows: readonly IntervalRow[], options: { title: string; reference: number; min?: number; max?: number; tick?: (v: number) => string }): string {
+export function horizontalIntervalChart(
+  rows: readonly IntervalRow[],
+  options: { title: string; reference: number; min?: number; max?: number; tick?: (v: number) => string },
+): string {
   const values = rows.flatMap((r) => [r.value, r.low ?? r.value, r.high ?? r.value]).filter((v) => !Number.isNaN(v));
   let min = options.min ?? Math.min(options.reference, ...values);
   let max = options.max ?? Math.max(options.reference, ...values);
@@ -114,20 +128,32 @@ export function horizontalIntervalChart(rows: readonly IntervalRow[], options: {
   const tick = options.tick ?? ((v: number) => v.toFixed(2));
   for (const v of ticks) {
     parts.push(`<line x1="${x(v)}" x2="${x(v)}" y1="${top - 6}" y2="${top + rows.length * rowHeight}" stroke="#eee"/>`);
-    parts.push(`<text x="${x(v)}" y="${top + rows.length * rowHeight + 16}" text-anchor="middle" font-size="11" fill="#555">${escapeXml(tick(v))}</text>`);
+    parts.push(
+      `<text x="${x(v)}" y="${top + rows.length * rowHeight + 16}" text-anchor="middle" font-size="11" fill="#555">${escapeXml(tick(v))}</text>`,
+    );
   }
   rows.forEach((row, i) => {
     const cy = top + i * rowHeight + rowHeight / 2;
     const color = row.color ?? palette[0]!;
     const from = x(Math.min(options.reference, row.value));
     const to = x(Math.max(options.reference, row.value));
-    parts.push(`<text x="${left - 8}" y="${cy + 4}" text-anchor="end" font-size="12" fill="#222">${escapeXml(shorten(row.label, 36))}<title>${escapeXml(row.label)}</title></text>`);
-    parts.push(`<rect x="${from}" y="${cy - 8}" width="${Math.max(1, to - from)}" height="16" fill="${color}" opacity="0.85"><title>${escapeXml(`${row.label}: ${row.text}`)}</title></rect>`);
+    parts.push(
+      `<text x="${left - 8}" y="${cy + 4}" text-anchor="end" font-size="12" fill="#222">${escapeXml(shorten(row.label, 36))}<title>${escapeXml(row.label)}</title></text>`,
+    );
+    parts.push(
+      `<rect x="${from}" y="${cy - 8}" width="${Math.max(1, to - from)}" height="16" fill="${color}" opacity="0.85"><title>${escapeXml(`${row.label}: ${row.text}`)}</title></rect>`,
+    );
     if (row.low !== undefined && row.high !== undefined && !Number.isNaN(row.low))
-      parts.push(`<path d="M${x(row.low)} ${cy}H${x(row.high)}M${x(row.low)} ${cy - 5}v10M${x(row.high)} ${cy - 5}v10" stroke="#222" stroke-width="1.3" fill="none"/>`);
-    parts.push(`<text x="${left + plotWidth + 8}" y="${cy + 4}" font-size="12" fill="#222">${escapeXml(row.text)}</text>`);
+      parts.push(
+        `<path d="M${x(row.low)} ${cy}H${x(row.high)}M${x(row.low)} ${cy - 5}v10M${x(row.high)} ${cy - 5}v10" stroke="#222" stroke-width="1.3" fill="none"/>`,
+      );
+    parts.push(
+      `<text x="${left + plotWidth + 8}" y="${cy + 4}" font-size="12" fill="#222">${escapeXml(row.text)}</text>`,
+    );
   });
-  parts.push(`<line x1="${x(options.reference)}" x2="${x(options.reference)}" y1="${top - 8}" y2="${top + rows.length * rowHeight}" stroke="#444"/>`);
+  parts.push(
+    `<line x1="${x(options.reference)}" x2="${x(options.reference)}" y1="${top - 8}" y2="${top + rows.length * rowHeight}" stroke="#444"/>`,
+  );
   return svg(width, height, options.title, parts);
 }
 

@@ -22,7 +22,12 @@ beforeAll(async () => {
     path.join(dir, "results"),
     [
       { name: "base", accuracy: { "harbor-mcq": 0.35, "general-mcq": 0.6 } },
-      { name: "sft", accuracy: { "harbor-mcq": 0.75, "general-mcq": 0.5 }, trainingTokens: 1_234_567, trainingSeconds: 3725 },
+      {
+        name: "sft",
+        accuracy: { "harbor-mcq": 0.75, "general-mcq": 0.5 },
+        trainingTokens: 1_234_567,
+        trainingSeconds: 3725,
+      },
     ],
     [
       { name: "harbor-mcq", general: false, n: 120 },
@@ -58,7 +63,9 @@ describe("writeReport", () => {
   });
 
   it("names the folder when it is not a results folder", () => {
-    expect(() => writeReport([path.join(dir, "nowhere")], { outDir: path.join(dir, "x") })).toThrow(/nowhere: no summary\.json/);
+    expect(() => writeReport([path.join(dir, "nowhere")], { outDir: path.join(dir, "x") })).toThrow(
+      /nowhere: no summary\.json/,
+    );
   });
 
   it("renders in headless Chromium without console errors or network, and the DOM shows the results' numbers", async () => {
@@ -66,13 +73,34 @@ describe("writeReport", () => {
     // People rated the same pairs in the ratings database.
     using store = RatingsStore.open(":memory:");
     store.importItemsCsv("item_id,question,answer:base,answer:sft\no1,Q1?,x,y\no2,Q2?,x,z\no3,Q3?,w,v\n", "items.csv");
-    const votes: Array<[string, string, "A" | "B" | "tie"]> = [["ann", "o1", "B"], ["ann", "o2", "B"], ["ann", "o3", "tie"], ["bob", "o1", "B"], ["bob", "o2", "A"], ["bob", "o3", "tie"]];
-    for (const [rater, itemId, preference] of votes) store.ratePreference({ rater, itemId, systemA: "base", systemB: "sft", preference });
+    const votes: Array<[string, string, "A" | "B" | "tie"]> = [
+      ["ann", "o1", "B"],
+      ["ann", "o2", "B"],
+      ["ann", "o3", "tie"],
+      ["bob", "o1", "B"],
+      ["bob", "o2", "A"],
+      ["bob", "o3", "tie"],
+    ];
+    for (const [rater, itemId, preference] of votes)
+      store.ratePreference({ rater, itemId, systemA: "base", systemB: "sft", preference });
     const humanRatings = { outcomes: store.pairwiseOutcomes(), agreement: raterAgreement(store.ratings()) };
-    const { htmlPath } = writeReport([path.join(dir, "results")], { outDir, humanRatings, extraColumns: [{ header: "Training tokens (lab)", values: { sft: 1_234_567 }, unit: "tokens" }] });
+    const { htmlPath } = writeReport([path.join(dir, "results")], {
+      outDir,
+      humanRatings,
+      extraColumns: [{ header: "Training tokens (lab)", values: { sft: 1_234_567 }, unit: "tokens" }],
+    });
     browser = await chromium.launch({
       executablePath: chromiumPath,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     const problems: string[] = [];
@@ -88,9 +116,12 @@ describe("writeReport", () => {
 
     const summary = JSON.parse(fs.readFileSync(path.join(dir, "results", "summary.json"), "utf8")) as EvalSummary;
     const cells = await page.$$eval("[data-metric]", (elements) =>
-      elements.map((e) => ({ ...(e as HTMLElement).dataset, text: e.firstChild?.textContent ?? "" }) as Record<string, string>),
+      elements.map(
+        (e) => ({ ...(e as HTMLElement).dataset, text: e.firstChild?.textContent ?? "" }) as Record<string, string>,
+      ),
     );
-    const find = (metric: string, system: string, set?: string) => cells.find((c) => c.metric === metric && c.system === system && (set === undefined || c.set === set));
+    const find = (metric: string, system: string, set?: string) =>
+      cells.find((c) => c.metric === metric && c.system === system && (set === undefined || c.set === set));
     for (const row of summary.results) {
       const cell = find("accuracy", row.system, row.set)!;
       expect(Number(cell.value)).toBe(row.accuracy!.value);
@@ -100,15 +131,24 @@ describe("writeReport", () => {
     }
     const base = (set: string) => summary.results.find((r) => r.system === "base" && r.set === set)!.accuracy!.value;
     const sftDomain = summary.results.find((r) => r.system === "sft" && r.set === "harbor-mcq")!;
-    expect(Number(find("delta", "sft", "harbor-mcq")!.value)).toBeCloseTo(sftDomain.accuracy!.value - base("harbor-mcq"), 12);
+    expect(Number(find("delta", "sft", "harbor-mcq")!.value)).toBeCloseTo(
+      sftDomain.accuracy!.value - base("harbor-mcq"),
+      12,
+    );
     expect(Number(find("forgetting", "sft", "general-mcq")!.value)).toBe(summary.forgetting[0]!.delta);
-    const open = JSON.parse(fs.readFileSync(path.join(dir, "results", "open", "harbor-open.json"), "utf8")) as OpenSetResult;
+    const open = JSON.parse(
+      fs.readFileSync(path.join(dir, "results", "open", "harbor-open.json"), "utf8"),
+    ) as OpenSetResult;
     for (const s of open.systems) {
       expect(Number(find("rougeL", s.system, "harbor-open")!.value)).toBe(s.rougeL);
       expect(Number(find("judgeRating", s.system, "harbor-open")!.value)).toBe(s.judgeRating);
     }
-    expect(Number(find("winRate", "sft", "harbor-open")!.value)).toBe(open.winRates.find((w) => w.system === "sft")!.winRate);
-    const sftTokens = summary.results.filter((r) => r.system === "sft").reduce((sum, r) => sum + r.tokens.prompt, 0) + open.systems.find((s) => s.system === "sft")!.promptTokens;
+    expect(Number(find("winRate", "sft", "harbor-open")!.value)).toBe(
+      open.winRates.find((w) => w.system === "sft")!.winRate,
+    );
+    const sftTokens =
+      summary.results.filter((r) => r.system === "sft").reduce((sum, r) => sum + r.tokens.prompt, 0) +
+      open.systems.find((s) => s.system === "sft")!.promptTokens;
     expect(Number(find("promptTokens", "sft")!.value)).toBe(sftTokens);
     expect(find("trainingTokens", "sft")!.text).toBe("1,234,567");
     expect(find("extra:Training tokens (lab)", "sft")!.text).toBe("1,234,567");

@@ -51,7 +51,9 @@ export function weightedKappa(
     const i = first[index]! - min;
     const j = second[index]! - min;
     if (!Number.isInteger(i) || !Number.isInteger(j) || i < 0 || j < 0 || i >= k || j >= k)
-      throw new InputError(`Weighted kappa: rating pair #${index + 1} (${first[index]}, ${second[index]}) is not an integer in ${min}..${max}.`);
+      throw new InputError(
+        `Weighted kappa: rating pair #${index + 1} (${first[index]}, ${second[index]}) is not an integer in ${min}..${max}.`,
+      );
     observed[i]![j]!++;
     rowTotals[i]!++;
     columnTotals[j]!++;
@@ -72,7 +74,7 @@ export function weightedKappa(
 export function averageRanks(values: readonly number[]): number[] {
   const order = values.map((value, index) => ({ value, index })).sort((x, y) => x.value - y.value);
   const ranks = new Array<number>(values.length);
-  for (let start = 0; start < order.length; ) {
+  for (let start = 0; start < order.length;) {
     let end = start;
     while (end + 1 < order.length && order[end + 1]!.value === order[start]!.value) end++;
     const rank = (start + end) / 2 + 1;

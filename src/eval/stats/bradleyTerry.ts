@@ -29,7 +29,10 @@ export interface BradleyTerryFit {
   iterations: number;
 }
 
-export function fitBradleyTerry(outcomes: readonly PairwiseOutcome[], options: BradleyTerryOptions = {}): BradleyTerryFit {
+export function fitBradleyTerry(
+  outcomes: readonly PairwiseOutcome[],
+  options: BradleyTerryOptions = {},
+): BradleyTerryFit {
   const { prior = 0.5, maxIterations = 10_000, tolerance = 1e-10 } = options;
   const systems = systemsIn(outcomes);
   const index = new Map(systems.map((s, i) => [s, i]));
@@ -61,16 +64,20 @@ export function fitBradleyTerry(outcomes: readonly PairwiseOutcome[], options: B
   }
   for (let i = 0; i < n; i++)
     if (wins[i] === 0)
-      throw new InputError(`System "${systems[i]}" never won or tied, so its Bradley–Terry strength is 0 (the MLE does not exist).`, {
-        hint: "Use a prior > 0 (the default) to rank it anyway.",
-      });
+      throw new InputError(
+        `System "${systems[i]}" never won or tied, so its Bradley–Terry strength is 0 (the MLE does not exist).`,
+        {
+          hint: "Use a prior > 0 (the default) to rank it anyway.",
+        },
+      );
   let strengths = new Float64Array(n).fill(1);
   let iterations = 0;
   for (; iterations < maxIterations; iterations++) {
     const next = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       let denominator = 0;
-      for (let j = 0; j < n; j++) if (j !== i && games[i]![j]! > 0) denominator += games[i]![j]! / (strengths[i]! + strengths[j]!);
+      for (let j = 0; j < n; j++)
+        if (j !== i && games[i]![j]! > 0) denominator += games[i]![j]! / (strengths[i]! + strengths[j]!);
       next[i] = denominator === 0 ? strengths[i]! : wins[i]! / denominator;
     }
     let logMean = 0;

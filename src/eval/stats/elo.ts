@@ -28,16 +28,26 @@ export function computeElo(outcomes: readonly PairwiseOutcome[], options: EloOpt
   return ratings;
 }
 
-export function eloWithIntervals(outcomes: readonly PairwiseOutcome[], options: EloOptions & BootstrapOptions = {}): RatingInterval[] {
+export function eloWithIntervals(
+  outcomes: readonly PairwiseOutcome[],
+  options: EloOptions & BootstrapOptions = {},
+): RatingInterval[] {
   const { samples = 1000, seed = 0 } = options;
   const ratings = computeElo(outcomes, options);
   const systems = [...ratings.keys()];
-  return intervalsByResampling(systems, systems.map((s) => ratings.get(s)!), outcomes, samples, seed, (resample, random) => {
-    // Fisher–Yates: a resample keeps the original order's bias otherwise.
-    for (let i = resample.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [resample[i], resample[j]] = [resample[j]!, resample[i]!];
-    }
-    return computeElo(resample, options);
-  });
+  return intervalsByResampling(
+    systems,
+    systems.map((s) => ratings.get(s)!),
+    outcomes,
+    samples,
+    seed,
+    (resample, random) => {
+      // Fisher–Yates: a resample keeps the original order's bias otherwise.
+      for (let i = resample.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [resample[i], resample[j]] = [resample[j]!, resample[i]!];
+      }
+      return computeElo(resample, options);
+    },
+  );
 }

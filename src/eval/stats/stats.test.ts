@@ -94,7 +94,12 @@ describe("win records", () => {
 describe("agreement", () => {
   it("Cohen's kappa: Wikipedia's 50-item example (20 yes/yes, 5 yes/no, 10 no/yes, 15 no/no) is 0.4", () => {
     const first = [...Array(25).fill("yes"), ...Array(25).fill("no")];
-    const second = [...Array(20).fill("yes"), ...Array(5).fill("no"), ...Array(10).fill("yes"), ...Array(15).fill("no")];
+    const second = [
+      ...Array(20).fill("yes"),
+      ...Array(5).fill("no"),
+      ...Array(10).fill("yes"),
+      ...Array(15).fill("no"),
+    ];
     expect(cohenKappa(first, second)).toBeCloseTo(0.4, 12);
   });
 
