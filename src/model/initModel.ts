@@ -7,6 +7,7 @@ import fs from "node:fs";
 import { gguf, readGguf, writeGguf, type GgufValue } from "../engine/gguf/index.js";
 import { GgmlType, blockOf, quantizeRows, typeName } from "../engine/index.js";
 import { InputError, ModelError } from "../shared/errors.js";
+import { tokenizerGgufMetadata } from "../tokenizer/index.js";
 import { resolveArchitecture, type Architecture } from "./arch/index.js";
 
 export interface ModelSpec {
@@ -54,9 +55,13 @@ export interface InitialisedModel {
   tensors: ModelTensorValues[];
 }
 
-/** `tokenizer.*` metadata of a GGUF (a model or a llama.cpp vocab file). */
+/**
+ * `tokenizer.*` metadata of a GGUF (a model or a llama.cpp vocab file), or of a Hugging Face
+ * tokenizer (tokenizer.json, or the directory holding it and tokenizer_config.json).
+ */
 export function readTokenizerMetadata(path: string): TokenizerMetadata {
   if (!fs.existsSync(path)) throw new InputError(`tokenizer file not found`, { where: path });
+  if (fs.statSync(path).isDirectory() || path.endsWith(".json")) return tokenizerGgufMetadata(path);
   const file = readGguf(path);
   const metadata: TokenizerMetadata = new Map();
   for (const [key, value] of file.metadata) if (key.startsWith("tokenizer.")) metadata.set(key, value);
@@ -236,7 +241,7 @@ export async function writeModel(path: string, model: InitialisedModel, type: Gg
 }
 
 export interface InitModelOptions extends ModelSpec {
-  /** A GGUF whose tokenizer.* metadata is copied. */
+  /** A GGUF whose tokenizer.* metadata is copied, or a Hugging Face tokenizer.json / its directory. */
   tokenizer: string;
   out: string;
   /** Storage type of the matrices. Defaults to F32. */

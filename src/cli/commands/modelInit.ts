@@ -10,7 +10,7 @@ export function register(program: Command): void {
     .command("init")
     .description("Write a randomly initialised llama/qwen2/qwen3 model with a real tokenizer")
     .requiredOption("--arch <name>", "llama, qwen2 or qwen3")
-    .requiredOption("--tokenizer <file>", "a GGUF whose tokenizer.* metadata is copied (a model or a vocab file)")
+    .requiredOption("--tokenizer <file>", "a GGUF to copy tokenizer.* from, or a Hugging Face tokenizer.json (or its directory)")
     .requiredOption("--hidden <n>", "embedding length", integer)
     .requiredOption("--layers <n>", "transformer blocks", integer)
     .requiredOption("--heads <n>", "attention heads", integer)
