@@ -179,7 +179,24 @@ export function buildReportModel(
     );
   }
 
-  const extraColumns = options.extraColumns ?? [];
+  // Extra columns that carry the training figures (the lab's "Training tokens" / "Training wall time")
+  // fill the built-in columns instead of repeating them; numbers from summary.json win where both exist.
+  const trainingColumn = (column: ExtraColumn) => {
+    const header = column.header.trim().toLowerCase();
+    return header === "training tokens"
+      ? "tokens"
+      : ["training time", "training wall time", "training seconds"].includes(header)
+        ? "seconds"
+        : undefined;
+  };
+  const trainingFrom = (kind: "tokens" | "seconds", system: string): number | null => {
+    for (const column of options.extraColumns ?? []) {
+      const value = column.values[system];
+      if (trainingColumn(column) === kind && typeof value === "number") return value;
+    }
+    return null;
+  };
+  const extraColumns = (options.extraColumns ?? []).filter((column) => trainingColumn(column) === undefined);
   const systemOrder = [...systems.keys()].sort((x, y) => (x === base ? -1 : y === base ? 1 : 0));
   const costs: CostRow[] = systemOrder.map((name) => {
     const system = systems.get(name)!;
@@ -204,8 +221,8 @@ export function buildReportModel(
       promptTokens,
       completionTokens,
       wallSeconds,
-      trainingTokens: system.trainingTokens ?? null,
-      trainingSeconds: system.trainingSeconds ?? null,
+      trainingTokens: system.trainingTokens ?? trainingFrom("tokens", name),
+      trainingSeconds: system.trainingSeconds ?? trainingFrom("seconds", name),
       extra: extraColumns.map((column) => column.values[name] ?? null),
     };
   });

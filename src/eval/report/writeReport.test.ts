@@ -87,7 +87,11 @@ describe("writeReport", () => {
     const { htmlPath } = writeReport([path.join(dir, "results")], {
       outDir,
       humanRatings,
-      extraColumns: [{ header: "Training tokens (lab)", values: { sft: 1_234_567 }, unit: "tokens" }],
+      extraColumns: [
+        { header: "Training tokens (lab)", values: { sft: 1_234_567 }, unit: "tokens" },
+        // The lab's own training columns fill the built-in ones instead of appearing twice.
+        { header: "Training wall time", values: { base: 12, sft: 99 }, unit: "seconds" },
+      ],
     });
     browser = await chromium.launch({
       executablePath: chromiumPath,
@@ -152,6 +156,9 @@ describe("writeReport", () => {
     expect(Number(find("promptTokens", "sft")!.value)).toBe(sftTokens);
     expect(find("trainingTokens", "sft")!.text).toBe("1,234,567");
     expect(find("extra:Training tokens (lab)", "sft")!.text).toBe("1,234,567");
+    expect(find("trainingSeconds", "sft")!.text).toBe("1 h 02 min"); // summary.json's 3725 s wins
+    expect(find("trainingSeconds", "base")!.text).toBe("12.0 s"); // from the extra column
+    expect(find("extra:Training wall time", "base")).toBeUndefined();
     const humanWins = winRecords(humanRatings.outcomes);
     for (const record of humanWins) expect(Number(find("human:winRate", record.system)!.value)).toBe(record.winRate);
     expect(find("human:winRate", "sft")!.text).toBe("66.7%"); // (3 wins + 2 ties / 2) / 6
