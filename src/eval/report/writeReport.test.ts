@@ -168,3 +168,47 @@ describe("writeReport", () => {
     await page.screenshot({ path: path.join(os.tmpdir(), "vertical-report.png"), fullPage: true });
   });
 });
+
+describe("several results folders", () => {
+  it("merge by system and set (later folders win), keep paired deltas per folder, and flag unfinished rows", async () => {
+    const first = path.join(dir, "merge-a");
+    const second = path.join(dir, "merge-b");
+    const sets = [{ name: "harbor-mcq", general: false, n: 60 }];
+    await writeFixtureResults(
+      first,
+      [
+        { name: "base", accuracy: { "harbor-mcq": 0.4 } },
+        { name: "sft", accuracy: { "harbor-mcq": 0.7 } },
+      ],
+      sets,
+      5,
+    );
+    await writeFixtureResults(
+      second,
+      [
+        { name: "base", accuracy: { "harbor-mcq": 0.4 } },
+        { name: "cpt", accuracy: { "harbor-mcq": 0.55 } },
+      ],
+      sets,
+      6,
+    );
+    // The cpt run was interrupted: mark its row partial.
+    const summaryFile = path.join(second, "summary.json");
+    const summary = JSON.parse(fs.readFileSync(summaryFile, "utf8")) as EvalSummary;
+    const cptRow = summary.results.find((r) => r.system === "cpt")!;
+    Object.assign(cptRow, { status: "partial", n: 41, error: "interrupted" });
+    fs.writeFileSync(summaryFile, JSON.stringify(summary));
+
+    const { model, markdownPath } = writeReport([first, second], { outDir: path.join(dir, "merged") });
+    expect(model.systems.map((s) => s.name)).toEqual(["base", "sft", "cpt"]);
+    const baseSecond = summary.results.find((r) => r.system === "base")!.accuracy!.value;
+    expect(model.cells.find((c) => c.system === "base")!.accuracy!.value).toBe(baseSecond); // the later folder's base row
+    const cpt = model.cells.find((c) => c.system === "cpt")!;
+    expect(cpt.delta!.value).toBeCloseTo(cptRow.accuracy!.value - baseSecond, 12); // paired within folder b
+    expect(cpt.delta!.ci95).not.toBeNull();
+    expect(model.incomplete).toEqual([{ system: "cpt", set: "harbor-mcq", status: "partial", error: "interrupted" }]);
+    const markdown = fs.readFileSync(markdownPath, "utf8");
+    expect(markdown).toContain("**Not finished:** cpt on harbor-mcq (partial: interrupted)");
+    expect(markdown).toContain("(partial 41/60)");
+  });
+});
