@@ -80,3 +80,60 @@ describe("vertical eval ratings", () => {
     expect(bad.err).toContain(`${ratings}:2 (row 1): column "score": must be an integer from 1 to 5, got "9"`);
   });
 });
+
+describe("vertical eval ratings with an open-ended run", () => {
+  it("imports the run's answers as items and compares the judge with people", async () => {
+    const results = path.join(dir, "open-results");
+    await writeFixtureResults(
+      results,
+      [
+        { name: "base", accuracy: { d: 0.3 } },
+        { name: "sft", accuracy: { d: 0.8 } },
+      ],
+      [{ name: "d", general: false, n: 10 }],
+    );
+    const questions = path.join(dir, "open.jsonl");
+    fs.writeFileSync(
+      questions,
+      ["o1", "o2", "o3"].map((id) => JSON.stringify({ id, question: `question ${id}`, reference: "ref" })).join("\n"),
+    );
+    const db = path.join(dir, "open-ratings.sqlite");
+    const imported = await run(
+      "eval",
+      "ratings",
+      "import-open",
+      questions,
+      "--results",
+      results,
+      "--set",
+      "harbor-open",
+      "--db",
+      db,
+      "--base",
+      "base",
+    );
+    expect(imported.out).toBe("imported 3 items (6 answers), 3 new pairs to rate\n");
+    // People agree with the judge (which preferred sft everywhere) on two items and call the third a tie.
+    const ratings = path.join(dir, "open-ratings.csv");
+    fs.writeFileSync(
+      ratings,
+      "kind,rater,item_id,system_a,system_b,preference\npreference,ann,o1,base,sft,B\npreference,ann,o2,sft,base,A\npreference,ann,o3,base,sft,tie\n",
+    );
+    await run("eval", "ratings", "import", ratings, "--db", db);
+    const agreement = await run(
+      "eval",
+      "ratings",
+      "agreement",
+      "--db",
+      db,
+      "--results",
+      results,
+      "--set",
+      "harbor-open",
+    );
+    // Judge [sft, sft, sft] vs people [sft, sft, tie]: accuracy 2/3; kappa 0 (the judge uses one label only).
+    expect(agreement.out).toMatch(/^judge vs people \(preference\)\tn=3\tkappa=0\.000\taccuracy=0\.667$/m);
+    expect(agreement.out).toMatch(/^people: sft\tBradley–Terry \d+$/m);
+    expect(agreement.out).not.toMatch(/judge vs people \(score\)/); // no 1–5 scores from people yet
+  });
+});
