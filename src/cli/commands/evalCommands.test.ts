@@ -3,6 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { writeFixtureResults } from "../../eval/report/fixtureResults.js";
+import { loadMcq } from "../../eval/mcq/loadMcq.js";
+import { startFakeOpenAIServer } from "../../llm/testing/fakeOpenAIServer.js";
 import { main } from "../main.js";
 
 let dir: string;
@@ -135,5 +137,79 @@ describe("vertical eval ratings with an open-ended run", () => {
     expect(agreement.out).toMatch(/^judge vs people \(preference\)\tn=3\tkappa=0\.000\taccuracy=0\.667$/m);
     expect(agreement.out).toMatch(/^people: sft\tBradley–Terry \d+$/m);
     expect(agreement.out).not.toMatch(/judge vs people \(score\)/); // no 1–5 scores from people yet
+  });
+});
+
+describe("vertical eval build-mcq", () => {
+  it("builds rule-based and model-written items (model over an OpenAI-compatible endpoint) with exports", async () => {
+    const docs = path.join(dir, "docs");
+    fs.mkdirSync(path.join(docs, "berths"), { recursive: true });
+    fs.mkdirSync(path.join(docs, "pilotage"), { recursive: true });
+    fs.writeFileSync(
+      path.join(docs, "berths", "a.md"),
+      ["Q1", "Q2", "Q3", "Q4"]
+        .map((b, i) => `The maximum draught for Berth ${b} is ${(8 + i * 1.5).toFixed(1)} m.`)
+        .join("\n") +
+        "\n\nPilots board vessels bound for Berth Q1 at Lingjiao station, two miles off the breakwater.\n",
+    );
+    fs.writeFileSync(
+      path.join(docs, "pilotage", "b.md"),
+      ["North Gate", "Main Channel", "East Passage", "South Passage"]
+        .map((c, i) => `The speed limit for ${c} is ${8 + 2 * i} knots.`)
+        .join("\n"),
+    );
+    const server = await startFakeOpenAIServer({
+      reply: ({ messages }) =>
+        messages?.at(-1)?.content.includes("Lingjiao")
+          ? '{"question": "Where do pilots board vessels bound for Berth Q1?", "options": ["Shimen", "Yuwan", "Lingjiao station", "Baisha"], "answer": "C"}'
+          : "I cannot write a question about this.",
+    });
+    try {
+      const systems = path.join(dir, "writer.yaml");
+      fs.writeFileSync(
+        systems,
+        `systems:\n  - name: writer\n    backend: openai\n    model: fake\n    baseUrl: ${server.baseUrl}\n    logprobs: false\n    maxRetries: 0\n`,
+      );
+      const out = path.join(dir, "built", "harbor.jsonl");
+      const result = await run(
+        "eval",
+        "build-mcq",
+        "--docs",
+        docs,
+        "--out",
+        out,
+        "--llm",
+        systems,
+        "--lm-eval",
+        path.join(dir, "built", "lm"),
+        "--opencompass",
+        path.join(dir, "built", "oc"),
+      );
+      expect(result.err.replace(/\rmodel items \d+\/\d+/g, "")).toBe("\n");
+      expect(result.code).toBe(0);
+      expect(result.out).toMatch(/^model: 1 items kept, 2 replies rejected$/m);
+      expect(result.out).toMatch(/^9 items from 2 documents/m);
+      expect(result.out).toMatch(/^  berths\t5$/m);
+      const items = loadMcq(out);
+      expect(items).toHaveLength(9);
+      const generated = fs
+        .readFileSync(out, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => JSON.parse(line))
+        .find((r) => r.kind === "generated");
+      expect(generated).toMatchObject({ subject: "berths", source: { doc: "berths/a.md" } });
+      expect(generated[generated.answer]).toBe("Lingjiao station");
+      expect(fs.existsSync(path.join(dir, "built", "lm", "harbor.yaml"))).toBe(true);
+      expect(fs.existsSync(path.join(dir, "built", "oc", "ceval", "val", "pilotage_val.csv"))).toBe(true);
+    } finally {
+      await server.close();
+    }
+    const empty = path.join(dir, "empty");
+    fs.mkdirSync(empty);
+    fs.writeFileSync(path.join(empty, "x.txt"), "Nothing to ask here.");
+    const failed = await run("eval", "build-mcq", "--docs", empty, "--out", path.join(dir, "none.jsonl"));
+    expect(failed.code).toBe(1);
+    expect(failed.err).toMatch(/no items could be built/);
   });
 });
