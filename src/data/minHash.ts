@@ -1,4 +1,4 @@
-import { fmix32, hashString32, textUnits, unitNgrams } from "./textUnits.js";
+import { fmix32, hashString32, textUnits } from "./textUnits.js";
 
 /**
  * MinHash signatures over language-aware shingles: n-grams of textUnits, i.e. character n-grams for
@@ -14,10 +14,23 @@ export interface MinHashOptions {
   seed?: number;
 }
 
-/** Distinct 32-bit hashes of a text's shingles. */
+/**
+ * Distinct 32-bit hashes of a text's shingles (n-grams of units). Units are hashed once and an
+ * n-gram's hash combines its units' hashes, so no n-gram strings are built. A text shorter than n
+ * units is one shingle.
+ */
 export function shingleHashes(text: string, ngram = 5): Set<number> {
+  const units = textUnits(text);
   const hashes = new Set<number>();
-  for (const gram of unitNgrams(textUnits(text), ngram)) hashes.add(hashString32(gram));
+  if (units.length === 0) return hashes;
+  const unitHashes = new Uint32Array(units.length);
+  for (let i = 0; i < units.length; i++) unitHashes[i] = hashString32(units[i]!);
+  const n = Math.min(ngram, units.length);
+  for (let i = 0; i + n <= units.length; i++) {
+    let h = 0x9747b28c;
+    for (let k = 0; k < n; k++) h = fmix32(Math.imul(h ^ unitHashes[i + k]!, 0x01000193) + k);
+    hashes.add(h);
+  }
   return hashes;
 }
 
