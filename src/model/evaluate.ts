@@ -21,8 +21,11 @@ export interface EvaluatorOptions {
   positions?: readonly number[];
 }
 
-/** Graph nodes per transformer block, generously (used to size graphs and schedulers). */
-const nodesPerBlock = 64;
+/**
+ * Graph nodes per transformer block, generously: ~40 ops, plus 4 per adapted linear (7 linears)
+ * when LoRA is attached (used to size contexts, graphs and schedulers).
+ */
+const nodesPerBlock = 128;
 
 /** A scheduler for `backend`: alone when it is the CPU, else followed by a CPU backend (ggml's rule). */
 export function createScheduler(backend: Backend, graphSize: number): { scheduler: Scheduler; extra: Backend[] } {

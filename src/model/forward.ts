@@ -82,6 +82,10 @@ export function buildForward(context: Context, model: LlamaModel, options: Forwa
   const N = S * B;
   if (!Number.isInteger(B) || B <= 0 || !Number.isInteger(T) || T <= 0)
     throw new EngineError(`batch and length must be positive integers, got ${B} x ${T}`);
+  if (lora?.has("token_embd.weight"))
+    // llama.cpp applies such an adapter to the input embeddings as well (and, when tied, the output);
+    // this graph does not, so refuse rather than differ silently.
+    throw new EngineError("LoRA on token_embd.weight is not supported; adapt output.weight or the block linears");
   if (options.softPrompt) {
     const sp = options.softPrompt;
     if (sp.type !== GgmlType.F32 || sp.shape[0] !== E || sp.shape[2] !== 1 || sp.shape[3] !== 1)

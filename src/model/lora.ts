@@ -91,6 +91,11 @@ export function loadLoraAdapter(path: string, model: LlamaModel, options: LoadLo
       for (const info of [aInfo, bInfo])
         if (info.type !== GgmlType.F32 && info.type !== GgmlType.F16)
           throw new ModelError(`tensor ${info.name} is ${typeName(info.type)}; LoRA tensors must be f32 or f16`, { where: path });
+      if (base === "token_embd.weight")
+        throw new ModelError("LoRA on token_embd.weight (input embeddings) is not supported", {
+          where: path,
+          hint: "adapt the attention/FFN projections or output.weight instead",
+        });
       const weight = model.optionalWeight(base);
       if (!weight) throw new ModelError(`the adapter adapts ${base}, which the model does not have`, { where: path });
       const a = context.tensor(aInfo.type, aInfo.shape, aInfo.name);
