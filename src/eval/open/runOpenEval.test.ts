@@ -162,5 +162,18 @@ describe("runOpenEval", () => {
     expect(sftAgain.calls).toHaveLength(1);
     expect(judgeAgain.calls).toHaveLength(0);
     expect(resumed.systems.find((s) => s.system === "sft")!.rougeL).toBe(1);
+
+    // A base that is not a system is a config error before any model is asked.
+    const unused = new RecordingChatModel("fake:x", () => "x");
+    await expect(
+      runOpenEval({
+        set: "geo",
+        questions,
+        systems: [{ name: "sft", model: unused }],
+        outDir: tempDir(),
+        base: "base",
+      }),
+    ).rejects.toThrow(/set "geo": the base system "base" is not among the systems \(sft\)/);
+    expect(unused.calls).toHaveLength(0);
   });
 });

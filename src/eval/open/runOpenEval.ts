@@ -14,6 +14,8 @@ import fs from "node:fs";
 import path from "node:path";
 import type { ChatMessage, ChatModel, GenerateOptions } from "../../llm/types.js";
 import { writeFileAtomic } from "../../shared/atomicWrite.js";
+import { ConfigError } from "../../shared/errors.js";
+import { readItemRecords } from "../results.js";
 import { judgePair, judgeSingle, type PairJudgement } from "../judge/judges.js";
 import { bradleyTerryWithIntervals, type RatingInterval } from "../stats/bradleyTerry.js";
 import { winRecords, type PairwiseOutcome, type WinRecord } from "../stats/pairwise.js";
@@ -91,26 +93,19 @@ export interface OpenEvalOptions {
   onProgress?: (done: number, total: number, stage: "answer" | "judge") => void;
 }
 
-function readJsonLines<T>(file: string): T[] {
-  if (!fs.existsSync(file)) return [];
-  const records: T[] = [];
-  for (const line of fs.readFileSync(file, "utf8").split("\n")) {
-    if (line.trim() === "") continue;
-    try {
-      records.push(JSON.parse(line) as T);
-    } catch {
-      // A line cut short by an interruption: that item is simply redone.
-    }
-  }
-  return records;
-}
-
 const mean = (values: number[]) =>
   values.length === 0 ? undefined : values.reduce((s, v) => s + v, 0) / values.length;
 
 export async function runOpenEval(options: OpenEvalOptions): Promise<OpenSetResult> {
   const { set, questions, systems, outDir, judge, now = () => performance.now() } = options;
-  if (systems.length === 0) throw new Error("runOpenEval needs at least one system.");
+  if (systems.length === 0)
+    throw new ConfigError("an open-ended evaluation needs at least one system.", { where: `set "${set}"` });
+  const base = options.base ?? systems[0]!.name;
+  if (!systems.some((s) => s.name === base))
+    throw new ConfigError(
+      `the base system "${base}" is not among the systems (${systems.map((s) => s.name).join(", ")}).`,
+      { where: `set "${set}"` },
+    );
   const folder = path.join(outDir, "open", set);
   fs.mkdirSync(folder, { recursive: true });
   const answersFile = path.join(folder, "answers.jsonl");
@@ -119,7 +114,8 @@ export async function runOpenEval(options: OpenEvalOptions): Promise<OpenSetResu
 
   // 1. Answers (resumable).
   const answers = new Map<string, AnswerRecord>();
-  for (const record of readJsonLines<AnswerRecord>(answersFile)) answers.set(key(record.id, record.system), record);
+  for (const record of readItemRecords<AnswerRecord>(answersFile, { repair: true }))
+    answers.set(key(record.id, record.system), record);
   const total = questions.length * systems.length;
   let done = answers.size;
   for (const system of systems)
@@ -144,12 +140,10 @@ export async function runOpenEval(options: OpenEvalOptions): Promise<OpenSetResu
     }
 
   // 2. Judgements (resumable).
-  const judgements = readJsonLines<StoredJudgement>(judgementsFile);
+  const judgements = readItemRecords<StoredJudgement>(judgementsFile, { repair: true });
   const judgementKey = (j: StoredJudgement) =>
     j.kind === "pair" ? `pair\u0000${j.id}\u0000${j.a}\u0000${j.b}` : `rating\u0000${j.id}\u0000${j.system}`;
   const judged = new Set(judgements.map(judgementKey));
-  const base = options.base ?? systems[0]!.name;
-  if (!systems.some((s) => s.name === base)) throw new Error(`The base system "${base}" is not among the systems.`);
   if (judge) {
     const pairs =
       (options.pairwise ?? true) ? systems.filter((s) => s.name !== base).map((s) => [base, s.name] as const) : [];
