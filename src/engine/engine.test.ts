@@ -73,3 +73,27 @@ describe("engine", () => {
     expect(() => quantizeRows(GgmlType.Q8_0, values, 3, 256)).toThrow(/values given/);
   });
 });
+
+describe("graph capacity", () => {
+  it("refuses an expansion that would overflow the graph, before ggml aborts", () => {
+    using context = new Context({ maxTensors: 64, graphBytes: Graph.bytesFor(4) + Graph.bytesFor(64) });
+    const a = context.tensor(GgmlType.F32, [4]);
+    let x = a;
+    for (let i = 0; i < 6; i++) x = context.add(x, a);
+    expect(() => new Graph(context, { size: 4 }).expand(x)).toThrow(/holds 4 nodes.*needs 6/);
+    const graph = new Graph(context, { size: 64 }).expand(x);
+    expect(graph.nodeCount).toBe(6);
+    expect(graph.leafCount).toBe(1);
+    // Expanding again with shared parents counts only the new nodes.
+    graph.expand(context.scale(x, 2));
+    expect(graph.nodeCount).toBe(7);
+  });
+
+  it("refuses a backward pass into a graph too small for it", () => {
+    using context = new Context({ maxTensors: 64, graphBytes: Graph.bytesFor(12, true) });
+    const w = context.tensor(GgmlType.F32, [4]).markParameter();
+    const loss = context.sum(context.mul(context.add(w, w), w)).markLoss();
+    const graph = new Graph(context, { size: 12, gradients: true }).expand(loss);
+    expect(() => graph.expandBackward()).toThrow(/needs a graph of about \d+, this one holds 12/);
+  });
+});

@@ -22,7 +22,7 @@ export const InitParams = koffi.struct("ggml_init_params", {
 });
 
 /** Offsets into `struct ggml_tensor` (336 bytes in this build); checked at load by checkTensorLayout. */
-export const tensorLayout = { type: 0, buffer: 8, ne: 16, nb: 48, op: 80, flags: 148, data: 248, name: 256 } as const;
+export const tensorLayout = { type: 0, buffer: 8, ne: 16, nb: 48, op: 80, flags: 148, src: 152, data: 248, name: 256 } as const;
 
 function declare(lib: LibraryHandle) {
   const f = (signature: string) => lib.func(signature);
@@ -223,8 +223,36 @@ export function loadGgml(requested?: Device): LoadedGgml {
     setLog(previousCallback[0] ?? null, previousUserData[0] ?? null);
     koffi.unregister(callback);
   }
+  checkTensorLayout(ggml);
   loaded = { ggml, libraries };
   return loaded;
+}
+
+/**
+ * Verifies the struct offsets this file reads (ne, op, src, buffer) on a throw-away context, so a
+ * different ggml build fails loudly here instead of corrupting memory later.
+ */
+function checkTensorLayout(ggml: Ggml): void {
+  const context = ggml.ggml_init({ mem_size: 16 * 1024, mem_buffer: null, no_alloc: true }) as Pointer;
+  try {
+    const a = ggml.ggml_new_tensor_2d(context, 0, 3, 5) as Pointer;
+    const b = ggml.ggml_new_tensor_2d(context, 0, 3, 5) as Pointer;
+    const sum = ggml.ggml_add(context, a, b) as Pointer;
+    const sources = koffi.decode(sum, tensorLayout.src, "uint64_t", 2) as BigUint64Array | number[];
+    const ok =
+      readShape(sum).join() === "3,5,1,1" &&
+      (koffi.decode(sum, tensorLayout.op, "int32_t") as number) === 2 && // GGML_OP_ADD
+      BigInt(sources[0]!) === a &&
+      BigInt(sources[1]!) === b &&
+      readBufferPointer(a) === 0n &&
+      ggml.ggml_nbytes(a) === 60;
+    if (!ok)
+      throw new EngineError("the ggml_tensor layout of this ggml build differs from the one Vertical reads", {
+        hint: "node-llama-cpp was upgraded: re-check tensorLayout in src/engine/ffi.ts against ggml.h",
+      });
+  } finally {
+    ggml.ggml_free(context);
+  }
 }
 
 /** Reads `ne[0..3]` of a native tensor. */
