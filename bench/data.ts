@@ -83,14 +83,14 @@ async function runOnce(documents: number): Promise<RunResult> {
     const cleaned = cleanCorpus(store);
     const cleanCpu = cpuSecondsSince(cpu);
     const clean = (performance.now() - start) / 1000;
-    process.stderr.write(`  [${documents}] clean ${clean.toFixed(1)} s\n`);
+    process.stderr.write(`  [${documents}] clean ${clean.toFixed(1)} s, rss ${rssMb().toFixed(0)} MB, heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB\n`);
 
     start = performance.now();
     cpu = process.cpuUsage();
     const deduped = dedupCorpus(store);
     const dedupCpu = cpuSecondsSince(cpu);
     const dedup = (performance.now() - start) / 1000;
-    process.stderr.write(`  [${documents}] dedup ${dedup.toFixed(1)} s\n`);
+    process.stderr.write(`  [${documents}] dedup ${dedup.toFixed(1)} s, rss ${rssMb().toFixed(0)} MB, heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB\n`);
     store.dispose();
 
     start = performance.now();
@@ -99,7 +99,7 @@ async function runOnce(documents: number): Promise<RunResult> {
     const built = await buildDataset(recipe, { tokenizer });
     const pack = (performance.now() - start) / 1000;
     const packCpu = cpuSecondsSince(cpu);
-    process.stderr.write(`  [${documents}] pack ${pack.toFixed(1)} s\n`);
+    process.stderr.write(`  [${documents}] pack ${pack.toFixed(1)} s, rss ${rssMb().toFixed(0)} MB, heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB\n`);
 
     return {
       documents,

@@ -3,7 +3,7 @@
  * -> mine -> build (mix + pack into token shards), and the shard reader the trainer uses.
  */
 export { CorpusStore, openCorpusStore, ACTIVE_STATUSES, type StoredDocument, type NewDocument, type DocumentStatus } from "./corpusStore.js";
-export { ingestFolder, listDocumentFiles, type IngestOptions, type IngestReport, type IngestIssue } from "./ingestFolder.js";
+export { ingestFolder, ingestTexts, listDocumentFiles, type IngestOptions, type IngestReport, type IngestIssue } from "./ingestFolder.js";
 export { parseDocumentFile, SUPPORTED_EXTENSIONS, type ParsedFile, type ParsedDocument } from "./parseDocumentFile.js";
 export { detectLanguage, type LanguageCode } from "./detectLanguage.js";
 export { cleanText, normalizeText, maskPii, qualityRejection, removeBoilerplateLines, defaultQualityThresholds, type CleanOptions, type CleanResult, type PiiOptions, type QualityThresholds } from "./cleanText.js";

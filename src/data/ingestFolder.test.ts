@@ -5,7 +5,7 @@ import { Document, Packer, Paragraph } from "docx";
 import { PDFDocument, StandardFonts } from "pdf-lib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CorpusStore } from "./corpusStore.js";
-import { ingestFolder } from "./ingestFolder.js";
+import { ingestFolder, ingestTexts } from "./ingestFolder.js";
 
 let folder: string;
 let store: CorpusStore;
@@ -107,5 +107,14 @@ describe("ingestFolder", () => {
     expect(after.length).toBe(count);
     expect(after.some((doc) => doc.text.includes("four times"))).toBe(true);
     expect(after.some((doc) => doc.text.includes("twice a day"))).toBe(false);
+  });
+
+  it("ingestTexts adds in-memory texts with hashes and languages", () => {
+    const ids = ingestTexts(store, ["Pilots board ships.", { text: "港口有七个泊位。", title: "泊位" }], { source: "general", origin: "generated" });
+    const docs = ids.map((id) => store.document(id)!);
+    expect(docs.map((doc) => [doc.source, doc.language, doc.title, doc.path])).toEqual([
+      ["general", "en", null, "generated"],
+      ["general", "zh", "泊位", "generated"],
+    ]);
   });
 });

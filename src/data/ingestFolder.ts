@@ -112,3 +112,21 @@ export async function ingestFolder(store: CorpusStore, folder: string, options: 
   store.recordStage(`ingest:${source}`, { source }, report);
   return report;
 }
+
+/**
+ * Adds in-memory texts (generated, fetched, programmatic) as documents of `source`; hashes and
+ * language are computed as for files. `origin` is stored as their path. Returns the new ids.
+ */
+export function ingestTexts(
+  store: CorpusStore,
+  texts: readonly (string | { text: string; title?: string; metadata?: Record<string, unknown> })[],
+  options: { source?: string; origin?: string } = {},
+): number[] {
+  const source = options.source ?? "domain";
+  return store.insertDocuments(
+    texts.map((entry, ordinal) => {
+      const { text, title, metadata } = typeof entry === "string" ? { text: entry, title: undefined, metadata: undefined } : entry;
+      return { source, path: options.origin ?? "(texts)", ordinal, contentHash: sha256Hex(text), language: detectLanguage(text), title: title ?? null, text, metadata: metadata ?? {} };
+    }),
+  );
+}
