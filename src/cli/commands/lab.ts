@@ -1,0 +1,67 @@
+import type { Command } from "commander";
+import { ConfigError, InterruptedError } from "../../shared/errors.js";
+
+/**
+ * `vertical lab DIR` runs every route of DIR/lab.yaml and prints the comparison; `lab init DIR` scaffolds a
+ * domain folder; `lab schema` prints lab.yaml's JSON schema; `lab routes` lists the routes.
+ */
+export function register(program: Command): void {
+  const lab = program
+    .command("lab")
+    .description("Compare every route (prompting, retrieval, CPT, SFT, MIP) on one domain folder and write report.html")
+    .argument("[dir]", "domain folder with a lab.yaml")
+    .option("--out <dir>", "where state, models, results and the report go (default: DIR/out)")
+    .action(async (dir: string | undefined, flags: { out?: string }) => {
+      if (!dir) throw new ConfigError("no domain folder given", { hint: "vertical lab examples/harbor, or `vertical lab init DIR` to start one" });
+      const { runLab, formatComparisonTable } = await import("../../lab/runLab.js");
+      const controller = new AbortController();
+      // First Ctrl-C: stop after the step in flight saves what it can; a second one exits at once.
+      const onSignal = () => {
+        if (controller.signal.aborted) process.exit(130);
+        process.stderr.write("\nstopping: finishing what is in flight (Ctrl-C again to quit now); rerun the same command to continue\n");
+        controller.abort();
+      };
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
+      try {
+        const run = await runLab(dir, { ...(flags.out ? { outDir: flags.out } : {}), signal: controller.signal });
+        process.stdout.write(`\n${formatComparisonTable(run.rows)}\n`);
+        const unhelpful = run.rows.filter((row) => row.verdict === "no clear difference" || row.verdict === "worse than base").map((row) => row.route);
+        if (unhelpful.length > 0) process.stdout.write(`Routes that did not beat the base on the domain set here: ${unhelpful.join(", ")}.\n`);
+        process.stdout.write(`\nreport: ${run.reportHtml}\n        ${run.reportMarkdown}\n`);
+      } catch (error) {
+        if (controller.signal.aborted && !(error instanceof InterruptedError))
+          throw new InterruptedError("interrupted; rerun the same command to continue from the last finished step", { cause: error });
+        throw error;
+      } finally {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+      }
+    });
+
+  lab
+    .command("init")
+    .description("Scaffold a domain folder: a commented lab.yaml and the folders it names")
+    .argument("<dir>", "folder to create or fill")
+    .action(async (dir: string) => {
+      const { initLab } = await import("../../lab/initLab.js");
+      const written = initLab(dir);
+      process.stdout.write(`wrote ${written.map((file) => `${dir}/${file}`).join("\n      ")}\nnext: put your documents in ${dir}/docs and a GGUF path in ${dir}/lab.yaml, then run: vertical lab ${dir}\n`);
+    });
+
+  lab
+    .command("schema")
+    .description("Print the JSON schema of lab.yaml")
+    .action(async () => {
+      const { labJsonSchema } = await import("../../lab/labConfig.js");
+      process.stdout.write(JSON.stringify(labJsonSchema(), null, 2) + "\n");
+    });
+
+  lab
+    .command("routes")
+    .description("List the routes a lab can compare")
+    .action(async () => {
+      const { ROUTES } = await import("../../lab/routes.js");
+      for (const [name, route] of Object.entries(ROUTES)) process.stdout.write(`${name.padEnd(14)} ${route.box}-box  ${route.description}\n`);
+    });
+}

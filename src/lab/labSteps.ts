@@ -1,0 +1,282 @@
+/**
+ * The lab's steps for one domain folder, in order:
+ *   model            the base model (a GGUF path, or built from the folder's text and cached)
+ *   data             training files (domain text, general text, SFT chats decontaminated against every eval set)
+ *   train:<stage>    each training stage the chosen routes need (cpt, cpt-general, sft, mip, cpt-sft)
+ *   eval:<route>     domain MCQ, general MCQ and open-ended questions for each route (base first)
+ *   report           report.html + report.md and the comparison table
+ * Each step's `inputs` hold everything its output depends on, so editing lab.yaml reruns exactly the
+ * steps it affects (and the ones after them); everything else is reused from DIR/out.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { settings } from "../config.js";
+import type { Retriever } from "../llm/retriever.js";
+import type { ChatModel } from "../llm/types.js";
+import { Bm25Retriever } from "../rag/bm25Retriever.js";
+import { chunkDocuments } from "../rag/chunkDocuments.js";
+import { readTextDocuments } from "../rag/readTextDocuments.js";
+import { writeFileAtomic } from "../shared/atomicWrite.js";
+import { InterruptedError } from "../shared/errors.js";
+import type { LabConfig } from "./labConfig.js";
+import { ROUTES, STAGES, stagesFor, type RouteDefinition, type RouteName, type StageName } from "./routes.js";
+import type { LabStep, StepContext } from "./runSteps.js";
+
+export const DOMAIN_MCQ = "domain-mcq";
+export const GENERAL_MCQ = "general-mcq";
+export const DOMAIN_OPEN = "domain-open";
+
+export interface LabPaths {
+  out: string;
+  data: string;
+  runs: string;
+  models: string;
+  eval: string;
+}
+
+export function labPaths(outDir: string): LabPaths {
+  return {
+    out: outDir,
+    data: path.join(outDir, "data"),
+    runs: path.join(outDir, "runs"),
+    models: path.join(outDir, "models"),
+    eval: path.join(outDir, "eval"),
+  };
+}
+
+/** Model file (and adapter) a route is evaluated with. */
+interface RouteModel {
+  model: string;
+  adapters: { path: string; scale: number }[];
+  trainingTokens: number | null;
+  trainingSeconds: number | null;
+}
+
+interface StageOutputs {
+  /** GGUF to evaluate (full fine-tuning) or the base (LoRA). */
+  model: string;
+  /** LoRA adapter, when the stage trained one. */
+  adapter?: string;
+  /** base + adapter merged, for a stage that continues from this one. */
+  merged?: string;
+  tokens: number;
+  seconds: number;
+  steps: number;
+  plannedSteps: number;
+  stoppedEarly: boolean;
+  finalLoss: number;
+}
+
+const relative = (paths: LabPaths, file: string) => path.relative(paths.out, file);
+const absolute = (paths: LabPaths, file: unknown) => path.resolve(paths.out, String(file));
+
+function sequenceLengthOf(config: LabConfig): number {
+  return config.training.sequenceLength ?? Math.min(512, config.model.build?.context ?? 512);
+}
+
+/** The lab's steps for `config`, writing into `outDir`. */
+export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
+  const paths = labPaths(outDir);
+  const threads = config.threads ?? settings().threads;
+  const steps: LabStep[] = [];
+
+  // ---- model ---------------------------------------------------------------------------------
+  const recipe = config.model.build;
+  steps.push({
+    name: "model",
+    kind: "model",
+    inputs: recipe ? { recipe, seed: config.seed, general: config.data.general, docs: config.data.docs } : { path: config.model.path, size: fs.statSync(config.model.path!).size },
+    estimateSeconds: recipe ? 30 + recipe.pretrain.steps * 1.2 : 1,
+    async run(context) {
+      if (!recipe) return { modelPath: config.model.path!, built: false };
+      const { buildBaseModel } = await import("./buildBaseModel.js");
+      const built = await buildBaseModel({
+        recipe,
+        generalFolder: config.data.general,
+        docsFolder: config.data.docs,
+        seed: config.seed,
+        threads,
+        cacheDir: settings().cacheDir,
+        signal: context.signal,
+        progress: (fraction, detail) => context.progress(fraction, detail),
+        log: (line) => context.log(line),
+      });
+      return { ...built, built: true };
+    },
+  });
+
+  // ---- data ----------------------------------------------------------------------------------
+  steps.push({
+    name: "data",
+    kind: "data",
+    inputs: { data: config.data, generalPerDomain: config.training.generalPerDomain },
+    after: ["model"],
+    estimateSeconds: 10,
+    async run(context) {
+      const { prepareLabData } = await import("./prepareLabData.js");
+      const modelPath = String(context.outputsOf("model").modelPath);
+      return { ...(await prepareLabData(config, paths.data, modelPath, (line) => context.log(line))) };
+    },
+  });
+
+  // ---- training stages -----------------------------------------------------------------------
+  const stages = stagesFor(config.routes);
+  for (const stage of stages) {
+    const definition = STAGES[stage];
+    const budget = config.budgets[definition.budget];
+    const sequenceLength = sequenceLengthOf(config);
+    const tokensPerStep = sequenceLength * config.training.sequences;
+    const plannedSteps = budget.tokens !== undefined ? Math.max(1, Math.min(budget.steps, Math.floor(budget.tokens / tokensPerStep))) : budget.steps;
+    steps.push({
+      name: `train:${stage}`,
+      kind: "train",
+      inputs: { stage, definition, budget, plannedSteps, training: config.training, sequenceLength, seed: config.seed },
+      after: ["model", "data", ...(definition.startsFrom ? [`train:${definition.startsFrom}`] : [])],
+      estimateSeconds: plannedSteps * 1.2,
+      async run(context) {
+        const { trainStage } = await import("./trainStage.js");
+        const startModel = definition.startsFrom
+          ? absolute(paths, (context.outputsOf(`train:${definition.startsFrom}`) as unknown as StageOutputs).merged ?? (context.outputsOf(`train:${definition.startsFrom}`) as unknown as StageOutputs).model)
+          : String(context.outputsOf("model").modelPath);
+        const outputs = await trainStage({
+          config,
+          stage,
+          startModel,
+          dataOutputs: context.outputsOf("data"),
+          dataDir: paths.data,
+          runDirectory: path.join(paths.runs, stage),
+          modelsDir: paths.models,
+          plannedSteps,
+          sequenceLength,
+          threads,
+          keepMerged: stages.some((other) => STAGES[other].startsFrom === stage),
+          context,
+        });
+        return {
+          ...outputs,
+          model: relative(paths, outputs.model),
+          ...(outputs.adapter ? { adapter: relative(paths, outputs.adapter) } : {}),
+          ...(outputs.merged ? { merged: relative(paths, outputs.merged) } : {}),
+        };
+      },
+    });
+  }
+
+  // ---- evaluation, one step per route ----------------------------------------------------------
+  let sharedRetriever: Retriever | undefined;
+  const retriever = () => {
+    sharedRetriever ??= new Bm25Retriever(
+      chunkDocuments(readTextDocuments(config.data.docs), { maxChars: config.retrieval.chunkChars, overlapSentences: config.retrieval.overlapSentences }),
+      { topK: config.retrieval.topK },
+    );
+    return sharedRetriever;
+  };
+  const routeModel = (route: RouteName, context: StepContext): RouteModel => {
+    const definition: RouteDefinition = ROUTES[route];
+    const base = String(context.outputsOf("model").modelPath);
+    if (!definition.stage) return { model: base, adapters: [], trainingTokens: null, trainingSeconds: null };
+    const stage = context.outputsOf(`train:${definition.stage}`) as unknown as StageOutputs;
+    // Training cost of a route = every stage on its path (cpt-sft counts its CPT too).
+    let tokens = 0;
+    let seconds = 0;
+    for (let at: StageName | undefined = definition.stage; at; at = STAGES[at].startsFrom) {
+      const outputs = context.outputsOf(`train:${at}`) as unknown as StageOutputs;
+      tokens += outputs.tokens;
+      seconds += outputs.seconds;
+    }
+    return {
+      model: absolute(paths, stage.model),
+      adapters: stage.adapter ? [{ path: absolute(paths, stage.adapter), scale: 1 }] : [],
+      trainingTokens: tokens,
+      trainingSeconds: seconds,
+    };
+  };
+  const systemFor = (route: RouteName, model: RouteModel) => {
+    const definition: RouteDefinition = ROUTES[route];
+    const chat = definition.chat && config.model.chatTemplate === "auto";
+    return {
+      name: route,
+      backend: "llama-cpp" as const,
+      model: model.model,
+      adapters: model.adapters,
+      chatTemplate: chat ? ("auto" as const) : ("none" as const),
+      ...(chat && config.model.systemPrompt ? { systemPrompt: config.model.systemPrompt } : {}),
+      fewShot: definition.prompting === "few-shot" ? config.fewShot.shots : 0,
+      scoring: config.eval.scoring,
+      ...(definition.prompting === "retrieval" ? { retrieval: { k: config.retrieval.topK } } : {}),
+      threads,
+      ...(config.model.build ? { contextSize: config.model.build.context } : {}),
+      maxTokens: config.eval.maxTokens,
+      ...(model.trainingTokens !== null ? { trainingTokens: model.trainingTokens } : {}),
+      ...(model.trainingSeconds !== null ? { trainingSeconds: model.trainingSeconds } : {}),
+    };
+  };
+  const mcqSets = () => [
+    { name: DOMAIN_MCQ, kind: "mcq" as const, path: config.data.domainMcq, ...(config.routes.includes("few-shot") ? { dev: config.data.domainMcqDev } : {}), general: false, ...(config.eval.limit ? { limit: config.eval.limit } : {}) },
+    { name: GENERAL_MCQ, kind: "mcq" as const, path: config.data.generalMcq, general: true, ...(config.eval.limit ? { limit: config.eval.limit } : {}) },
+  ];
+  const evalSteps: string[] = [];
+  for (const route of config.routes) {
+    const definition: RouteDefinition = ROUTES[route];
+    const name = `eval:${route}`;
+    evalSteps.push(name);
+    steps.push({
+      name,
+      kind: "eval",
+      inputs: { route, definition, eval: config.eval, retrieval: definition.prompting === "retrieval" ? config.retrieval : null, fewShot: definition.prompting === "few-shot" ? config.fewShot : null, chatTemplate: config.model.chatTemplate, systemPrompt: config.model.systemPrompt ?? null, data: [config.data.domainMcq, config.data.generalMcq, config.data.open, config.data.domainMcqDev] },
+      after: ["model", ...(definition.stage ? stageChain(definition.stage).map((stage) => `train:${stage}`) : []), ...(route === "base" ? [] : ["eval:base"])],
+      estimateSeconds: 60,
+      async run(context) {
+        const { evaluateRoute } = await import("./evaluateRoute.js");
+        const base = systemFor("base", routeModel("base", context));
+        const system = systemFor(route, routeModel(route, context));
+        return {
+          ...(await evaluateRoute({
+            config,
+            route,
+            baseSystem: base,
+            system,
+            sets: mcqSets(),
+            evalDir: paths.eval,
+            retriever,
+            context,
+          })),
+        };
+      },
+    });
+  }
+
+  // ---- report --------------------------------------------------------------------------------
+  steps.push({
+    name: "report",
+    kind: "report",
+    inputs: { routes: config.routes, name: config.name },
+    after: evalSteps,
+    estimateSeconds: 5,
+    async run(context) {
+      const { writeLabReport } = await import("./writeLabReport.js");
+      const systems = config.routes.map((route) => systemFor(route, routeModel(route, context)));
+      return { ...(await writeLabReport({ config, systems, sets: mcqSets(), paths, context })) };
+    },
+  });
+  return steps;
+}
+
+/** A stage and the stages it starts from, outermost last. */
+function stageChain(stage: StageName): StageName[] {
+  const chain: StageName[] = [];
+  for (let at: StageName | undefined = stage; at; at = STAGES[at].startsFrom) chain.push(at);
+  return chain;
+}
+
+/** Throws InterruptedError when the user asked to stop. */
+export function checkInterrupted(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw new InterruptedError(`interrupted during ${what}; rerun to continue`);
+}
+
+/** The lab's own small JSON files. */
+export function writeJson(file: string, value: unknown): void {
+  writeFileAtomic(file, JSON.stringify(value, null, 2) + "\n");
+}
+
+export type { ChatModel };

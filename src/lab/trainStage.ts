@@ -1,0 +1,129 @@
+/**
+ * One training stage of the lab with the project's trainer: data and objective from the stage table
+ * (routes.ts), budget from lab.yaml (steps, optionally capped by tokens, optionally cut by a wall-clock
+ * limit), resumed from its own checkpoint if an earlier lab run was interrupted, then exported to files
+ * the evaluation backend loads.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { InterruptedError } from "../shared/errors.js";
+import { resumeTraining, train, type RunResult } from "../train/train.js";
+import { exportFullModel, exportLoraAdapter, mergeAdapter } from "./exportTrainedModel.js";
+import type { LabConfig } from "./labConfig.js";
+import type { LabDataOutputs } from "./prepareLabData.js";
+import { STAGES, type StageName } from "./routes.js";
+import type { StepContext } from "./runSteps.js";
+
+export interface TrainStageOptions {
+  config: LabConfig;
+  stage: StageName;
+  startModel: string;
+  dataOutputs: Record<string, unknown>;
+  dataDir: string;
+  runDirectory: string;
+  modelsDir: string;
+  plannedSteps: number;
+  sequenceLength: number;
+  threads: number;
+  /** Also write base + adapter merged (a later stage starts from this one). */
+  keepMerged: boolean;
+  context: StepContext;
+}
+
+export interface TrainStageOutputs {
+  model: string;
+  adapter?: string;
+  merged?: string;
+  tokens: number;
+  seconds: number;
+  steps: number;
+  plannedSteps: number;
+  stoppedEarly: boolean;
+  finalLoss: number;
+}
+
+export async function trainStage(options: TrainStageOptions): Promise<TrainStageOutputs> {
+  const { config, stage, context } = options;
+  const definition = STAGES[stage];
+  const data = options.dataOutputs as unknown as LabDataOutputs;
+  const file = (name: string | null) => path.join(options.dataDir, name ?? "");
+  const sources = (() => {
+    switch (definition.data) {
+      case "domain":
+        return [{ path: file(data.domainFile), kind: "text" as const, weight: 1 }];
+      case "domain+general":
+        // Equal-length packed sequences: a 1:N share of sequences is a 1:N share of tokens.
+        return [
+          { path: file(data.domainFile), kind: "text" as const, weight: 1 },
+          { path: file(data.generalFile), kind: "text" as const, weight: config.training.generalPerDomain },
+        ];
+      case "sft":
+        return [{ path: file(data.sftFile), kind: "chat" as const, weight: 1 }];
+      case "domain+sft":
+        // MIP: instruction data inside pre-training, in proportion to how much of each there is.
+        return [
+          { path: file(data.domainFile), kind: "text" as const, weight: Math.max(1, data.domainTokens) },
+          { path: file(data.sftFile), kind: "chat" as const, weight: Math.max(1, data.sftTokens) },
+        ];
+    }
+  })();
+  const budget = config.budgets[definition.budget];
+  const timer = new AbortController();
+  const timeout = budget.minutes !== undefined ? setTimeout(() => timer.abort(), budget.minutes * 60_000) : undefined;
+  const signal = context.signal ? AbortSignal.any([context.signal, timer.signal]) : timer.signal;
+  const hooks = {
+    signal,
+    onProgress: (progress: { step: number; steps: number; loss: number }) =>
+      context.progress(progress.step / progress.steps, `step ${progress.step}/${progress.steps}, loss ${progress.loss.toFixed(3)}`),
+  };
+  const started = performance.now();
+  let result: RunResult;
+  try {
+    result = fs.existsSync(path.join(options.runDirectory, "config.json"))
+      ? await resumeTraining(options.runDirectory, hooks)
+      : await train({
+          model: options.startModel,
+          out: options.runDirectory,
+          objective: definition.objective,
+          method: config.training.method,
+          data: sources,
+          steps: options.plannedSteps,
+          lora: { rank: config.training.rank, alpha: config.training.alpha },
+          optimizer: { lr: config.training.lr },
+          schedule: { kind: "cosine", warmupSteps: Math.min(20, Math.floor(options.plannedSteps / 10)), minLrRatio: 0.1 },
+          batch: { sequenceLength: options.sequenceLength, sequences: config.training.sequences, accumulation: 1 },
+          checkpoint: { every: Math.max(10, Math.ceil(options.plannedSteps / 4)), keep: 1 },
+          validation: { fraction: 0, every: 0, batches: 1 },
+          seed: config.seed,
+          threads: options.threads,
+          ...hooks,
+        });
+  } finally {
+    if (timeout) clearTimeout(timeout);
+  }
+  if (context.signal?.aborted) throw new InterruptedError(`interrupted while training ${stage}; rerun to continue from its last checkpoint`);
+  const stoppedEarly = result.interrupted;
+  if (stoppedEarly) context.log(`stopped by its time budget (${budget.minutes} min) after ${result.steps} of ${options.plannedSteps} steps`);
+  fs.mkdirSync(options.modelsDir, { recursive: true });
+  const outputs: TrainStageOutputs = {
+    model: options.startModel,
+    tokens: result.steps * options.sequenceLength * config.training.sequences,
+    seconds: (performance.now() - started) / 1000,
+    steps: result.steps,
+    plannedSteps: options.plannedSteps,
+    stoppedEarly,
+    finalLoss: result.finalLoss,
+  };
+  if (config.training.method === "full") {
+    outputs.model = path.join(options.modelsDir, `${stage}.gguf`);
+    await exportFullModel(options.runDirectory, options.startModel, outputs.model, `lab-${stage}`);
+  } else {
+    outputs.adapter = path.join(options.modelsDir, `${stage}.lora.gguf`);
+    await exportLoraAdapter(options.runDirectory, options.startModel, outputs.adapter, { rank: config.training.rank, alpha: config.training.alpha });
+    if (options.keepMerged) {
+      outputs.merged = path.join(options.modelsDir, `${stage}.merged.gguf`);
+      await mergeAdapter(options.startModel, outputs.adapter, outputs.merged, `lab-${stage}`);
+    }
+  }
+  return outputs;
+}
