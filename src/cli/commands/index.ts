@@ -13,10 +13,11 @@ import * as evalReport from "./evalReport.js";
 import * as evalRatings from "./evalRatings.js";
 import * as evalBuildMcq from "./evalBuildMcq.js";
 import * as dataCommands from "./dataCommands.js";
+import * as lab from "./lab.js";
 
 export interface CommandModule {
   register(program: Command): void;
 }
 
 /** Every CLI command group, in the order `vertical --help` lists them. */
-export const commandModules: CommandModule[] = [modelInit, modelInfo, modelPerplexity, modelLogprobs, tokenizerTrain, tokenizerConvert, tokenizerEncode, evalRun, evalReport, evalRatings, evalBuildMcq, dataCommands, train, exportCommand];
+export const commandModules: CommandModule[] = [lab, modelInit, modelInfo, modelPerplexity, modelLogprobs, tokenizerTrain, tokenizerConvert, tokenizerEncode, evalRun, evalReport, evalRatings, evalBuildMcq, dataCommands, train, exportCommand];
