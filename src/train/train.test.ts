@@ -148,6 +148,29 @@ describe("SFT", () => {
   });
 });
 
+describe("QLoRA and validation", () => {
+  it("LoRA over q8_0 frozen weights learns, with validation loss and perplexity logged", async () => {
+    const corpus = write("qlora.txt", `${PARAGRAPH} ${PARAGRAPH.toUpperCase()} ${PARAGRAPH.split("").reverse().join("")}`);
+    const result = await train({
+      ...base("qlora"),
+      data: corpus,
+      frozenType: "q8_0",
+      lora: { rank: 8, alpha: 16 },
+      steps: 30,
+      optimizer: { lr: 1e-2 },
+      batch: { sequenceLength: 32, sequences: 2 },
+      validation: { fraction: 0.2, every: 10, batches: 1 },
+    });
+    const metrics = readMetrics(result.runDirectory);
+    const train0 = metrics.find((metric) => metric.type === "train")!;
+    expect(result.finalLoss).toBeLessThan(train0.loss - 0.5);
+    const validations = metrics.filter((metric) => metric.type === "validation");
+    expect(validations.map((metric) => metric.step)).toEqual([10, 20, 30]);
+    for (const validation of validations) expect(validation.perplexity).toBeCloseTo(Math.exp(validation.loss), 6);
+    expect(result.validation?.loss).toBe(validations[2]!.loss);
+  });
+});
+
 describe("resume", () => {
   it("an interrupted run resumed reaches the same weights as an uninterrupted one", async () => {
     const corpus = write("resume.txt", PARAGRAPH);

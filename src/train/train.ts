@@ -7,7 +7,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Backend, Scheduler } from "../engine/index.js";
+import { readGguf } from "../engine/gguf/index.js";
+import { readHyperparameters } from "../model/hyperparameters.js";
 import { loadModel } from "../model/loadModel.js";
+import { targetByShort } from "../model/loraTargets.js";
 import { ConfigError, InputError, ModelError } from "../shared/errors.js";
 import { writeFileAtomic } from "../shared/atomicWrite.js";
 import type { Tokenizer } from "../tokenizer/types.js";
@@ -15,6 +18,7 @@ import { adamwUpdate, clipGradients, createMoments, globalNorm, type AdamWMoment
 import { BatchLoader, type PackedSequence } from "./batches.js";
 import { parseRunConfig, type RunConfig, type RunConfigInput } from "./config.js";
 import { fingerprintOfGguf } from "./fingerprint.js";
+import { prepareFrozenModel } from "./frozenModel.js";
 import { LossGraph } from "./lossGraph.js";
 import { loadModelTokenizer } from "./modelTokenizer.js";
 import { prepareData } from "./prepareData.js";
@@ -116,8 +120,20 @@ async function runTraining(config: RunConfig, resuming: boolean, hooks: TrainHoo
   // A GPU run keeps a CPU backend last in the scheduler for ops the GPU lacks.
   using cpu = backend.isCpu ? undefined : Backend.cpu(config.threads);
   using scheduler = new Scheduler(cpu ? [backend, cpu] : [backend]);
-  using model = loadModel(config.model, { backend });
-  const fingerprint = fingerprintOfGguf(model.file);
+  const fingerprint = fingerprintOfGguf(readGguf(config.model));
+  const trainedNames = new Set(
+    config.method === "subset"
+      ? (config.subset.layers ?? [...Array(readHyperparameters(readGguf(config.model)).blockCount).keys()]).flatMap((layer) =>
+          config.subset.targets.map((target) => `blk.${layer}.${targetByShort(target).gguf}.weight`),
+        )
+      : [],
+  );
+  if (config.method === "full" && config.frozenType !== "as-stored") {
+    throw new ConfigError("frozenType applies to frozen weights; full fine-tuning freezes none", { where: "frozenType" });
+  }
+  const frozen = await prepareFrozenModel(config.model, config.frozenType, trainedNames);
+  using _frozenCopy = { [Symbol.dispose]: frozen.dispose };
+  using model = loadModel(frozen.path, { backend });
   const needsTokenizer = config.data.some((source) => source.kind !== "shards");
   const tokenizer = needsTokenizer ? (hooks.tokenizer ?? (await loadModelTokenizer(config.model))) : undefined;
   const data = await prepareData({
