@@ -261,5 +261,12 @@ describe("exports", () => {
     const gap = (a: number[], b: number[]) => Math.max(...a.map((x, i) => Math.abs(x - b[i]!)));
     expect(gap(withAdapter, withoutAdapter)).toBeGreaterThan(1e-2);
     expect(gap(withAdapter, fromMerged)).toBeLessThan(1e-4);
+
+    // merging onto another model is refused before anything is written
+    const otherPath = path.join(dir, "other.gguf");
+    await writeTinyModel(otherPath, { vocab: tokenizer.vocabSize, hidden: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 128 });
+    const refused = path.join(dir, "refused.gguf");
+    await expect(exportRun(run.runDirectory, { format: "gguf-merged", out: refused, base: otherPath })).rejects.toThrow(/--base: the run was trained on another model/);
+    expect(fs.existsSync(refused)).toBe(false);
   });
 });
