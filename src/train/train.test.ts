@@ -7,6 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readGguf } from "../engine/gguf/index.js";
 import { Backend } from "../engine/index.js";
 import { Evaluator, loadLoraAdapter, loadModel, tokenLogprobs, type LlamaModel, type LoraWeights } from "../model/index.js";
 import { readLoraAdapterFile } from "../model/loraAdapterFile.js";
@@ -168,6 +169,68 @@ describe("QLoRA and validation", () => {
     expect(validations.map((metric) => metric.step)).toEqual([10, 20, 30]);
     for (const validation of validations) expect(validation.perplexity).toBeCloseTo(Math.exp(validation.loss), 6);
     expect(result.validation?.loss).toBe(validations[2]!.loss);
+  });
+});
+
+describe("methods and objectives", () => {
+  it("subset fine-tuning changes only the chosen weights; soft prompts train alone and export; MIP mixes text and chat", async () => {
+    const corpus = write("methods.txt", PARAGRAPH);
+    const subset = await train({
+      ...base("subset"),
+      data: corpus,
+      method: "subset",
+      subset: { layers: [1], targets: ["q"] },
+      steps: 2,
+      optimizer: { lr: 1e-2 },
+      batch: { sequenceLength: 16, sequences: 2 },
+    });
+    const mergedPath = path.join(dir, "subset-merged.gguf");
+    await exportRun(subset.runDirectory, { format: "gguf-merged", out: mergedPath });
+    const original = readGguf(modelPath);
+    const merged = readGguf(mergedPath);
+    const changed = original.tensors
+      .filter((info) => !Buffer.from(original.tensorData(info.name)).equals(Buffer.from(merged.tensorData(info.name))))
+      .map((info) => info.name);
+    expect(changed).toEqual(["blk.1.attn_q.weight"]);
+
+    const prompt = await train({
+      ...base("soft"),
+      data: corpus,
+      method: "soft-prompt",
+      softPrompt: { tokens: 4 },
+      steps: 20,
+      optimizer: { lr: 5e-2 },
+      batch: { sequenceLength: 16, sequences: 2 },
+    });
+    const metrics = readMetrics(prompt.runDirectory).filter((metric) => metric.type === "train");
+    expect(metrics[metrics.length - 1]!.loss).toBeLessThan(metrics[0]!.loss);
+    const promptPath = path.join(dir, "soft.gguf");
+    await exportRun(prompt.runDirectory, { format: "soft-prompt", out: promptPath });
+    expect(readGguf(promptPath).tensor("soft_prompt")!.shape).toEqual([64, 4]);
+    await exportRun(prompt.runDirectory, { format: "soft-prompt", out: path.join(dir, "soft-peft") });
+    expect(readSafetensors(path.join(dir, "soft-peft", "adapter_model.safetensors")).tensors.get("prompt_embeddings")!.shape).toEqual([4, 64]);
+    await expect(exportRun(prompt.runDirectory, { format: "gguf-lora", out: path.join(dir, "x.gguf") })).rejects.toThrow(/needs a LoRA run/);
+
+    const chat = write(
+      "mip-chat.jsonl",
+      `${QUESTIONS.map(({ question, answer }) => JSON.stringify({ messages: [{ role: "user", content: question }, { role: "assistant", content: answer }] })).join("\n")}\n`,
+    );
+    const mip = await train({
+      ...base("mip"),
+      objective: "mip",
+      data: [
+        { path: corpus, weight: 3 },
+        { path: chat, weight: 1 },
+      ],
+      steps: 4,
+      batch: { sequenceLength: 48, sequences: 2 },
+    });
+    expect(Number.isFinite(mip.finalLoss)).toBe(true);
+    const config = JSON.parse(fs.readFileSync(path.join(mip.runDirectory, "config.json"), "utf8"));
+    expect(config.data.map((source: { kind: string; weight: number }) => [source.kind, source.weight])).toEqual([
+      ["text", 3],
+      ["chat", 1],
+    ]);
   });
 });
 

@@ -314,6 +314,8 @@ async function runTraining(config: RunConfig, resuming: boolean, hooks: TrainHoo
       lastCheckpoint = saveCheckpoint(step, elapsedSeconds);
     }
     if (interrupted) break;
+    // Let the event loop run between steps: signal handlers (Ctrl-C), progress rendering, timers.
+    await new Promise((resolve) => setImmediate(resolve));
   }
   if (!lastCheckpoint) lastCheckpoint = saveCheckpoint(step, seconds());
   const ranSteps = step - startStep;

@@ -109,6 +109,29 @@ describe("vertical train", () => {
     }
   });
 
+  it("Ctrl-C writes a checkpoint at the current step and exits with a hint to resume", async () => {
+    const interrupted = path.join(directory, "interrupted");
+    const child = spawn(process.execPath, trainArguments(interrupted), { env: environment, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    const metricLines = () => {
+      try {
+        return fs.readFileSync(path.join(interrupted, "metrics.jsonl"), "utf8").split("\n").filter(Boolean).length;
+      } catch {
+        return 0;
+      }
+    };
+    await waitFor(() => metricLines() >= 2, 60_000);
+    child.kill("SIGINT");
+    expect(await exited).toBe(1);
+    expect(stderr).toContain("vertical train --resume");
+    const checkpoint = readLatestCheckpoint(interrupted)!;
+    expect(checkpoint.state.step).toBeLessThan(24);
+    expect(checkpoint.state.step).toBe(metricLines());
+    expect(fs.readdirSync(path.join(interrupted, "checkpoints")).filter((name) => name.endsWith(".tmp"))).toEqual([]);
+  });
+
   it("the exported adapter in node-llama-cpp gives our log-probabilities; the merged GGUF equals base + adapter", async () => {
     const adapterPath = path.join(directory, "adapter.gguf");
     const mergedPath = path.join(directory, "merged.gguf");
