@@ -215,16 +215,28 @@ export interface MineCorpusReport {
 export async function mineCorpus(
   store: CorpusStore,
   outputFile: string,
-  options: MineOptions & { sources?: readonly string[]; decontaminator?: Decontaminator } = {},
+  options: MineOptions & {
+    sources?: readonly string[];
+    decontaminator?: Decontaminator;
+    /** Further tasks (e.g. from augmentWithLlm) written after the mined ones, through the same filters. */
+    extraTasks?: readonly MinedTask[];
+  } = {},
 ): Promise<MineCorpusReport> {
   const report: MineCorpusReport = { documents: 0, tasks: 0, byKind: {}, contaminated: 0, duplicates: 0 };
   const seen = new Set<string>();
   await withAtomicPath(outputFile, (temporary) => {
     const descriptor = fs.openSync(temporary, "w");
     try {
-      for (const doc of store.documents({ statuses: ACTIVE_STATUSES, ...(options.sources ? { sources: options.sources } : {}) })) {
-        report.documents++;
-        for (const task of mineTasks(doc.cleanText ?? doc.text, doc.title, { ...options, seed: (options.seed ?? 0) + doc.id })) {
+      const documents = store.documents({ statuses: ACTIVE_STATUSES, ...(options.sources ? { sources: options.sources } : {}) });
+      const batches = (function* () {
+        for (const doc of documents) {
+          report.documents++;
+          yield mineTasks(doc.cleanText ?? doc.text, doc.title, { ...options, seed: (options.seed ?? 0) + doc.id }).map((task) => ({ ...task, documentId: doc.id }));
+        }
+        if (options.extraTasks) yield options.extraTasks;
+      })();
+      for (const batch of batches) {
+        for (const task of batch) {
           if (seen.has(task.question)) {
             report.duplicates++;
             continue;
@@ -234,7 +246,7 @@ export async function mineCorpus(
             report.contaminated++;
             continue;
           }
-          fs.writeSync(descriptor, `${JSON.stringify(taskToRecord({ ...task, documentId: doc.id }))}\n`);
+          fs.writeSync(descriptor, `${JSON.stringify(taskToRecord(task))}\n`);
           report.tasks++;
           report.byKind[task.kind] = (report.byKind[task.kind] ?? 0) + 1;
         }

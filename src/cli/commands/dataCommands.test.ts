@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import http from "node:http";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
@@ -104,5 +105,42 @@ describe("vertical data", () => {
     const result = await run("data", "build", recipe, "--tokenizer", qwen3TokenizerJson);
     expect(result.code).toBe(1);
     expect(result.err).toContain(`${recipe}:10: sources[1].colour: unknown field`);
+  });
+
+  it("mine --llm-model augments through an OpenAI-compatible endpoint (loopback) and keeps eval overlaps out", async () => {
+    const store = path.join(folder, "llm.db");
+    await run("data", "ingest", path.join(folder, "domain", "doc2.txt"), "--store", store);
+    const prompts: string[] = [];
+    const server = http.createServer((request, response) => {
+      let body = "";
+      request.on("data", (chunk) => (body += chunk));
+      request.on("end", () => {
+        const prompt = (JSON.parse(body) as { messages: { content: string }[] }).messages[0]!.content;
+        prompts.push(prompt);
+        const content = prompt.startsWith("Read the text")
+          ? JSON.stringify([
+              { question: "What do crews check?", answer: "Mooring lines." },
+              { question: "Explain how harbour pilots coordinate with tug crews, how berths are assigned by the port authority?", answer: "a" },
+            ])
+          : "Crews check the mooring lines while customs officers inspect manifests.";
+        response.setHeader("content-type", "application/json");
+        response.end(JSON.stringify({ choices: [{ message: { content }, finish_reason: "stop" }], usage: { prompt_tokens: 1, completion_tokens: 1 } }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const out = path.join(folder, "llm-tasks.jsonl");
+      const result = await run("data", "mine", "--store", store, "--out", out, "--eval", path.join(folder, "eval.jsonl"), "--llm-model", "mock", "--llm-base-url", `http://127.0.0.1:${port}/v1`);
+      expect(result.err).toBe("");
+      expect(result.out).toContain("1 Q&A, 1 paraphrases");
+      expect(result.out).toContain("1 dropped as eval overlap");
+      const lines = fs.readFileSync(out, "utf8").trim().split("\n").map((line) => JSON.parse(line) as { task: string; messages: { content: string }[] });
+      expect(lines.filter((line) => line.task === "llm-qa").map((line) => line.messages[0]!.content)).toEqual(["What do crews check?"]);
+      expect(fs.readFileSync(path.join(folder, "llm-tasks.paraphrases.jsonl"), "utf8")).toContain("Crews check the mooring lines");
+      expect(prompts.length).toBe(2);
+    } finally {
+      server.close();
+    }
   });
 });
