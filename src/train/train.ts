@@ -211,7 +211,7 @@ async function runTraining(config: RunConfig, resuming: boolean, hooks: TrainHoo
     return writeCheckpoint(config.out, state, parameters, moments, config.checkpoint.keep);
   };
 
-  const evaluate = (): { loss: number; perplexity: number } => {
+  const evaluate = (): { loss: number; perplexity: number; targetTokens: number } => {
     let lossSum = 0;
     let count = 0;
     const wanted = config.validation.batches * batch.sequences;
@@ -225,7 +225,7 @@ async function runTraining(config: RunConfig, resuming: boolean, hooks: TrainHoo
       count += result.targetCount;
     }
     const loss = count > 0 ? lossSum / count : Number.NaN;
-    return { loss, perplexity: Math.exp(loss) };
+    return { loss, perplexity: Math.exp(loss), targetTokens: count };
   };
 
   hooks.onStart?.({
@@ -304,9 +304,10 @@ async function runTraining(config: RunConfig, resuming: boolean, hooks: TrainHoo
       etaSeconds: ((elapsedSeconds - elapsedBefore) / (step - startStep)) * (config.steps - step),
     };
     if (config.validation.every > 0 && data.validation.length > 0 && (step % config.validation.every === 0 || step === config.steps)) {
-      lastValidation = evaluate();
-      metrics.append({ type: "validation", step, ...lastValidation, targetTokens: 0 });
-      progress.validation = lastValidation;
+      const { targetTokens, ...validation } = evaluate();
+      lastValidation = validation;
+      metrics.append({ type: "validation", step, ...validation, targetTokens });
+      progress.validation = validation;
     }
     hooks.onProgress?.(progress);
     const interrupted = hooks.signal?.aborted === true;
