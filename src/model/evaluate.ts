@@ -2,7 +2,7 @@
  * Running the forward graph for scoring: logits of fixed-shape batches, per-token log-probabilities,
  * perplexity the way llama-perplexity computes it, and bulk continuation scoring.
  */
-import { Backend, Context, Graph, Scheduler, GgmlType } from "../engine/index.js";
+import { Backend, Context, Graph, Scheduler, GgmlType, type Tensor } from "../engine/index.js";
 import { EngineError, InputError } from "../shared/errors.js";
 import { buildForward, type ForwardGraph } from "./forward.js";
 import type { LlamaModel } from "./loadModel.js";
@@ -19,6 +19,11 @@ export interface EvaluatorOptions {
    * Defaults to all T.
    */
   positions?: readonly number[];
+  /**
+   * Instead of fixed positions: this many rows chosen per call (`logits(tokens, rows)`, row =
+   * sequence * T + position). Lets callers project only the rows they score.
+   */
+  rowsPerCall?: number;
 }
 
 /**
@@ -50,6 +55,8 @@ export class Evaluator implements Disposable {
   private readonly scheduler: Scheduler;
   private readonly extraBackends: Backend[];
   private writeRows: () => void = () => {};
+  private readonly rowsPerCall: number | undefined;
+  private rowsInput: Tensor | undefined;
 
   constructor(
     readonly model: LlamaModel,
@@ -66,19 +73,25 @@ export class Evaluator implements Disposable {
     for (const p of selected)
       if (!Number.isInteger(p) || p < 0 || p >= T) throw new EngineError(`position ${p} is outside 0..${T - 1}`);
     this.positions = selected;
+    const rowsPerCall = options.rowsPerCall;
+    if (rowsPerCall !== undefined && (!Number.isInteger(rowsPerCall) || rowsPerCall <= 0 || options.positions))
+      throw new EngineError(`rowsPerCall must be a positive integer and excludes positions, got ${rowsPerCall}`);
+    this.rowsPerCall = rowsPerCall;
 
     const graphSize = 256 + nodesPerBlock * model.hparams.blockCount;
     this.context = new Context({ maxTensors: graphSize, graphBytes: Graph.bytesFor(graphSize) });
     try {
-      const all = selected.length === T;
-      const rows = all ? undefined : this.context.tensor(GgmlType.I32, [selected.length * B], "output_rows").markInput();
+      const all = selected.length === T && rowsPerCall === undefined;
+      const rowCount = rowsPerCall ?? selected.length * B;
+      const rows = all ? undefined : this.context.tensor(GgmlType.I32, [rowCount], "output_rows").markInput();
+      this.rowsInput = rowsPerCall === undefined ? undefined : rows;
       this.forward = buildForward(this.context, model, { batch: B, length: T, lora: options.lora, outputRows: rows });
       this.graph = new Graph(this.context, { size: graphSize }).expand(this.forward.logits!);
       const { scheduler, extra } = createScheduler(model.backend, graphSize * 2);
       this.scheduler = scheduler;
       this.extraBackends = extra;
       this.scheduler.allocate(this.graph);
-      if (rows) {
+      if (rows && rowsPerCall === undefined) {
         const ids = new Int32Array(selected.length * B);
         for (let s = 0; s < B; s++) selected.forEach((p, i) => (ids[s * selected.length + i] = s * T + p));
         // Inputs are rewritten before every compute: the allocator may reuse their memory once
@@ -91,10 +104,21 @@ export class Evaluator implements Disposable {
     }
   }
 
-  /** Logits for `tokens` (B * T ids): Float32Array of B * positions.length rows of V values. */
-  logits(tokens: Int32Array | readonly number[]): Float32Array {
+  /**
+   * Logits for `tokens` (B * T ids): Float32Array of rows of V values — B * positions.length rows,
+   * or the `rows` given (with rowsPerCall; row = sequence * T + position).
+   */
+  logits(tokens: Int32Array | readonly number[], rows?: readonly number[]): Float32Array {
     const ids = tokens instanceof Int32Array ? tokens : Int32Array.from(tokens);
     this.forward.writeInputs(ids);
+    if (this.rowsPerCall !== undefined) {
+      const limit = this.batch * this.length;
+      if (!rows || rows.length !== this.rowsPerCall)
+        throw new EngineError(`this evaluator projects ${this.rowsPerCall} rows per call, got ${rows?.length ?? "none"}`);
+      for (const row of rows)
+        if (!Number.isInteger(row) || row < 0 || row >= limit) throw new EngineError(`row ${row} is outside 0..${limit - 1}`);
+      this.rowsInput!.write(Int32Array.from(rows));
+    } else if (rows) throw new EngineError("rows can only be chosen per call with the rowsPerCall option");
     this.writeRows();
     this.scheduler.compute(this.graph);
     return this.forward.logits!.readFloats();
@@ -241,7 +265,7 @@ export function scoreContinuations(
   options: ScoreOptions = {},
 ): TokenContinuationScore[] {
   const maxLength = options.maxLength ?? model.hparams.contextLength;
-  const evaluators = new Map<number, Evaluator>();
+  const evaluators = new Map<string, Evaluator>();
   try {
     return requests.map((request, index) => {
       if (request.context.length === 0 || request.continuation.length === 0)
@@ -249,22 +273,35 @@ export function scoreContinuations(
       let sequence = [...request.context, ...request.continuation];
       if (sequence.length > maxLength) sequence = sequence.slice(sequence.length - maxLength);
       const continuationLength = Math.min(request.continuation.length, sequence.length - 1);
-      // Round lengths up to a multiple of 16 so graphs are shared between similar requests; the
-      // padding goes after the sequence and never influences earlier positions (causal mask).
+      // Round the length up to a multiple of 16 and the scored rows up to a multiple of 4 so graphs
+      // are shared between similar requests. Padding tokens go after the sequence and never influence
+      // earlier positions (causal mask); padding rows repeat the last scored row.
       const length = Math.min(Math.ceil(sequence.length / 16) * 16, Math.max(maxLength, sequence.length));
-      let evaluator = evaluators.get(length);
-      if (!evaluator) {
-        evaluator = new Evaluator(model, { length, lora: options.lora });
-        evaluators.set(length, evaluator);
+      const rowCount = Math.ceil(continuationLength / 4) * 4;
+      const key = `${length}:${rowCount}`;
+      let evaluator = evaluators.get(key);
+      if (evaluator) evaluators.delete(key); // re-inserted below: the Map's order is least recently used first
+      else {
+        // Each evaluator holds its compute buffers: keep the few most recently used.
+        if (evaluators.size >= 8) {
+          const [oldestKey, oldest] = evaluators.entries().next().value!;
+          oldest.dispose();
+          evaluators.delete(oldestKey);
+        }
+        evaluator = new Evaluator(model, { length, lora: options.lora, rowsPerCall: rowCount });
       }
+      evaluators.set(key, evaluator);
       const ids = new Int32Array(length);
       ids.set(sequence);
-      const logits = evaluator.logits(ids);
+      // Row i - 1 predicts token i.
+      const first = sequence.length - continuationLength;
+      const rows = Array.from({ length: rowCount }, (_, r) => first - 1 + Math.min(r, continuationLength - 1));
+      const logits = evaluator.logits(ids, rows);
       const V = evaluator.vocabSize;
       const tokenLogprobs: number[] = [];
       let isGreedy = true;
-      for (let i = sequence.length - continuationLength; i < sequence.length; i++) {
-        const scored = logSoftmaxAt(logits, (i - 1) * V, V, sequence[i]!);
+      for (let r = 0; r < continuationLength; r++) {
+        const scored = logSoftmaxAt(logits, r * V, V, sequence[first + r]!);
         tokenLogprobs.push(scored.logprob);
         isGreedy &&= scored.isArgmax;
       }

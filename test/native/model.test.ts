@@ -132,10 +132,15 @@ describe("scoring", () => {
     using backend = Backend.cpu(1);
     using model = loadModel(modelPath, { backend });
     const full = tokenLogprobs(model, tokens);
-    const [score] = scoreContinuations(model, [{ context: tokens.slice(0, 7), continuation: tokens.slice(7) }]);
+    const [score, short] = scoreContinuations(model, [
+      { context: tokens.slice(0, 7), continuation: tokens.slice(7) },
+      { context: tokens.slice(0, 3), continuation: tokens.slice(3, 4) },
+    ]);
     expect(score!.tokenCount).toBe(5);
     score!.tokenLogprobs.forEach((value, i) => expect(value).toBeCloseTo(full[6 + i]!, 4));
     expect(score!.logprob).toBeCloseTo(full.slice(6).reduce((a, b) => a + b, 0), 3);
+    expect(short!.tokenLogprobs).toHaveLength(1);
+    expect(short!.tokenLogprobs[0]).toBeCloseTo(full[2]!, 4);
   });
 
   it("`vertical model logprobs` prints token ids and log-probabilities as JSON", async () => {
