@@ -8,8 +8,19 @@
  */
 import path from "node:path";
 import { settings } from "../config.js";
-import { Backend } from "../engine/index.js";
-import { Evaluator, loadLoraAdapter, loadModel, logSoftmaxAt, mergeLoraWeights, type LlamaModel, type LoraAdapter, type LoraWeights } from "../model/index.js";
+import { Backend, Context, GgmlType, Graph, type Scheduler, type Tensor } from "../engine/index.js";
+import {
+  buildForward,
+  createScheduler,
+  loadLoraAdapter,
+  loadModel,
+  logSoftmaxAt,
+  mergeLoraWeights,
+  type ForwardGraph,
+  type LlamaModel,
+  type LoraAdapter,
+  type LoraWeights,
+} from "../model/index.js";
 import { DisposedError, ModelError } from "../shared/errors.js";
 import { tokenizerFromGguf } from "../tokenizer/fromGguf.js";
 import type { Tokenizer } from "../tokenizer/types.js";
@@ -20,13 +31,75 @@ export interface EngineScorerOptions {
   adapters?: { filePath: string; scale?: number }[];
   /** ggml threads. Defaults to settings().threads. */
   threads?: number;
-  /** Compiled graphs kept for reuse (one per sequence length and first scored position). Defaults to 32. */
+  /** Compiled graphs kept for reuse (one per length bucket and row-count bucket). Defaults to 32. */
   cachedGraphs?: number;
+}
+
+/** Graph nodes per transformer block, generously (LoRA on every linear included). */
+const NODES_PER_BLOCK = 128;
+/** Sequence lengths are rounded up to this, so items of similar length share one compiled graph. */
+const LENGTH_BUCKET = 32;
+/** Scored rows per pass are rounded up to this (extra rows repeat the last one). */
+const ROWS_BUCKET = 8;
+
+/**
+ * One compiled forward graph for sequences padded to `length` tokens, projecting `rows` chosen hidden
+ * rows to logits. Padding goes after the real tokens, so the causal mask keeps it from touching them;
+ * which rows are projected is an input, rewritten before every pass.
+ */
+class ScoringGraph {
+  private readonly context: Context;
+  private readonly graph: Graph;
+  private readonly forward: ForwardGraph;
+  private readonly rows: Tensor;
+  private readonly scheduler: Scheduler;
+  private readonly extraBackends: Backend[];
+
+  constructor(
+    model: LlamaModel,
+    readonly length: number,
+    readonly rowCount: number,
+    lora: LoraWeights | undefined,
+  ) {
+    const graphSize = 256 + NODES_PER_BLOCK * model.hparams.blockCount;
+    this.context = new Context({ maxTensors: graphSize, graphBytes: Graph.bytesFor(graphSize) });
+    try {
+      this.rows = this.context.tensor(GgmlType.I32, [rowCount], "output_rows").markInput();
+      this.forward = buildForward(this.context, model, { batch: 1, length, ...(lora ? { lora } : {}), outputRows: this.rows });
+      this.graph = new Graph(this.context, { size: graphSize }).expand(this.forward.logits!);
+      const { scheduler, extra } = createScheduler(model.backend, graphSize * 2);
+      this.scheduler = scheduler;
+      this.extraBackends = extra;
+      this.scheduler.allocate(this.graph);
+    } catch (error) {
+      this.context.dispose();
+      throw error;
+    }
+  }
+
+  /** Logits [V] of each row in `rows` (positions within `tokens`), row after row. */
+  logits(tokens: readonly number[], rows: readonly number[]): Float32Array {
+    const ids = new Int32Array(this.length);
+    ids.set(tokens);
+    const rowIds = new Int32Array(this.rowCount).fill(rows.at(-1)!);
+    rowIds.set(rows);
+    this.forward.writeInputs(ids);
+    // Inputs are rewritten before every pass: the allocator may reuse their memory once read.
+    this.rows.write(rowIds);
+    this.scheduler.compute(this.graph);
+    return this.forward.logits!.readFloats();
+  }
+
+  dispose(): void {
+    this.scheduler.dispose();
+    for (const backend of this.extraBackends) backend.dispose();
+    this.context.dispose();
+  }
 }
 
 export class EngineScorer implements TokenScorer {
   readonly id: string;
-  private readonly evaluators = new Map<string, Evaluator>();
+  private readonly graphs = new Map<string, ScoringGraph>();
   private disposed = false;
 
   private constructor(
@@ -70,24 +143,25 @@ export class EngineScorer implements TokenScorer {
     return this.tokenizer.encode(continuation, { addBos: false, parseSpecial: false });
   }
 
-  private evaluator(length: number, firstPosition: number, count: number): Evaluator {
-    const key = `${length}/${firstPosition}/${count}`;
-    let evaluator = this.evaluators.get(key);
-    if (evaluator) {
+  /** Log-softmax rows for `rows` of `tokens`, through a cached graph of the right bucket. */
+  private logits(tokens: readonly number[], rows: readonly number[]): Float32Array {
+    const length = Math.min(Math.ceil(tokens.length / LENGTH_BUCKET) * LENGTH_BUCKET, Math.max(this.model.hparams.contextLength, tokens.length));
+    const rowCount = Math.ceil(rows.length / ROWS_BUCKET) * ROWS_BUCKET;
+    const key = `${length}/${rowCount}`;
+    let graph = this.graphs.get(key);
+    if (graph) {
       // Most recently used last, so the first key is the one to evict.
-      this.evaluators.delete(key);
-      this.evaluators.set(key, evaluator);
-      return evaluator;
+      this.graphs.delete(key);
+    } else {
+      if (this.graphs.size >= this.cachedGraphs) {
+        const [oldestKey, oldest] = this.graphs.entries().next().value!;
+        oldest.dispose();
+        this.graphs.delete(oldestKey);
+      }
+      graph = new ScoringGraph(this.model, length, rowCount, this.lora);
     }
-    if (this.evaluators.size >= this.cachedGraphs) {
-      const [oldestKey, oldest] = this.evaluators.entries().next().value!;
-      oldest.dispose();
-      this.evaluators.delete(oldestKey);
-    }
-    const positions = Array.from({ length: count }, (_, i) => firstPosition + i);
-    evaluator = new Evaluator(this.model, { length, positions, ...(this.lora ? { lora: this.lora } : {}) });
-    this.evaluators.set(key, evaluator);
-    return evaluator;
+    this.graphs.set(key, graph);
+    return graph.logits(tokens, rows);
   }
 
   async score(requests: ScoreRequest[]): Promise<ContinuationScore[]> {
@@ -111,7 +185,7 @@ export class EngineScorer implements TokenScorer {
       const last = context.length - 1;
       if (continuations.every((tokens) => tokens.length === 1)) {
         // One pass over the context scores every single-token continuation.
-        const logits = this.evaluator(context.length, last, 1).logits(context);
+        const logits = this.logits(context, [last]);
         const V = this.model.hparams.vocabSize;
         continuations.forEach((tokens, i) => {
           const { logprob, isArgmax } = logSoftmaxAt(logits, 0, V, tokens[0]!);
@@ -122,7 +196,10 @@ export class EngineScorer implements TokenScorer {
       continuations.forEach((tokens, i) => {
         const sequence = [...context, ...tokens];
         // Positions last .. last + n - 1 predict the n continuation tokens.
-        const logits = this.evaluator(sequence.length, last, tokens.length).logits(sequence);
+        const logits = this.logits(
+          sequence,
+          tokens.map((_, j) => last + j),
+        );
         const V = this.model.hparams.vocabSize;
         const tokenLogprobs: number[] = [];
         let isGreedy = true;
@@ -146,8 +223,8 @@ export class EngineScorer implements TokenScorer {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const evaluator of this.evaluators.values()) evaluator.dispose();
-    this.evaluators.clear();
+    for (const graph of this.graphs.values()) graph.dispose();
+    this.graphs.clear();
     for (const adapter of this.adapters) adapter.dispose();
     this.model.dispose();
     this.backend.dispose();
