@@ -8,7 +8,8 @@ import { settings } from "../config.js";
 import { DisposedError, EngineError } from "../shared/errors.js";
 import { Context, type Tensor } from "./context.js";
 import type { Device } from "./discovery.js";
-import { loadGgml, pointerArray, SetThreadsProto, tensorLayout, type Ggml, type Pointer } from "./ffi.js";
+import { loadGgml, pointerArray, readShape, readType, SetThreadsProto, tensorLayout, type Ggml, type Pointer } from "./ffi.js";
+import { GgmlType } from "./types.js";
 
 /** Node growth factor assumed for ggml_build_backward_expand. */
 const backwardGrowth = 4;
@@ -183,6 +184,9 @@ export class Backend extends Owned {
     const reg = this.ggml.ggml_backend_dev_backend_reg(dev) as Pointer;
     const setter = this.ggml.ggml_backend_reg_get_proc_address(reg, "ggml_backend_set_n_threads") as Pointer;
     if (setter) koffi.call(setter, SetThreadsProto, this.pointer, threads);
+    else if (this.isCpu)
+      // Without it the CPU backend would keep its default of 4 spinning threads.
+      throw new EngineError(`the CPU backend ${this.name} does not expose ggml_backend_set_n_threads`);
     this.threadCount = threads;
   }
 
@@ -313,6 +317,45 @@ export class Graph {
     if (!this.gradients) return undefined;
     const pointer = this.context.ggml.ggml_graph_get_grad(this.pointer, tensor.pointer) as Pointer;
     return pointer ? tensor.context.wrapForeign(pointer) : undefined;
+  }
+
+  /**
+   * After expandBackward(): ggml's autodiff computes the input gradient of `W x` as
+   * out_prod(W, transpose(dy)), which runs ~3x slower on the CPU than a mul_mat. For every weight W
+   * given here with its transposed copy Wt (F32, ne [out, in]), such nodes become mul_mat(Wt, dy):
+   * the same values, computed faster. Returns how many nodes were rewritten. (Added for training.)
+   */
+  useTransposedWeights(transposed: ReadonlyMap<Pointer, Tensor>): number {
+    if (!this.gradients) throw new EngineError("useTransposedWeights needs a graph with gradients, after expandBackward()");
+    const g = this.context.ggml;
+    const nodes: Pointer[] = [];
+    for (let i = 0; i < this.nodeCount; i++) nodes.push(g.ggml_graph_node(this.pointer, i) as Pointer);
+    const describe = (tensor: Pointer) => g.ggml_op_desc(tensor) as string;
+    // The op code of MUL_MAT in this ggml build, read from a mul_mat node rather than assumed.
+    const mulMat = nodes.find((node) => describe(node) === "MUL_MAT");
+    if (mulMat === undefined) return 0;
+    const mulMatOp = koffi.decode(mulMat, tensorLayout.op, "int32_t") as number;
+    let rewritten = 0;
+    for (const node of nodes) {
+      if (describe(node) !== "OUT_PROD") continue;
+      const [weight, transposedGradient] = sourcesOf(node);
+      const weightT = weight === undefined ? undefined : transposed.get(weight);
+      if (!weightT || transposedGradient === undefined || describe(transposedGradient) !== "TRANSPOSE") continue;
+      const gradient = sourcesOf(transposedGradient)[0];
+      if (gradient === undefined || readType(gradient) !== GgmlType.F32 || !(g.ggml_is_contiguous(gradient) as boolean)) continue;
+      const [out, inputs] = weightT.shape;
+      const gradientShape = readShape(gradient);
+      const nodeShape = readShape(node);
+      // node [in, N], Wt [out, in], dy [out, N]: 2-D products only
+      if (weightT.type !== GgmlType.F32 || weightT.shape[2] !== 1 || weightT.shape[3] !== 1) continue;
+      if (gradientShape[0] !== out || nodeShape[0] !== inputs || nodeShape[1] !== gradientShape[1]) continue;
+      if (nodeShape[2] !== 1 || nodeShape[3] !== 1 || gradientShape[2] !== 1 || gradientShape[3] !== 1) continue;
+      koffi.encode(node, tensorLayout.op, "int32_t", mulMatOp);
+      koffi.encode(node, tensorLayout.src, "uint64_t", weightT.pointer);
+      koffi.encode(node, tensorLayout.src + 8, "uint64_t", gradient);
+      rewritten++;
+    }
+    return rewritten;
   }
 }
 
