@@ -168,7 +168,7 @@ export function buildForward(context: Context, model: LlamaModel, options: Forwa
     // [E, n]
     const selected = options.outputRows ? context.getRows(hidden, options.outputRows) : hidden;
     // [V, n]
-    logits = linear(context, model, lora, model.outputWeightName, selected);
+    logits = linear(context, model, lora, model.outputWeightName, selected, "output.bias");
     logits.setName("logits").markOutput();
   }
 

@@ -98,6 +98,7 @@ export function expectedTensors(hp: ModelHyperparameters): ExpectedTensor[] {
     { name: "output_norm.weight", shape: [E], required: true },
     // Absent when the output projection is tied to the embeddings.
     { name: "output.weight", shape: [E, V], required: false },
+    { name: "output.bias", shape: [V], required: false },
   ];
   for (let i = 0; i < hp.blockCount; i++) {
     const block = (name: string, shape: number[], required = true) =>
