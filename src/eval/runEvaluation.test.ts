@@ -220,3 +220,42 @@ describe("runEvaluation against OpenAI-compatible endpoints on loopback", () => 
     expect(JSON.parse(first!.prompt)[0].content).toMatch(/^参考资料：\n\[1\] \(doc-1\) passage about 什么是泊位？\n\n以下是中国关于port考试/);
   });
 });
+
+describe("runEvaluation with an open-ended set", () => {
+  it("has every system answer through chat and writes open/<set>.json for the report", async () => {
+    const folder = path.join(root, "open");
+    writeSets(folder);
+    fs.writeFileSync(path.join(folder, "open.jsonl"), '{"id":"q1","question":"What is a berth?","reference":"A place where a ship moors."}\n{"id":"q2","question":"泊位是什么？","reference":"船舶停靠的位置"}\n');
+    const server = await startFakeOpenAIServer({ reply: ({ messages }) => `Answer to: ${messages!.at(-1)!.content}` });
+    servers.push(server);
+    const file = path.join(folder, "eval.yaml");
+    fs.writeFileSync(
+      file,
+      `name: open-test
+systems:
+  - { name: base, backend: openai, model: m, baseUrl: "${server.baseUrl}", logprobs: false }
+  - { name: tuned, backend: openai, model: m2, baseUrl: "${server.baseUrl}", logprobs: false }
+sets:
+  - { name: domain, path: domain.csv }
+  - { name: answers, kind: open, path: open.jsonl }
+`,
+    );
+    const outDir = path.join(folder, "out");
+    const summary = await runEvaluation(loadEvalSpec(file), { outDir });
+    expect(summary.complete).toBe(true);
+    expect(summary.sets.map((set) => [set.name, set.kind, set.n])).toEqual([
+      ["domain", "mcq", 6],
+      ["answers", "open", 2],
+    ]);
+    const open = JSON.parse(fs.readFileSync(path.join(outDir, "open", "answers.json"), "utf8"));
+    expect(open).toMatchObject({ set: "answers", kind: "open", questions: 2 });
+    expect(open.systems.map((system: { system: string; answered: number }) => [system.system, system.answered])).toEqual([
+      ["base", 2],
+      ["tuned", 2],
+    ]);
+    // Rerun: nothing is asked again.
+    const before = server.requests.length;
+    await runEvaluation(loadEvalSpec(file), { outDir });
+    expect(server.requests.length).toBe(before);
+  });
+});

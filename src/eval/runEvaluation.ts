@@ -13,10 +13,11 @@ import YAML from "yaml";
 import type { RetrievedPassage, Retriever } from "../llm/retriever.js";
 import type { ChatMessage } from "../llm/types.js";
 import { writeFileAtomic } from "../shared/atomicWrite.js";
-import { ConfigError, InterruptedError, VerticalError } from "../shared/errors.js";
+import { BackendError, ConfigError, InterruptedError, VerticalError } from "../shared/errors.js";
 import { buildMcqPrompt, detectLanguage, selectExemplars, type ScoringMode } from "./mcq/buildPrompt.js";
 import { extractAnswerLetter } from "./mcq/extractAnswer.js";
 import { loadMcq } from "./mcq/loadMcq.js";
+import { readOpenQuestions } from "./open/questions.js";
 import { codePointLength, predictFromLoglikelihoods } from "./mcq/scoreChoices.js";
 import type { McqItem } from "./mcq/types.js";
 import {
@@ -36,6 +37,7 @@ import { bootstrapMeanCi, bootstrapPairedDeltaCi } from "./stats/bootstrap.js";
 import { createSystemBackend, type CreateSystemBackend, type SystemBackend } from "./systemBackend.js";
 
 export interface EvalProgress {
+  /** For open-ended sets: "all" while answering, "judge" while judging. */
   system: string;
   set: string;
   /** Items of this (system, set) finished, including those from earlier runs. */
@@ -289,6 +291,7 @@ export async function runEvaluation(spec: EvalSpec, options: RunEvaluationOption
   const createBackend = options.createBackend ?? createSystemBackend;
   // Everything that can be checked without a model is checked first, so bad input fails in seconds.
   const sets = loadSets(spec);
+  const openSets = spec.sets.filter((set) => set.kind === "open").map((set) => ({ spec: set, questions: readOpenQuestions(set.path) }));
   for (const system of spec.systems) {
     if (system.retrieval && !options.resolveRetriever)
       throw new ConfigError("the system declares `retrieval` but no retriever is available", {
@@ -331,7 +334,10 @@ export async function runEvaluation(spec: EvalSpec, options: RunEvaluationOption
       complete,
       baseSystem: spec.baseSystem,
       systems: systemSummaries,
-      sets: sets.map((set) => ({ name: set.spec.name, kind: "mcq", general: set.spec.general, path: set.spec.path, n: set.items.length })),
+      sets: [
+        ...sets.map((set) => ({ name: set.spec.name, kind: "mcq" as const, general: set.spec.general, path: set.spec.path, n: set.items.length })),
+        ...openSets.map((set) => ({ name: set.spec.name, kind: "open" as const, general: set.spec.general, path: set.spec.path, n: set.questions.length })),
+      ],
       results: spec.systems.flatMap((system) => sets.map((set) => rows.get(rowKey(system.name, set.spec.name))).filter((row) => row !== undefined)),
       forgetting: forgettingRows(spec, sets, outDir),
     };
@@ -435,12 +441,67 @@ export async function runEvaluation(spec: EvalSpec, options: RunEvaluationOption
     await retriever?.dispose?.();
   }
 
-  const complete = !interrupted && [...rows.values()].every((row) => row.status === "complete");
+  const openFailures = interrupted ? [] : await runOpenSets(spec, options, createBackend);
+  const complete = !interrupted && openFailures.length === 0 && [...rows.values()].every((row) => row.status === "complete");
   const summary = writeSummary(complete);
+  if (openFailures.length > 0)
+    throw new BackendError(`open-ended evaluation failed:\n${openFailures.map((failure) => `  ${failure}`).join("\n")}`, {
+      where: outDir,
+      hint: "Fix the cause and run again: answers already given are kept and not asked again.",
+    });
   if (interrupted)
     throw new InterruptedError("evaluation interrupted; finished items are saved", {
       where: outDir,
       hint: "Run the same command again to resume: finished items are not scored again.",
     });
   return summary;
+}
+
+/**
+ * Open-ended sets (kind: open) through the open-ended module (open/runOpenEval.ts, its own resumable
+ * files under open/): every system answers through chat(), the spec's judge (if any) judges. Returns
+ * the failures, one line each.
+ */
+async function runOpenSets(spec: EvalSpec, options: RunEvaluationOptions, createBackend: CreateSystemBackend): Promise<string[]> {
+  const openSets = spec.sets.filter((set) => set.kind === "open");
+  if (openSets.length === 0) return [];
+  const { runOpenEval } = await import("./open/runOpenEval.js");
+  const failures: string[] = [];
+  const backends: SystemBackend[] = [];
+  try {
+    const systems = [];
+    for (const system of spec.systems) {
+      try {
+        const backend = await createBackend(system);
+        backends.push(backend);
+        if (!backend.chat) throw new ConfigError(`backend ${backend.id} cannot generate answers`, { where: `system "${system.name}"` });
+        systems.push({ name: system.name, model: backend.chat, ...(system.systemPrompt ? { systemPrompt: system.systemPrompt } : {}) });
+      } catch (error) {
+        failures.push(`system "${system.name}": ${errorMessage(error)}`);
+      }
+    }
+    const judgeBackend = spec.judge ? await createBackend(spec.judge) : undefined;
+    if (judgeBackend) backends.push(judgeBackend);
+    if (systems.length === 0) return failures;
+    const base = systems.some((system) => system.name === spec.baseSystem) ? spec.baseSystem : systems[0]!.name;
+    for (const set of openSets) {
+      try {
+        await runOpenEval({
+          set: set.name,
+          questions: readOpenQuestions(set.path),
+          systems,
+          outDir: options.outDir,
+          base,
+          ...(judgeBackend?.chat ? { judge: judgeBackend.chat } : {}),
+          onProgress: (done, total, stage) =>
+            options.onProgress?.({ system: stage === "judge" ? "judge" : "all", set: set.name, done, total, correct: 0, phase: done === total ? "end" : "item" }),
+        });
+      } catch (error) {
+        failures.push(`set "${set.name}": ${errorMessage(error)}`);
+      }
+    }
+  } finally {
+    for (const backend of backends) await backend.dispose();
+  }
+  return failures;
 }

@@ -72,6 +72,8 @@ const evalFileSchema = z.strictObject({
   // A path to a systems file, or the systems inline (validated separately so errors name each field).
   systems: z.unknown(),
   baseSystem: z.string().optional(),
+  /** A system that judges open-ended answers (pairwise both orders + ratings); not itself evaluated. */
+  judge: z.unknown().optional(),
   sets: z.array(setSchema).min(1),
 });
 
@@ -81,6 +83,8 @@ export interface EvalSpec {
   file?: string;
   systems: SystemSpec[];
   baseSystem: string;
+  /** Judge of open-ended sets, if any. */
+  judge?: SystemSpec;
   sets: SetSpec[];
 }
 
@@ -160,11 +164,12 @@ export function loadEvalSpec(file: string): EvalSpec {
     path: path.resolve(folder, set.path),
     ...(set.dev ? { dev: path.resolve(folder, set.dev) } : {}),
   }));
-  return { name: parsed.name, file: absolute, systems, baseSystem, sets };
+  const judge = parsed.judge === undefined ? undefined : resolvePaths(validate(systemSchema, parsed.judge, absolute, ["judge"]), folder);
+  return { name: parsed.name, file: absolute, systems, baseSystem, sets, ...(judge ? { judge } : {}) };
 }
 
 /** Builds a spec in code (the lab): validates systems and sets the same way as the YAML loader. */
-export function defineEvalSpec(input: { name: string; systems: unknown[]; sets: unknown[]; baseSystem?: string }): EvalSpec {
+export function defineEvalSpec(input: { name: string; systems: unknown[]; sets: unknown[]; baseSystem?: string; judge?: unknown }): EvalSpec {
   const where = `eval spec "${input.name}"`;
   const parsed = validate(evalFileSchema, input, where);
   const systems = validate(z.array(systemSchema).min(1), parsed.systems, where, ["systems"]);
@@ -173,5 +178,6 @@ export function defineEvalSpec(input: { name: string; systems: unknown[]; sets: 
   const baseSystem = parsed.baseSystem ?? systems[0]!.name;
   if (!systems.some((system) => system.name === baseSystem))
     throw new ConfigError(`baseSystem "${baseSystem}" is not one of the systems`, { where: `eval spec "${input.name}"` });
-  return { name: parsed.name, systems, baseSystem, sets: parsed.sets };
+  const judge = parsed.judge === undefined ? undefined : validate(systemSchema, parsed.judge, where, ["judge"]);
+  return { name: parsed.name, systems, baseSystem, sets: parsed.sets, ...(judge ? { judge } : {}) };
 }
