@@ -154,10 +154,10 @@ export function buildForward(context: Context, model: LlamaModel, options: Forwa
     // [E, N]
     h = context.mul(context.rmsNorm(x, hp.rmsEpsilon), model.weight(w("ffn_norm.weight")));
     // [F, N]
-    const gate = linear(context, model, lora, w("ffn_gate.weight"), h);
-    const up = linear(context, model, lora, w("ffn_up.weight"), h);
+    const gate = linear(context, model, lora, w("ffn_gate.weight"), h, w("ffn_gate.bias"));
+    const up = linear(context, model, lora, w("ffn_up.weight"), h, w("ffn_up.bias"));
     // [E, N]
-    const down = linear(context, model, lora, w("ffn_down.weight"), context.swiglu(gate, up));
+    const down = linear(context, model, lora, w("ffn_down.weight"), context.swiglu(gate, up), w("ffn_down.bias"));
     x = context.add(x, down);
   }
 

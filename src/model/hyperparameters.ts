@@ -120,6 +120,12 @@ export function expectedTensors(hp: ModelHyperparameters): ExpectedTensor[] {
     block("ffn_gate.weight", [E, F]);
     block("ffn_up.weight", [E, F]);
     block("ffn_down.weight", [F, E]);
+    if (hp.architecture.name === "llama") {
+      // Optional in llama.cpp's llama loader (some fine-tunes carry them); qwen loaders ignore them.
+      block("ffn_gate.bias", [F], false);
+      block("ffn_up.bias", [F], false);
+      block("ffn_down.bias", [E], false);
+    }
   }
   return tensors;
 }

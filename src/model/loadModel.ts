@@ -23,6 +23,7 @@ function formatShape(shape: readonly number[]): string {
 /** Tensors that change the math in ways this graph does not implement. */
 const unsupportedTensors = new Map([
   ["rope_freqs.weight", "Llama 3.1 RoPE frequency factors"],
+  ["rope_factors_long.weight", "LongRoPE frequency factors"],
   ["blk.0.attn_qkv.weight", "fused QKV projections"],
   ["blk.0.ffn_gate_inp.weight", "mixture-of-experts layers"],
 ]);
