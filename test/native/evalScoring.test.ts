@@ -160,6 +160,33 @@ describe("log-likelihood through node-llama-cpp and through the engine", () => {
   });
 });
 
+describe("scoring with the chat template applied", () => {
+  it("scores the GGUF template's text of [system, user] + assistant prefix, and says so", async () => {
+    const llama = await LlamaCppBackend.load({ modelPath, threads: 1, contextSize: 512 });
+    const rendered = llama.renderChatPrompt([
+      { role: "system", content: "You are a port expert." },
+      { role: "user", content: "Q?" },
+    ]);
+    await llama.dispose();
+    const spec = defineEvalSpec({
+      name: "templated",
+      systems: [{ name: "chat", backend: "llama-cpp", model: modelPath, systemPrompt: "You are a port expert.", threads: 1, contextSize: 512 }],
+      sets: [{ name: "harbor", path: setPath, limit: 2 }],
+    });
+    const outDir = path.join(folder, "templated");
+    const summary = await runEvaluation(spec, { outDir });
+    expect(summary.results[0]).toMatchObject({ templateApplied: true, scoring: "letter", n: 2 });
+    const [record] = readItemRecords(path.join(outDir, "items", "chat", "harbor.jsonl"));
+    // Same template around the real question: the prompt starts and ends like the rendered probe.
+    const [head, tail] = rendered.split("Q?");
+    expect(record!.prompt.startsWith(head!)).toBe(true);
+    expect(record!.prompt.endsWith(tail!)).toBe(true);
+    expect(record!.prompt).toContain("What is a berth?");
+    // After an assistant prefix the letter is scored without a leading space.
+    expect(Object.keys(record!.scores!)).toEqual(["A", "B", "C", "D"]);
+  });
+});
+
 tokenScorerContract("llama-cpp", () => LlamaCppBackend.load({ modelPath, threads: 1, contextSize: 512 }));
 tokenScorerContract("engine", () => EngineScorer.load({ modelPath, threads: 1 }));
 chatModelContract("llama-cpp", () => LlamaCppBackend.load({ modelPath, threads: 1, contextSize: 512 }));
