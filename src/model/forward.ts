@@ -110,7 +110,12 @@ export function buildForward(context: Context, model: LlamaModel, options: Forwa
     x = context.reshape(x, [E, N]);
   }
 
-  const ropeOptions = { dimensions: hp.ropeDimensions, mode: hp.architecture.ropeMode, freqBase: hp.ropeFreqBase };
+  const ropeOptions = {
+    dimensions: hp.ropeDimensions,
+    mode: hp.architecture.ropeMode,
+    freqBase: hp.ropeFreqBase,
+    freqScale: hp.ropeFreqScale,
+  };
   const scale = 1 / Math.sqrt(D);
 
   for (let layer = 0; layer < hp.blockCount; layer++) {

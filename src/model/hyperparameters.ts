@@ -30,6 +30,8 @@ export interface ModelHyperparameters {
   ropeFreqBase: number;
   /** `<arch>.rope.dimension_count` (defaults to D). */
   ropeDimensions: number;
+  /** 1 / `<arch>.rope.scaling.factor` (linear RoPE scaling), 1 without a factor. */
+  ropeFreqScale: number;
 }
 
 function positiveInteger(file: GgufFile, key: string, fallback?: number): number {
@@ -64,6 +66,15 @@ export function readHyperparameters(file: GgufFile): ModelHyperparameters {
   const rmsEpsilon = file.getNumber(key("attention.layer_norm_rms_epsilon"));
   if (rmsEpsilon === undefined || !(rmsEpsilon > 0))
     throw new ModelError(`metadata key ${key("attention.layer_norm_rms_epsilon")} is missing or not > 0`, { where: file.path });
+  // As llama.cpp: type defaults to linear, freq_scale = 1 / factor when a factor is given (0 = none).
+  const scalingType = file.getString(key("rope.scaling.type")) ?? "linear";
+  const scalingFactor = file.getNumber(key("rope.scaling.factor")) ?? file.getNumber(key("rope.scale_linear")) ?? 0;
+  if (scalingType !== "none" && scalingType !== "linear")
+    throw new ModelError(`rope.scaling.type "${scalingType}" is not supported (only none and linear)`, { where: file.path });
+  if (!(scalingFactor >= 0)) throw new ModelError(`rope scaling factor must be >= 0, got ${scalingFactor}`, { where: file.path });
+  const attentionScale = file.getNumber(key("attention.scale"));
+  if (attentionScale !== undefined && attentionScale !== 0)
+    throw new ModelError(`a custom attention.scale (${attentionScale}) is not supported`, { where: file.path });
   const embedding = file.tensor("token_embd.weight");
   const vocabSize =
     file.getNumber(key("vocab_size")) ?? file.getArray("tokenizer.ggml.tokens")?.value.length ?? embedding?.shape[1];
@@ -81,6 +92,7 @@ export function readHyperparameters(file: GgufFile): ModelHyperparameters {
     rmsEpsilon,
     ropeFreqBase: file.getNumber(key("rope.freq_base")) ?? 10000,
     ropeDimensions,
+    ropeFreqScale: scalingFactor === 0 ? 1 : 1 / scalingFactor,
   };
 }
 
