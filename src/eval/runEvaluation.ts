@@ -90,6 +90,7 @@ function fingerprint(system: SystemSpec, set: SetSpec): string {
     backend: system.backend,
     model: system.model,
     adapters: system.adapters,
+    softPrompt: system.softPrompt ?? null,
     systemPrompt: system.systemPrompt ?? null,
     chatTemplate: system.chatTemplate,
     shots: system.fewShot ?? set.shots,

@@ -25,6 +25,8 @@ export const systemSchema = z.strictObject({
   /** GGUF path (llama-cpp, engine) or the model name the endpoint serves (openai). */
   model: z.string().min(1),
   adapters: z.array(adapterSchema).default([]),
+  /** engine only: a soft-prompt GGUF (`vertical export --format soft-prompt`) put before every sequence. */
+  softPrompt: z.string().min(1).optional(),
   systemPrompt: z.string().optional(),
   /** auto: the model's own chat template (GGUF metadata / the server's); none: raw text. Defaults to auto. */
   chatTemplate: z.enum(["auto", "none"]).default("auto"),
@@ -124,6 +126,7 @@ function resolvePaths(system: SystemSpec, folder: string): SystemSpec {
     ...system,
     model: local ? path.resolve(folder, system.model) : system.model,
     adapters: system.adapters.map((adapter) => ({ ...adapter, path: path.resolve(folder, adapter.path) })),
+    ...(system.softPrompt ? { softPrompt: path.resolve(folder, system.softPrompt) } : {}),
   };
 }
 

@@ -35,6 +35,16 @@ export function checkSystemFiles(system: SystemSpec): void {
         where: `system "${system.name}"`,
         hint: "Train the adapter first (vertical train …) or fix `adapters[].path` in the system's YAML.",
       });
+  if (system.softPrompt && system.backend !== "engine")
+    throw new ConfigError(`soft prompts need backend engine (${system.backend} cannot take embeddings as input)`, {
+      where: `system "${system.name}"`,
+      hint: "Use backend: engine for this system (log-likelihood scoring).",
+    });
+  if (system.softPrompt && !fs.existsSync(system.softPrompt))
+    throw new ConfigError(`soft prompt not found: ${system.softPrompt}`, {
+      where: `system "${system.name}"`,
+      hint: "Export it first (vertical export RUN --format soft-prompt) or fix `softPrompt` in the system's YAML.",
+    });
   if (system.backend === "openai" && system.adapters.length > 0)
     throw new ConfigError("an OpenAI-compatible endpoint cannot load adapters", {
       where: `system "${system.name}"`,
@@ -79,6 +89,7 @@ export async function createSystemBackend(system: SystemSpec): Promise<SystemBac
     modelPath: system.model,
     adapters: system.adapters.map((adapter) => ({ filePath: adapter.path, scale: adapter.scale })),
     threads: system.threads,
+    ...(system.softPrompt ? { softPromptPath: system.softPrompt } : {}),
   });
   return { id: scorer.id, scorer, dispose: async () => scorer.dispose() };
 }

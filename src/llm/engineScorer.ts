@@ -8,7 +8,8 @@
  */
 import path from "node:path";
 import { settings } from "../config.js";
-import { Backend, Context, GgmlType, Graph, type Scheduler, type Tensor } from "../engine/index.js";
+import { readGguf } from "../engine/gguf/index.js";
+import { Backend, Context, GgmlType, Graph, type BackendBuffer, type Scheduler, type Tensor } from "../engine/index.js";
 import {
   buildForward,
   createScheduler,
@@ -31,6 +32,11 @@ export interface EngineScorerOptions {
   adapters?: { filePath: string; scale?: number }[];
   /** ggml threads. Defaults to settings().threads. */
   threads?: number;
+  /**
+   * A trained soft prompt: GGUF with `general.type = soft_prompt` and an F32 tensor `soft_prompt` ne [E, P]
+   * (what `vertical export --format soft-prompt` writes). Its P rows come before every sequence.
+   */
+  softPromptPath?: string;
   /** Compiled graphs kept for reuse (one per length bucket and row-count bucket). Defaults to 32. */
   cachedGraphs?: number;
 }
@@ -60,12 +66,19 @@ class ScoringGraph {
     readonly length: number,
     readonly rowCount: number,
     lora: LoraWeights | undefined,
+    private readonly softPrompt: Tensor | undefined,
   ) {
     const graphSize = 256 + NODES_PER_BLOCK * model.hparams.blockCount;
     this.context = new Context({ maxTensors: graphSize, graphBytes: Graph.bytesFor(graphSize) });
     try {
       this.rows = this.context.tensor(GgmlType.I32, [rowCount], "output_rows").markInput();
-      this.forward = buildForward(this.context, model, { batch: 1, length, ...(lora ? { lora } : {}), outputRows: this.rows });
+      this.forward = buildForward(this.context, model, {
+        batch: 1,
+        length,
+        ...(lora ? { lora } : {}),
+        ...(softPrompt ? { softPrompt } : {}),
+        outputRows: this.rows,
+      });
       this.graph = new Graph(this.context, { size: graphSize }).expand(this.forward.logits!);
       const { scheduler, extra } = createScheduler(model.backend, graphSize * 2);
       this.scheduler = scheduler;
@@ -81,8 +94,10 @@ class ScoringGraph {
   logits(tokens: readonly number[], rows: readonly number[]): Float32Array {
     const ids = new Int32Array(this.length);
     ids.set(tokens);
-    const rowIds = new Int32Array(this.rowCount).fill(rows.at(-1)!);
-    rowIds.set(rows);
+    // Hidden rows are [soft prompt (P), tokens]: token position i is row P + i.
+    const offset = this.softPrompt?.shape[1] ?? 0;
+    const rowIds = new Int32Array(this.rowCount).fill(rows.at(-1)! + offset);
+    rowIds.set(rows.map((row) => row + offset));
     this.forward.writeInputs(ids);
     // Inputs are rewritten before every pass: the allocator may reuse their memory once read.
     this.rows.write(rowIds);
@@ -107,6 +122,7 @@ export class EngineScorer implements TokenScorer {
     private readonly model: LlamaModel,
     private readonly adapters: LoraAdapter[],
     private readonly lora: LoraWeights | undefined,
+    private readonly softPrompt: { tensor: Tensor; context: Context; buffer: BackendBuffer } | undefined,
     private readonly tokenizer: Tokenizer,
     private readonly cachedGraphs: number,
     id: string,
@@ -118,15 +134,21 @@ export class EngineScorer implements TokenScorer {
     const backend = Backend.create({ threads: options.threads ?? settings().threads });
     let model: LlamaModel | undefined;
     const adapters: LoraAdapter[] = [];
+    let softPrompt: { tensor: Tensor; context: Context; buffer: BackendBuffer } | undefined;
     try {
       model = loadModel(options.modelPath, { backend });
       for (const adapter of options.adapters ?? []) adapters.push(loadLoraAdapter(adapter.filePath, model, { scale: adapter.scale ?? 1 }));
       const lora = adapters.length > 0 ? mergeLoraWeights(...adapters.map((adapter) => adapter.weights)) : undefined;
       const tokenizer = tokenizerFromGguf(model.file);
+      softPrompt = options.softPromptPath ? loadSoftPrompt(options.softPromptPath, model) : undefined;
       const id =
-        `engine:${path.basename(options.modelPath)}` + (options.adapters ?? []).map((adapter) => `+lora:${path.basename(adapter.filePath)}`).join("");
-      return new EngineScorer(backend, model, adapters, lora, tokenizer, options.cachedGraphs ?? 32, id);
+        `engine:${path.basename(options.modelPath)}` +
+        (options.adapters ?? []).map((adapter) => `+lora:${path.basename(adapter.filePath)}`).join("") +
+        (options.softPromptPath ? `+prompt:${path.basename(options.softPromptPath)}` : "");
+      return new EngineScorer(backend, model, adapters, lora, softPrompt, tokenizer, options.cachedGraphs ?? 32, id);
     } catch (error) {
+      softPrompt?.buffer.dispose();
+      softPrompt?.context.dispose();
       for (const adapter of adapters) adapter.dispose();
       model?.dispose();
       backend.dispose();
@@ -158,7 +180,7 @@ export class EngineScorer implements TokenScorer {
         oldest.dispose();
         this.graphs.delete(oldestKey);
       }
-      graph = new ScoringGraph(this.model, length, rowCount, this.lora);
+      graph = new ScoringGraph(this.model, length, rowCount, this.lora, this.softPrompt?.tensor);
     }
     this.graphs.set(key, graph);
     return graph.logits(tokens, rows);
@@ -166,7 +188,7 @@ export class EngineScorer implements TokenScorer {
 
   async score(requests: ScoreRequest[]): Promise<ContinuationScore[]> {
     if (this.disposed) throw new DisposedError("the engine scorer was disposed", { where: this.id });
-    const maxLength = this.model.hparams.contextLength;
+    const maxLength = this.model.hparams.contextLength - (this.softPrompt?.tensor.shape[1] ?? 0);
     const results = new Array<ContinuationScore>(requests.length);
     const byContext = new Map<string, number[]>();
     requests.forEach((request, index) => byContext.set(request.context, [...(byContext.get(request.context) ?? []), index]));
@@ -226,7 +248,32 @@ export class EngineScorer implements TokenScorer {
     for (const graph of this.graphs.values()) graph.dispose();
     this.graphs.clear();
     for (const adapter of this.adapters) adapter.dispose();
+    this.softPrompt?.buffer.dispose();
+    this.softPrompt?.context.dispose();
     this.model.dispose();
     this.backend.dispose();
+  }
+}
+
+/** A soft-prompt GGUF onto the model's backend, checked against the model's embedding width. */
+function loadSoftPrompt(file: string, model: LlamaModel): { tensor: Tensor; context: Context; buffer: BackendBuffer } {
+  const gguf = readGguf(file);
+  const type = gguf.getString("general.type");
+  if (type !== undefined && type !== "soft_prompt")
+    throw new ModelError(`general.type is "${type}", not soft_prompt`, { where: file, hint: "Export one with `vertical export RUN --format soft-prompt`." });
+  const info = gguf.tensor("soft_prompt");
+  if (!info) throw new ModelError("no tensor named soft_prompt", { where: file });
+  const E = model.hparams.embeddingLength;
+  if (info.type !== GgmlType.F32 || info.shape[0] !== E || (info.shape[2] ?? 1) !== 1)
+    throw new ModelError(`soft_prompt must be F32 [${E}, P] for this model, found type ${info.type} shape [${info.shape.join(", ")}]`, { where: file });
+  const context = new Context({ maxTensors: 1 });
+  try {
+    const tensor = context.tensor(GgmlType.F32, [E, info.shape[1]!], "soft_prompt");
+    const buffer = model.backend.allocate(context);
+    tensor.write(gguf.tensorData("soft_prompt"));
+    return { tensor, context, buffer };
+  } catch (error) {
+    context.dispose();
+    throw error;
   }
 }

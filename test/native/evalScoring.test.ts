@@ -16,6 +16,7 @@ import { defineEvalSpec } from "../../src/eval/spec.js";
 import { EngineScorer } from "../../src/llm/engineScorer.js";
 import { LlamaCppBackend } from "../../src/llm/llamaCpp.js";
 import { chatModelContract, tokenScorerContract } from "../../src/llm/testing/backendContract.js";
+import { gguf, GgmlType, readGguf, toF32, writeGguf } from "../../src/engine/gguf/index.js";
 import { writeLoraAdapterFile } from "../../src/model/loraAdapterFile.js";
 import { initModel } from "../../src/model/initModel.js";
 import { llamaCppVocab } from "./fixtures.js";
@@ -157,6 +158,42 @@ describe("log-likelihood through node-llama-cpp and through the engine", () => {
     const accuracy = (system: string) => summary.results.find((row) => row.system === system)!.accuracy!.value;
     expect(accuracy("engine-option")).toBe(accuracy("llama-option"));
     expect(summary.results.every((row) => row.templateApplied === false)).toBe(true);
+  });
+});
+
+describe("engine scoring with a soft prompt", () => {
+  it("scores like the text whose embeddings the soft prompt holds, put before the context", async () => {
+    const plain = await EngineScorer.load({ modelPath, threads: 1 });
+    const prefix = "Harbour rules apply.\n";
+    const context = "What is a berth?\nAnswer:";
+    const prefixTokens = plain.contextTokens(prefix);
+    expect(plain.contextTokens(prefix + context)).toEqual([...prefixTokens, ...plain.contextTokens(context)]);
+    // soft_prompt ne [E, P]: row p = the embedding of prefix token p.
+    const file = readGguf(modelPath);
+    const embeddings = toF32(file.tensor("token_embd.weight")!.type, file.tensorData("token_embd.weight"));
+    const E = 64;
+    const rows = new Float32Array(E * prefixTokens.length);
+    prefixTokens.forEach((token, p) => rows.set(embeddings.subarray(token * E, (token + 1) * E), p * E));
+    const promptPath = path.join(folder, "prompt.gguf");
+    await writeGguf(promptPath, {
+      metadata: [["general.type", gguf.string("soft_prompt")]],
+      tensors: [{ name: "soft_prompt", shape: [E, prefixTokens.length], type: GgmlType.F32, data: rows }],
+    });
+    const prompted = await EngineScorer.load({ modelPath, threads: 1, softPromptPath: promptPath });
+    try {
+      const requests = [" a place where a ship is moored", " A"];
+      const withPrompt = await prompted.score(requests.map((continuation) => ({ context, continuation })));
+      const withText = await plain.score(requests.map((continuation) => ({ context: prefix + context, continuation })));
+      const bare = await plain.score(requests.map((continuation) => ({ context, continuation })));
+      withPrompt.forEach((score, i) => {
+        score.tokenLogprobs.forEach((logprob, j) => expect(Math.abs(logprob - withText[i]!.tokenLogprobs[j]!)).toBeLessThan(1e-4));
+        expect(Math.abs(score.logprob - bare[i]!.logprob)).toBeGreaterThan(1e-2);
+      });
+      expect(prompted.id).toBe("engine:tiny.gguf+prompt:prompt.gguf");
+    } finally {
+      prompted.dispose();
+      plain.dispose();
+    }
   });
 });
 
