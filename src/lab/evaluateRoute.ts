@@ -11,7 +11,7 @@ import { runEvaluation } from "../eval/runEvaluation.js";
 import { defineEvalSpec, type SystemSpec } from "../eval/spec.js";
 import { createSystemBackend } from "../eval/systemBackend.js";
 import type { Retriever } from "../llm/retriever.js";
-import { InterruptedError } from "../shared/errors.js";
+import { InterruptedError, ModelError } from "../shared/errors.js";
 import { DOMAIN_MCQ, DOMAIN_OPEN, GENERAL_MCQ } from "./labSteps.js";
 import type { LabConfig } from "./labConfig.js";
 import { routeChatModel } from "./routeChatModels.js";
@@ -72,8 +72,12 @@ export async function evaluateRoute(options: EvaluateRouteOptions): Promise<Rout
     },
   });
   if (context.signal?.aborted) throw new InterruptedError(`interrupted while evaluating ${route}; rerun to continue (scored items are kept)`);
-  const failed = summary.results.filter((row) => row.system === route && row.status === "failed");
-  for (const row of failed) context.log(`${row.set} failed: ${row.error}`);
+  const failed = summary.results.filter((row) => (row.system === route || row.system === "base") && row.status === "failed");
+  if (failed.length > 0)
+    throw new ModelError(`route "${failed[0]!.system}" could not be evaluated on ${failed.map((row) => row.set).join(", ")}: ${failed[0]!.error}`, {
+      where: `${config.file}: routes`,
+      hint: "Scored items are kept. A prompt longer than the context (few-shot exemplars, retrieved passages) needs a larger model context or fewer shots / smaller retrieval.topK or chunkChars; fix lab.yaml and rerun.",
+    });
 
   // Open-ended questions.
   const questions = readOpenQuestions(config.data.open).slice(0, config.eval.openLimit ?? Infinity);
@@ -93,7 +97,15 @@ export async function evaluateRoute(options: EvaluateRouteOptions): Promise<Rout
       systems: [{ name: route, model, ...(routeSpec.systemPrompt ? { systemPrompt: routeSpec.systemPrompt } : {}) }],
       outDir: options.evalDir,
       generate: { maxTokens: config.eval.maxTokens, temperature: 0 },
-      onProgress: (done, total) => context.progress(0.7 + (0.3 * done) / Math.max(1, total), `${DOMAIN_OPEN} ${done}/${total}`),
+      // The answers file holds every route's answers, so `done` starts at what earlier routes wrote: count from there.
+      onProgress: (() => {
+        let first: number | undefined;
+        return (done: number) => {
+          first ??= done;
+          const own = Math.min(questions.length, done - first + 1);
+          context.progress(0.7 + (0.3 * own) / Math.max(1, questions.length), `${DOMAIN_OPEN} ${own}/${questions.length}`);
+        };
+      })(),
     });
   } finally {
     await backend.dispose();

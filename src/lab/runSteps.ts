@@ -99,7 +99,8 @@ export async function runSteps(steps: readonly LabStep[], options: RunStepsOptio
         if (!record) throw new Error(`lab step "${step.name}" reads "${name}", which has not run${byName.has(name) ? " yet" : " (no such step)"}`);
         return record.outputs;
       },
-      progress: (fraction, detail) => {
+      progress: (reported, detail) => {
+        const fraction = Math.min(1, Math.max(0, reported));
         const elapsed = (now() - started) / 1000;
         // Within a step, extrapolate from its own progress once there is some.
         const left = fraction > 0.05 ? (elapsed / fraction) * (1 - fraction) : Math.max(0, stepEstimate - elapsed);
