@@ -50,35 +50,49 @@ const model = loadModel(modelPath, { backend });
 const evaluator = new Evaluator(model, { length: T, positions: [T - 1] });
 const llama = await getLlama({ gpu: false, logLevel: LlamaLogLevel.error });
 const reference = await llama.loadModel({ modelPath });
+// node-llama-cpp's defaults (F16 KV cache), and an F32 KV cache like our graph keeps K and V in.
 const context = await reference.createContext({ contextSize: T, batchSize: T, threads });
 const sequence = context.getSequence();
+const contextF32 = await reference.createContext({
+  contextSize: T,
+  batchSize: T,
+  threads,
+  experimentalKvCacheKeyType: "F32",
+  experimentalKvCacheValueType: "F32",
+});
+const sequenceF32 = contextF32.getSequence();
 
 function runOurs(): number {
   const start = performance.now();
   evaluator.logits(tokens);
   return (performance.now() - start) / 1000;
 }
-async function runTheirs(): Promise<number> {
-  await sequence.clearHistory();
+async function runTheirs(target: typeof sequence): Promise<number> {
+  await target.clearHistory();
   const start = performance.now();
-  await sequence.controlledEvaluate(tokens.map((token) => token as Token));
+  await target.controlledEvaluate(tokens.map((token) => token as Token));
   return (performance.now() - start) / 1000;
 }
 
 runOurs(); // warm-up
-await runTheirs();
+await runTheirs(sequence);
+await runTheirs(sequenceF32);
 const oursSamples: number[] = [];
 const theirsSamples: number[] = [];
+const theirsF32Samples: number[] = [];
 for (let r = 0; r < repeats; r++) {
   oursSamples.push(runOurs());
-  theirsSamples.push(await runTheirs());
+  theirsSamples.push(await runTheirs(sequence));
+  theirsF32Samples.push(await runTheirs(sequenceF32));
 }
 const oursSeconds = median(oursSamples);
 const theirsSeconds = median(theirsSamples);
+const theirsF32Seconds = median(theirsF32Samples);
 evaluator.dispose();
 model.dispose();
 backend.dispose();
 await context.dispose();
+await contextF32.dispose();
 await reference.dispose();
 
 fs.rmSync(directory, { recursive: true, force: true });
@@ -87,6 +101,9 @@ const theirs = T / theirsSeconds;
 console.log(
   `model: llama ${spec.hidden}x${spec.layers}, ${(parameters / 1e6).toFixed(1)}M parameters, ${values.type} weights; ${T}-token batch, ${threads} threads, median of ${repeats}`,
 );
-console.log(`vertical forward:        ${ours.toFixed(0)} tokens/s`);
-console.log(`node-llama-cpp (batch):  ${theirs.toFixed(0)} tokens/s`);
-console.log(`ratio (vertical / node-llama-cpp): ${(ours / theirs).toFixed(2)}x`);
+console.log(`vertical forward:                             ${ours.toFixed(0)} tokens/s`);
+const theirsF32 = T / theirsF32Seconds;
+console.log(`node-llama-cpp (batch, default F16 KV cache): ${theirs.toFixed(0)} tokens/s`);
+console.log(`node-llama-cpp (batch, F32 KV cache):         ${theirsF32.toFixed(0)} tokens/s`);
+console.log(`ratio (vertical / node-llama-cpp default): ${(ours / theirs).toFixed(2)}x`);
+console.log(`ratio (vertical / node-llama-cpp F32 KV):  ${(ours / theirsF32).toFixed(2)}x`);
