@@ -57,6 +57,20 @@ describe.each([
   });
 });
 
+describe("other weight types (llama)", () => {
+  it("f16 weights match node-llama-cpp (<= 1e-3)", async () => {
+    const file = path.join(directory, "llama-f16.gguf");
+    await writeTinyModel(file, { architecture: "llama", seed: 13 }, GgmlType.F16);
+    expect(await maxDifference(file, 2)).toBeLessThanOrEqual(1e-3);
+  });
+
+  it("q4_K weights (rows of 256) match node-llama-cpp (<= 2e-2)", async () => {
+    const file = path.join(directory, "llama-q4_k.gguf");
+    await writeTinyModel(file, { architecture: "llama", hidden: 256, heads: 4, kvHeads: 2, ffn: 256, layers: 1, tiedOutput: true }, GgmlType.Q4_K);
+    expect(await maxDifference(file, 2)).toBeLessThanOrEqual(2e-2);
+  });
+});
+
 describe("batched evaluation", () => {
   it("gives each sequence the logits it gets alone", async () => {
     const file = path.join(directory, "qwen3-batch.gguf");
