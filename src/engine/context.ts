@@ -7,7 +7,7 @@
  * of 4096 values.
  */
 import { DisposedError, EngineError } from "../shared/errors.js";
-import { loadGgml, readShape, readType, readBufferPointer, type Ggml, type Pointer } from "./ffi.js";
+import { loadGgml, readShape, readStrides, readType, readBufferPointer, type Ggml, type Pointer } from "./ffi.js";
 import { GgmlType, blockOf, isQuantized, rowBytes, typeName } from "./types.js";
 
 /** The rotary embedding layouts llama-family models use. */
@@ -71,6 +71,12 @@ function canRepeat(small: Shape, big: Shape): boolean {
   const s = full(small);
   const b = full(big);
   return s.every((n, i) => b[i]! % n === 0);
+}
+
+/** CPU element-wise kernels assert that rows are not transposed; check before building the node. */
+function requireRows(tensor: Tensor, what: string): void {
+  if (!tensor.hasContiguousRows)
+    throw new EngineError(`${what}: ${tensor} is a transposed view; use cont() first`);
 }
 
 export class Tensor {
@@ -139,6 +145,12 @@ export class Tensor {
       throw new EngineError(`a loss must be one F32 value, got ${typeName(this.type)} ${formatShape(this.shape)}`);
     this.context.ggml.ggml_set_loss(this.pointer);
     return this;
+  }
+
+  /** Elements of a row are adjacent (nb[0] is one element): not a transposed view. */
+  get hasContiguousRows(): boolean {
+    const block = blockOf(this.type);
+    return block !== undefined && readStrides(this.pointer)[0] === block.blockBytes;
   }
 
   get isContiguous(): boolean {
@@ -322,6 +334,7 @@ export class Context implements Disposable {
     this.own(b, name);
     if (!canRepeat(b.shape, a.shape))
       throw new EngineError(`${name}: ${formatShape(b.shape)} does not broadcast onto ${formatShape(a.shape)}`);
+    requireRows(a, name);
     if (b.type !== GgmlType.F32 && b.type !== a.type)
       throw new EngineError(`${name}: cannot combine ${typeName(a.type)} with ${typeName(b.type)}`);
     this.reserve(name);
@@ -341,12 +354,14 @@ export class Context implements Disposable {
   /** a * s. */
   scale(a: Tensor, s: number): Tensor {
     this.own(a, "ggml_scale");
+    requireRows(a, "ggml_scale");
     this.reserve("ggml_scale");
     return this.wrap(this.ggml.ggml_scale(this.pointer, a.pointer, s) as Pointer, "ggml_scale");
   }
 
   silu(a: Tensor): Tensor {
     this.own(a, "ggml_silu");
+    requireRows(a, "ggml_silu");
     this.reserve("ggml_silu");
     return this.wrap(this.ggml.ggml_silu(this.pointer, a.pointer) as Pointer, "ggml_silu");
   }
@@ -357,6 +372,7 @@ export class Context implements Disposable {
     this.own(up, "ggml_swiglu_split");
     if (gate.shape.some((n, i) => n !== up.shape[i]) || gate.type !== up.type)
       throw new EngineError(`swiglu: gate ${gate} and up ${up} differ in shape or type`);
+    if (!gate.isContiguous || !up.isContiguous) throw new EngineError(`swiglu: gate and up must be contiguous; use cont() first`);
     this.reserve("ggml_swiglu_split");
     return this.wrap(this.ggml.ggml_swiglu_split(this.pointer, gate.pointer, up.pointer) as Pointer, "ggml_swiglu_split");
   }
@@ -365,6 +381,8 @@ export class Context implements Disposable {
   rmsNorm(a: Tensor, eps: number): Tensor {
     this.own(a, "ggml_rms_norm");
     if (!(eps >= 0)) throw new EngineError(`rms_norm: eps must be >= 0, got ${eps}`);
+    if (a.type !== GgmlType.F32) throw new EngineError(`rms_norm: ${a} must be F32`);
+    requireRows(a, "ggml_rms_norm");
     this.reserve("ggml_rms_norm");
     return this.wrap(this.ggml.ggml_rms_norm(this.pointer, a.pointer, eps) as Pointer, "ggml_rms_norm");
   }

@@ -97,3 +97,15 @@ describe("graph capacity", () => {
     expect(() => graph.expandBackward()).toThrow(/needs a graph of about \d+, this one holds 12/);
   });
 });
+
+describe("views", () => {
+  it("refuses element-wise ops on transposed views (the CPU kernels would abort)", () => {
+    using context = new Context({ maxTensors: 16 });
+    const a = context.tensor(GgmlType.F32, [4, 3]);
+    const t = context.transpose(a);
+    expect(() => context.rmsNorm(t, 1e-5)).toThrow(/transposed view/);
+    expect(() => context.add(t, t)).toThrow(/transposed view/);
+    expect(() => context.reshape(t, [12, 1])).toThrow(/not contiguous/);
+    expect(context.rmsNorm(context.cont(t), 1e-5).shape).toEqual([3, 4, 1, 1]);
+  });
+});
