@@ -20,13 +20,14 @@ import {
   type Llama,
   type LlamaContext,
   type LlamaContextSequence,
+  type LlamaEmbeddingContext,
   type LlamaModel,
   type Token,
 } from "node-llama-cpp";
 import { settings } from "../config.js";
 import { DisposedError, ModelError } from "../shared/errors.js";
 import type { ChatPromptRenderer } from "./chatPrompt.js";
-import type { ChatMessage, ChatModel, ContinuationScore, GenerateOptions, Generation, ScoreRequest, TokenScorer } from "./types.js";
+import type { ChatMessage, ChatModel, ContinuationScore, Embedder, GenerateOptions, Generation, ScoreRequest, TokenScorer } from "./types.js";
 
 export interface LlamaCppAdapter {
   filePath: string;
@@ -285,6 +286,65 @@ export class LlamaCppBackend implements ChatModel, TokenScorer, ChatPromptRender
   async dispose(): Promise<void> {
     if (this.disposed) return;
     await this.queue.catch(() => undefined);
+    this.disposed = true;
+    await this.context.dispose();
+    await this.model.dispose();
+  }
+}
+
+export interface LlamaCppEmbedderOptions {
+  modelPath: string;
+  /** ggml threads. Defaults to settings().threads. */
+  threads?: number;
+  /** Longest text in tokens. Defaults to min(the model's training context, 2048). */
+  contextSize?: number;
+}
+
+/** Text embeddings from a local GGUF (node-llama-cpp's embedding context: the model's pooling). */
+export class LlamaCppEmbedder implements Embedder {
+  readonly id: string;
+  readonly dimensions: number;
+  private disposed = false;
+
+  private constructor(
+    private readonly model: LlamaModel,
+    private readonly context: LlamaEmbeddingContext,
+    id: string,
+  ) {
+    this.id = id;
+    this.dimensions = model.embeddingVectorSize;
+  }
+
+  static async load(options: LlamaCppEmbedderOptions): Promise<LlamaCppEmbedder> {
+    const llama = await llamaInstance();
+    let model: LlamaModel;
+    try {
+      model = await llama.loadModel({ modelPath: options.modelPath, gpuLayers: settings().device === "cpu" ? 0 : "auto" });
+    } catch (error) {
+      throw new ModelError(`node-llama-cpp cannot load the model: ${(error as Error).message}`, { where: options.modelPath, cause: error });
+    }
+    try {
+      const context = await model.createEmbeddingContext({
+        contextSize: options.contextSize ?? Math.min(model.trainContextSize, 2048),
+        threads: options.threads ?? settings().threads,
+      });
+      return new LlamaCppEmbedder(model, context, `llama-cpp-embed:${path.basename(options.modelPath)}`);
+    } catch (error) {
+      await model.dispose();
+      throw new ModelError(`cannot create an embedding context: ${(error as Error).message}`, { where: options.modelPath, cause: error });
+    }
+  }
+
+  async embed(texts: string[]): Promise<Float32Array[]> {
+    if (this.disposed) throw new DisposedError("the llama-cpp embedder was disposed", { where: this.id });
+    const vectors: Float32Array[] = [];
+    // One at a time: the embedding context evaluates a single sequence.
+    for (const text of texts) vectors.push(Float32Array.from((await this.context.getEmbeddingFor(text)).vector));
+    return vectors;
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
     this.disposed = true;
     await this.context.dispose();
     await this.model.dispose();

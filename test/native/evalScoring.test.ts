@@ -14,7 +14,7 @@ import { readItemRecords } from "../../src/eval/results.js";
 import { runEvaluation } from "../../src/eval/runEvaluation.js";
 import { defineEvalSpec } from "../../src/eval/spec.js";
 import { EngineScorer } from "../../src/llm/engineScorer.js";
-import { LlamaCppBackend } from "../../src/llm/llamaCpp.js";
+import { LlamaCppBackend, LlamaCppEmbedder } from "../../src/llm/llamaCpp.js";
 import { chatModelContract, tokenScorerContract } from "../../src/llm/testing/backendContract.js";
 import { gguf, GgmlType, readGguf, toF32, writeGguf } from "../../src/engine/gguf/index.js";
 import { writeLoraAdapterFile } from "../../src/model/loraAdapterFile.js";
@@ -227,3 +227,19 @@ describe("scoring with the chat template applied", () => {
 tokenScorerContract("llama-cpp", () => LlamaCppBackend.load({ modelPath, threads: 1, contextSize: 512 }));
 tokenScorerContract("engine", () => EngineScorer.load({ modelPath, threads: 1 }));
 chatModelContract("llama-cpp", () => LlamaCppBackend.load({ modelPath, threads: 1, contextSize: 512 }));
+
+describe("LlamaCppEmbedder", () => {
+  it("embeds texts with the model's width, the same text alike and different texts apart", async () => {
+    const embedder = await LlamaCppEmbedder.load({ modelPath, threads: 1, contextSize: 256 });
+    try {
+      const [a, b, c] = await embedder.embed(["What is a berth?", "What is a berth?", "泊位是什么？"]);
+      expect(embedder.dimensions).toBe(64);
+      expect(a!.length).toBe(64);
+      expect(Array.from(a!)).toEqual(Array.from(b!));
+      expect(Array.from(a!)).not.toEqual(Array.from(c!));
+    } finally {
+      await embedder.dispose();
+    }
+    await expect(embedder.embed(["x"])).rejects.toThrow(/disposed/);
+  });
+});
