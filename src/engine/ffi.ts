@@ -108,6 +108,8 @@ function declare(lib: LibraryHandle) {
     ggml_build_backward_expand: f("void ggml_build_backward_expand(void * ctx, void * graph, void * grad_accs)"),
     ggml_graph_reset: f("void ggml_graph_reset(void * graph)"),
     ggml_graph_n_nodes: f("int ggml_graph_n_nodes(void * graph)"),
+    ggml_graph_node: f("void * ggml_graph_node(void * graph, int i)"),
+    ggml_op_desc: f("const char * ggml_op_desc(void * t)"),
     ggml_graph_size: f("int ggml_graph_size(void * graph)"),
     ggml_graph_get_grad: f("void * ggml_graph_get_grad(void * graph, void * node)"),
     ggml_graph_get_grad_acc: f("void * ggml_graph_get_grad_acc(void * graph, void * node)"),

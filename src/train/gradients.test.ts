@@ -14,6 +14,7 @@ import { LossGraph } from "./lossGraph.js";
 import { Random } from "./random.js";
 import { writeTinyModel } from "./testing/tinyModel.js";
 import { TrainableSet, type TrainableSetOptions } from "./trainable.js";
+import { TransposedWeights } from "./transposedWeights.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vertical-grad-"));
 const modelPath = path.join(dir, "tiny.gguf");
@@ -58,8 +59,8 @@ afterAll(() => {
 });
 
 /** Relative error of analytic vs central-difference gradient on the entries with the largest |g|. */
-function checkAgainstFiniteDifferences(trainable: TrainableSet, names: string[], batch: PackedSequence[]) {
-  using graph = new LossGraph(model, trainable, scheduler, { batch: B, length: T });
+function checkAgainstFiniteDifferences(trainable: TrainableSet, names: string[], batch: PackedSequence[], transposedWeights?: TransposedWeights) {
+  using graph = new LossGraph(model, trainable, scheduler, { batch: B, length: T, transposedWeights });
   const analytic = graph.run(batch, true).gradients!;
   const errors: number[] = [];
   for (const name of names) {
@@ -123,6 +124,51 @@ describe("gradients vs finite differences (f32)", () => {
     using trainable = TrainableSet.create(model, backend, options("soft-prompt"));
     const error = checkAgainstFiniteDifferences(trainable, ["soft_prompt"], sequences(3));
     expect(error).toBeLessThanOrEqual(1e-2);
+  });
+});
+
+describe("input gradients through transposed weights (mul_mat instead of out_prod)", () => {
+  function linearNames(): string[] {
+    const names = [model.outputWeightName];
+    for (let layer = 0; layer < 2; layer++)
+      for (const stem of ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"]) names.push(`blk.${layer}.${stem}.weight`);
+    return names;
+  }
+
+  it("gives the same gradients as ggml's own backward, and they match finite differences", () => {
+    model.dispose();
+    model = loadModel(modelPath, { backend });
+    for (const method of ["lora", "full"] as const) {
+      using trainable = TrainableSet.create(model, backend, options(method));
+      const random = new Random(12);
+      for (const parameter of trainable.parameters)
+        if (parameter.name.endsWith("lora_b"))
+          parameter.tensor.write(Float32Array.from({ length: parameter.tensor.elements }, () => random.uniform(-0.3, 0.3)));
+      using transposed = new TransposedWeights(model, backend, linearNames());
+      expect(transposed.byWeight.size).toBe(15);
+      const batch = sequences(8);
+      using plain = new LossGraph(model, trainable, scheduler, { batch: B, length: T });
+      using fast = new LossGraph(model, trainable, scheduler, { batch: B, length: T, transposedWeights: transposed });
+      const expected = plain.run(batch, true);
+      const actual = fast.run(batch, true);
+      // every linear except layer 0's q/k/v/gate/up (whose input needs no gradient) and, for LoRA, none lost
+      expect(fast.rewrittenProducts).toBeGreaterThanOrEqual(10);
+      expect(actual.meanLoss).toBe(expected.meanLoss);
+      for (const [name, gradient] of expected.gradients!) {
+        const other = actual.gradients!.get(name)!;
+        let difference = 0;
+        let norm = 0;
+        for (let i = 0; i < gradient.length; i++) {
+          difference = Math.max(difference, Math.abs(gradient[i]! - other[i]!));
+          norm = Math.max(norm, Math.abs(gradient[i]!));
+        }
+        expect(difference).toBeLessThanOrEqual(1e-5 * Math.max(norm, 1e-3));
+      }
+      const names = method === "lora" ? ["blk.0.attn_q.weight.lora_a", "blk.1.ffn_up.weight.lora_b"] : ["blk.0.attn_v.weight", "token_embd.weight"];
+      expect(checkAgainstFiniteDifferences(trainable, names, batch, transposed)).toBeLessThanOrEqual(1e-2);
+      model.dispose();
+      model = loadModel(modelPath, { backend });
+    }
   });
 });
 

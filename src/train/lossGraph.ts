@@ -17,6 +17,7 @@ import type { LlamaModel } from "../model/loadModel.js";
 import { EngineError } from "../shared/errors.js";
 import type { PackedSequence } from "./batches.js";
 import type { TrainableSet } from "./trainable.js";
+import type { TransposedWeights } from "./transposedWeights.js";
 
 export interface MicroBatchResult {
   /** Mean cross-entropy over the target rows (nats). */
@@ -43,10 +44,14 @@ export interface LossGraphOptions {
   batch: number;
   /** Tokens per sequence (T); packed sequences hold T+1 tokens. */
   length: number;
+  /** Transposed weights: input gradients by mul_mat instead of out_prod (faster, same values). */
+  transposedWeights?: TransposedWeights;
 }
 
 export class LossGraph implements Disposable {
   private built: BuiltGraph | undefined;
+  /** Input-gradient products of the last backward graph computed through transposed weights. */
+  rewrittenProducts = 0;
   private readonly promptLength: number;
 
   constructor(
@@ -81,6 +86,7 @@ export class LossGraph implements Disposable {
       if (backward) loss.markLoss();
       graph.expand(loss);
       if (backward) graph.expandBackward();
+      if (backward && this.options.transposedWeights) this.rewrittenProducts = graph.useTransposedWeights(this.options.transposedWeights.byWeight);
       this.built = { context, graph, rows, labels, loss, setInputs: (tokens) => forward.writeInputs(tokens), targetCount, backward };
       return this.built;
     } catch (error) {

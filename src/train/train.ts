@@ -10,7 +10,7 @@ import { Backend, Scheduler } from "../engine/index.js";
 import { readGguf } from "../engine/gguf/index.js";
 import { readHyperparameters } from "../model/hyperparameters.js";
 import { loadModel } from "../model/loadModel.js";
-import { targetByShort } from "../model/loraTargets.js";
+import { ALL_TARGETS, targetByShort } from "../model/loraTargets.js";
 import { ConfigError, InputError, ModelError } from "../shared/errors.js";
 import { writeFileAtomic } from "../shared/atomicWrite.js";
 import type { Tokenizer } from "../tokenizer/types.js";
@@ -35,6 +35,7 @@ import {
 } from "./runDirectory.js";
 import { learningRateAt } from "./schedule.js";
 import { TrainableSet } from "./trainable.js";
+import { TransposedWeights } from "./transposedWeights.js";
 
 export interface TrainProgress {
   step: number;
@@ -192,7 +193,12 @@ async function runTraining(config: RunConfig, resuming: boolean, hooks: TrainHoo
   }
   truncateMetrics(config.out, startStep);
   const metrics = new MetricsLog(config.out);
-  using lossGraph = new LossGraph(model, trainable, scheduler, { batch: batch.sequences, length: data.length });
+  // Transposed copies of the f32 linear weights let the backward use mul_mat for input gradients.
+  const linearNames = [model.outputWeightName];
+  for (let layer = 0; layer < model.hparams.blockCount; layer++)
+    for (const target of ALL_TARGETS) linearNames.push(`blk.${layer}.${targetByShort(target).gguf}.weight`);
+  using transposedWeights = new TransposedWeights(model, backend, linearNames);
+  using lossGraph = new LossGraph(model, trainable, scheduler, { batch: batch.sequences, length: data.length, transposedWeights });
 
   const saveCheckpoint = (step: number, elapsedSeconds: number): string => {
     const state: CheckpointState = {
@@ -284,6 +290,7 @@ async function runTraining(config: RunConfig, resuming: boolean, hooks: TrainHoo
         const value = values.get(parameter.name)!;
         adamwUpdate(value, gradients.get(parameter.name)!, moments.get(parameter.name)!, adamSteps, { ...optimizer, lr }, parameter.decay);
         parameter.tensor.write(value);
+        transposedWeights.refresh(parameter.name, value);
       }
     }
     step++;
