@@ -22,8 +22,9 @@ export interface ForwardOptions {
   /** F32 [E, P]: P virtual token embeddings prepended to every sequence (trainable or frozen). */
   softPrompt?: Tensor;
   /**
-   * I32 [n]: which of the N hidden rows to project to logits (row = sequence * S + position).
-   * Defaults to all N rows. Projecting only the rows a loss or score needs saves most of the LM head.
+   * I32 [n]: which of the N rows to carry through the last block and the LM head (row = sequence *
+   * S + position), as llama.cpp does with inp_out_ids. Defaults to all N rows. Selecting only the
+   * rows a loss or score needs saves most of the LM head and the last block's FFN.
    */
   outputRows?: Tensor;
   /** Build the LM head. Defaults to true; false leaves only `hidden`. */
@@ -37,7 +38,7 @@ export interface ForwardGraph {
   positions: Tensor;
   /** F32 [1, N]: 0 on soft-prompt rows, 1 elsewhere. Input, only with a soft prompt. */
   promptMask: Tensor | undefined;
-  /** F32 [E, N]: final hidden states after output_norm. */
+  /** F32 [E, n]: final hidden states after output_norm, of the outputRows only when given (else all N). */
   hidden: Tensor;
   /** F32 [V, n]: logits of the selected rows (all N by default). */
   logits: Tensor | undefined;
@@ -152,7 +153,12 @@ export function buildForward(context: Context, model: LlamaModel, options: Forwa
     // [D*H, N]
     const merged = context.reshape(context.cont(context.permute(attended, [0, 2, 1, 3])), [D * H, N]);
     // [E, N]
-    const attention = linear(context, model, lora, w("attn_output.weight"), merged, w("attn_output.bias"));
+    let attention = linear(context, model, lora, w("attn_output.weight"), merged, w("attn_output.bias"));
+    if (layer === hp.blockCount - 1 && options.outputRows) {
+      // Last block: only the selected rows go on (llama.cpp's inp_out_ids). [E, n]
+      attention = context.getRows(attention, options.outputRows);
+      x = context.getRows(x, options.outputRows);
+    }
     x = context.add(x, attention);
 
     // ---- feed-forward (SwiGLU) ----
@@ -166,14 +172,12 @@ export function buildForward(context: Context, model: LlamaModel, options: Forwa
     x = context.add(x, down);
   }
 
-  // [E, N]
+  // [E, n] (n = N without outputRows)
   const hidden = context.mul(context.rmsNorm(x, hp.rmsEpsilon), model.weight("output_norm.weight"));
   let logits: Tensor | undefined;
   if (options.logits ?? true) {
-    // [E, n]
-    const selected = options.outputRows ? context.getRows(hidden, options.outputRows) : hidden;
     // [V, n]
-    logits = linear(context, model, lora, model.outputWeightName, selected, "output.bias");
+    logits = linear(context, model, lora, model.outputWeightName, hidden, "output.bias");
     logits.setName("logits").markOutput();
   }
 
