@@ -66,14 +66,17 @@ function requestsFor(mode: ScoringMode): ScoreRequest[][] {
 }
 
 /**
- * Items are scored alternately by both backends (engine, then node-llama-cpp, item after item), so
- * a change in machine load during the run hits both sides alike.
+ * Items go to both backends in chunks of 8 per score() call (as `vertical eval run` sends them to the
+ * engine, which batches them into shared forward passes; node-llama-cpp evaluates them one after the
+ * other), alternating engine / node-llama-cpp chunk by chunk so a change in machine load hits both alike.
  */
 async function measureInterleaved(scorers: TokenScorer[], perItem: ScoreRequest[][]): Promise<{ itemsPerSecond: number; logprobs: number[][] }[]> {
-  for (const scorer of scorers) await scorer.score(perItem[0]!); // warm-up: graphs, caches
+  for (const scorer of scorers) await scorer.score(perItem.slice(0, 8).flat()); // warm-up: graphs, caches
   const seconds = scorers.map(() => 0);
   const logprobs: number[][][] = scorers.map(() => []);
-  for (const requests of perItem)
+  const chunks: ScoreRequest[][] = [];
+  for (let start = 0; start < perItem.length; start += 8) chunks.push(perItem.slice(start, start + 8).flat());
+  for (const requests of chunks)
     for (const [index, scorer] of scorers.entries()) {
       const started = performance.now();
       const scores = await scorer.score(requests);

@@ -11,10 +11,10 @@ import path from "node:path";
 import pLimit from "p-limit";
 import YAML from "yaml";
 import type { RetrievedPassage, Retriever } from "../llm/retriever.js";
-import type { ChatMessage } from "../llm/types.js";
+import type { ChatMessage, ContinuationScore } from "../llm/types.js";
 import { writeFileAtomic } from "../shared/atomicWrite.js";
 import { BackendError, ConfigError, InterruptedError, VerticalError } from "../shared/errors.js";
-import { buildMcqPrompt, detectLanguage, selectExemplars, type ScoringMode } from "./mcq/buildPrompt.js";
+import { buildMcqPrompt, detectLanguage, selectExemplars, type McqPrompt, type ScoringMode } from "./mcq/buildPrompt.js";
 import { extractAnswerLetter } from "./mcq/extractAnswer.js";
 import { loadMcq } from "./mcq/loadMcq.js";
 import { readOpenQuestions } from "./open/questions.js";
@@ -60,6 +60,9 @@ export interface RunEvaluationOptions {
   /** Injectable clock for wall times. */
   now?: () => number;
 }
+
+/** Items per score() call for the engine, which batches them into shared forward passes. */
+const ENGINE_CHUNK_ITEMS = 8;
 
 interface LoadedSet {
   spec: SetSpec;
@@ -131,9 +134,18 @@ interface ItemContext {
   signal: AbortSignal | undefined;
 }
 
-async function scoreItem(item: McqItem, context: ItemContext): Promise<McqItemRecord> {
+interface PreparedItem {
+  item: McqItem;
+  prompt: McqPrompt;
+  messages: ChatMessage[];
+  rawText: string;
+  /** What is scored (templated text when the template applies). */
+  contextText: string;
+  base: Omit<McqItemRecord, "prompt" | "prediction" | "correct" | "tokens" | "wallMs">;
+}
+
+async function prepareItem(item: McqItem, context: ItemContext): Promise<PreparedItem> {
   const { system, set, backend, mode, templateApplied } = context;
-  const started = context.now();
   const language = set.spec.language === "auto" ? detectLanguage(item) : set.spec.language;
   const retrieved: RetrievedPassage[] = context.retriever
     ? await context.retriever.retrieve(item.question, Number(system.retrieval?.k ?? 4))
@@ -151,6 +163,7 @@ async function scoreItem(item: McqItem, context: ItemContext): Promise<McqItemRe
     { role: "user", content: prompt.userText },
   ];
   const rawText = (system.systemPrompt ? `${system.systemPrompt}\n\n` : "") + prompt.userText;
+  const contextText = mode !== "generate" && templateApplied ? backend.renderChatPrompt!(messages) : rawText;
   const base = {
     id: item.id,
     set: set.spec.name,
@@ -162,29 +175,30 @@ async function scoreItem(item: McqItem, context: ItemContext): Promise<McqItemRe
     gold: item.answer,
     ...(retrieved.length > 0 ? { retrieved } : {}),
   };
+  return { item, prompt, messages, rawText, contextText, base };
+}
 
-  if (mode === "generate") {
-    const chat = backend.chat!;
-    const maxTokens = system.maxTokens ?? 512;
-    const generation = templateApplied
-      ? await chat.chat(messages, { maxTokens, signal: context.signal })
-      : await chat.complete(rawText, { maxTokens, signal: context.signal });
-    const prediction = extractAnswerLetter(generation.text, base.letters);
-    return {
-      ...base,
-      prompt: templateApplied ? JSON.stringify(messages) : rawText,
-      prediction,
-      correct: prediction === item.answer,
-      generation: generation.text,
-      tokens: { prompt: generation.usage.promptTokens, completion: generation.usage.completionTokens },
-      wallMs: context.now() - started,
-    };
-  }
+async function generateItem(prepared: PreparedItem, context: ItemContext, started: number): Promise<McqItemRecord> {
+  const { system, backend, templateApplied } = context;
+  const chat = backend.chat!;
+  const maxTokens = system.maxTokens ?? 512;
+  const generation = templateApplied
+    ? await chat.chat(prepared.messages, { maxTokens, signal: context.signal })
+    : await chat.complete(prepared.rawText, { maxTokens, signal: context.signal });
+  const prediction = extractAnswerLetter(generation.text, prepared.base.letters);
+  return {
+    ...prepared.base,
+    prompt: templateApplied ? JSON.stringify(prepared.messages) : prepared.rawText,
+    prediction,
+    correct: prediction === prepared.item.answer,
+    generation: generation.text,
+    tokens: { prompt: generation.usage.promptTokens, completion: generation.usage.completionTokens },
+    wallMs: context.now() - started,
+  };
+}
 
-  const contextText = templateApplied ? backend.renderChatPrompt!(messages) : rawText;
-  const results = await backend.scorer!.score(
-    prompt.continuations.map((continuation) => ({ context: contextText, continuation: continuation.text })),
-  );
+function scoredRecord(prepared: PreparedItem, results: ContinuationScore[], mode: ScoringMode, wallMs: number): McqItemRecord {
+  const { prompt, item } = prepared;
   const choices = prompt.continuations.map((continuation) => continuation.choice);
   const { prediction, predictionNorm } = predictFromLoglikelihoods(
     results.map((result) => result.logprob),
@@ -203,15 +217,43 @@ async function scoreItem(item: McqItem, context: ItemContext): Promise<McqItemRe
   const letter = (index: number) => prompt.continuations[index]!.letter;
   const promptTokens = results.reduce((sum, result) => sum + (result.contextTokenCount ?? 0) + result.tokenCount, 0);
   return {
-    ...base,
-    prompt: contextText,
+    ...prepared.base,
+    prompt: prepared.contextText,
     prediction: letter(prediction),
     correct: letter(prediction) === item.answer,
     ...(mode === "option" ? { predictionNorm: letter(predictionNorm), correctNorm: letter(predictionNorm) === item.answer } : {}),
     scores,
     tokens: { prompt: promptTokens, completion: 0 },
-    wallMs: context.now() - started,
+    wallMs,
   };
+}
+
+/**
+ * Scores a chunk of items: generation item by item; log-likelihood scoring in one `score` call for
+ * the whole chunk, so a batching scorer (the engine) can evaluate several items per pass. Each item's
+ * wall time is its share of the chunk's.
+ */
+async function scoreItems(items: McqItem[], context: ItemContext): Promise<McqItemRecord[]> {
+  const started = context.now();
+  const prepared: PreparedItem[] = [];
+  for (const item of items) prepared.push(await prepareItem(item, context));
+  if (context.mode === "generate") {
+    const records: McqItemRecord[] = [];
+    for (const entry of prepared) records.push(await generateItem(entry, context, context.now()));
+    return records;
+  }
+  const requests = prepared.flatMap((entry) =>
+    entry.prompt.continuations.map((continuation) => ({ context: entry.contextText, continuation: continuation.text })),
+  );
+  const results = await context.backend.scorer!.score(requests);
+  const wallMs = (context.now() - started) / items.length;
+  let offset = 0;
+  return prepared.map((entry) => {
+    const count = entry.prompt.continuations.length;
+    const record = scoredRecord(entry, results.slice(offset, offset + count), context.mode, wallMs);
+    offset += count;
+    return record;
+  });
 }
 
 function summariseRow(
@@ -403,32 +445,38 @@ export async function runEvaluation(spec: EvalSpec, options: RunEvaluationOption
           signal: options.signal,
         };
         const limit = pLimit(system.backend === "openai" ? (system.maxConcurrency ?? 4) : 1);
+        // The engine batches several items per forward pass when they come in one score() call.
+        const chunkSize = mode !== "generate" && system.backend === "engine" ? ENGINE_CHUNK_ITEMS : 1;
+        const pendingItems = set.items.filter((item) => !done.has(item.id));
+        const chunks: McqItem[][] = [];
+        for (let start = 0; start < pendingItems.length; start += chunkSize) chunks.push(pendingItems.slice(start, start + chunkSize));
         let stop = false;
         await Promise.all(
-          set.items
-            .filter((item) => !done.has(item.id))
-            .map((item) =>
-              limit(async () => {
-                if (stop) return;
-                if (options.signal?.aborted) {
-                  interrupted = true;
-                  stop = true;
-                  return;
-                }
-                try {
-                  const record = await scoreItem(item, context);
+          chunks.map((chunk) =>
+            limit(async () => {
+              if (stop) return;
+              if (options.signal?.aborted) {
+                interrupted = true;
+                stop = true;
+                return;
+              }
+              try {
+                for (const record of await scoreItems(chunk, context)) {
                   appendItemRecord(file, record);
                   records.push(record);
                   done.add(record.id);
                   if (record.correct) correct++;
                   report("item");
-                } catch (error) {
-                  if (options.signal?.aborted) interrupted = true;
-                  else setFailure ??= `${item.source.file}:${item.source.row} (item ${item.id}): ${errorMessage(error)}`;
-                  stop = true;
                 }
-              }),
-            ),
+              } catch (error) {
+                const item = chunk[0]!;
+                const which = chunk.length === 1 ? `${item.source.file}:${item.source.row} (item ${item.id})` : `${item.source.file}:${item.source.row}.. (items ${chunk.map((entry) => entry.id).join(", ")})`;
+                if (options.signal?.aborted) interrupted = true;
+                else setFailure ??= `${which}: ${errorMessage(error)}`;
+                stop = true;
+              }
+            }),
+          ),
         );
         // A failure of the backend itself (it is down, it cannot score) fails the system's other sets too.
         if (setFailure) failure = `not run after an earlier failure: ${setFailure}`;

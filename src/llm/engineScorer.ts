@@ -45,13 +45,23 @@ export interface EngineScorerOptions {
 const NODES_PER_BLOCK = 128;
 /** Sequence lengths are rounded up to this, so items of similar length share one compiled graph. */
 const LENGTH_BUCKET = 32;
-/** Scored rows per pass are rounded up to this (extra rows repeat the last one). */
+/** Scored rows per sequence are rounded up to this (extra rows repeat the last one). */
 const ROWS_BUCKET = 8;
+/** Most sequences evaluated in one pass; batches are padded to 1, 2, 4 or 8 so few graph shapes exist. */
+const MAX_BATCH = 8;
+
+/** One sequence to evaluate: its tokens, the positions whose next-token distribution is wanted, and what to do with them. */
+interface Pass {
+  tokens: number[];
+  rows: number[];
+  /** Receives the logits ([V] per row, in `rows` order) starting at row `first` of `logits`. */
+  consume(logits: Float32Array, first: number): void;
+}
 
 /**
- * One compiled forward graph for sequences padded to `length` tokens, projecting `rows` chosen hidden
- * rows to logits. Padding goes after the real tokens, so the causal mask keeps it from touching them;
- * which rows are projected is an input, rewritten before every pass.
+ * One compiled forward graph for `batch` sequences padded to `length` tokens, projecting `rowCount`
+ * chosen hidden rows of each to logits. Padding goes after the real tokens, so the causal mask keeps it
+ * from touching them; which rows are projected is an input, rewritten before every pass.
  */
 class ScoringGraph {
   private readonly context: Context;
@@ -65,15 +75,16 @@ class ScoringGraph {
     model: LlamaModel,
     readonly length: number,
     readonly rowCount: number,
+    readonly batch: number,
     lora: LoraWeights | undefined,
     private readonly softPrompt: Tensor | undefined,
   ) {
     const graphSize = 256 + NODES_PER_BLOCK * model.hparams.blockCount;
     this.context = new Context({ maxTensors: graphSize, graphBytes: Graph.bytesFor(graphSize) });
     try {
-      this.rows = this.context.tensor(GgmlType.I32, [rowCount], "output_rows").markInput();
+      this.rows = this.context.tensor(GgmlType.I32, [rowCount * batch], "output_rows").markInput();
       this.forward = buildForward(this.context, model, {
-        batch: 1,
+        batch,
         length,
         ...(lora ? { lora } : {}),
         ...(softPrompt ? { softPrompt } : {}),
@@ -90,14 +101,25 @@ class ScoringGraph {
     }
   }
 
-  /** Logits [V] of each row in `rows` (positions within `tokens`), row after row. */
-  logits(tokens: readonly number[], rows: readonly number[]): Float32Array {
-    const ids = new Int32Array(this.length);
-    ids.set(tokens);
-    // Hidden rows are [soft prompt (P), tokens]: token position i is row P + i.
-    const offset = this.softPrompt?.shape[1] ?? 0;
-    const rowIds = new Int32Array(this.rowCount).fill(rows.at(-1)! + offset);
-    rowIds.set(rows.map((row) => row + offset));
+  /**
+   * Logits [V] of each pass's rows (positions within its tokens): pass after pass, `rowCount` rows
+   * each (the first rows.length of them meaningful). Missing passes (fewer than `batch`) repeat the last.
+   */
+  logits(passes: readonly Pass[]): Float32Array {
+    const ids = new Int32Array(this.length * this.batch);
+    const rowIds = new Int32Array(this.rowCount * this.batch);
+    // Hidden rows are, per sequence, [soft prompt (P), tokens]: token position i of sequence b is row b * S + P + i.
+    const P = this.softPrompt?.shape[1] ?? 0;
+    const S = P + this.length;
+    for (let b = 0; b < this.batch; b++) {
+      const pass = passes[Math.min(b, passes.length - 1)]!;
+      ids.set(pass.tokens, b * this.length);
+      rowIds.fill(b * S + P + pass.rows.at(-1)!, b * this.rowCount, (b + 1) * this.rowCount);
+      rowIds.set(
+        pass.rows.map((row) => b * S + P + row),
+        b * this.rowCount,
+      );
+    }
     this.forward.writeInputs(ids);
     // Inputs are rewritten before every pass: the allocator may reuse their memory once read.
     this.rows.write(rowIds);
@@ -165,11 +187,8 @@ export class EngineScorer implements TokenScorer {
     return this.tokenizer.encode(continuation, { addBos: false, parseSpecial: false });
   }
 
-  /** Log-softmax rows for `rows` of `tokens`, through a cached graph of the right bucket. */
-  private logits(tokens: readonly number[], rows: readonly number[]): Float32Array {
-    const length = Math.min(Math.ceil(tokens.length / LENGTH_BUCKET) * LENGTH_BUCKET, Math.max(this.model.hparams.contextLength, tokens.length));
-    const rowCount = Math.ceil(rows.length / ROWS_BUCKET) * ROWS_BUCKET;
-    const key = `${length}/${rowCount}`;
+  private graphFor(length: number, rowCount: number, batch: number): ScoringGraph {
+    const key = `${length}/${rowCount}/${batch}`;
     let graph = this.graphs.get(key);
     if (graph) {
       // Most recently used last, so the first key is the one to evict.
@@ -180,10 +199,31 @@ export class EngineScorer implements TokenScorer {
         oldest.dispose();
         this.graphs.delete(oldestKey);
       }
-      graph = new ScoringGraph(this.model, length, rowCount, this.lora, this.softPrompt?.tensor);
+      graph = new ScoringGraph(this.model, length, rowCount, batch, this.lora, this.softPrompt?.tensor);
     }
     this.graphs.set(key, graph);
-    return graph.logits(tokens, rows);
+    return graph;
+  }
+
+  /** Evaluates passes, batching those of the same length and row bucket. */
+  private runPasses(passes: Pass[]): void {
+    const V = this.model.hparams.vocabSize;
+    const buckets = new Map<string, Pass[]>();
+    for (const pass of passes) {
+      const length = Math.min(Math.ceil(pass.tokens.length / LENGTH_BUCKET) * LENGTH_BUCKET, Math.max(this.model.hparams.contextLength, pass.tokens.length));
+      const rowCount = Math.ceil(pass.rows.length / ROWS_BUCKET) * ROWS_BUCKET;
+      const key = `${length}/${rowCount}`;
+      buckets.set(key, [...(buckets.get(key) ?? []), pass]);
+    }
+    for (const [key, bucket] of buckets) {
+      const [length, rowCount] = key.split("/").map(Number) as [number, number];
+      for (let start = 0; start < bucket.length; start += MAX_BATCH) {
+        const chunk = bucket.slice(start, start + MAX_BATCH);
+        const batch = 2 ** Math.ceil(Math.log2(chunk.length));
+        const logits = this.graphFor(length, rowCount, batch).logits(chunk);
+        chunk.forEach((pass, b) => pass.consume(logits, b * rowCount * V));
+      }
+    }
   }
 
   async score(requests: ScoreRequest[]): Promise<ContinuationScore[]> {
@@ -192,6 +232,7 @@ export class EngineScorer implements TokenScorer {
     const results = new Array<ContinuationScore>(requests.length);
     const byContext = new Map<string, number[]>();
     requests.forEach((request, index) => byContext.set(request.context, [...(byContext.get(request.context) ?? []), index]));
+    const passes: Pass[] = [];
     for (const [contextText, indices] of byContext) {
       const context = this.contextTokens(contextText);
       if (context.length === 0) throw new ModelError("cannot score after an empty context (the vocabulary adds no BOS)", { where: this.id });
@@ -205,40 +246,45 @@ export class EngineScorer implements TokenScorer {
           });
       });
       const last = context.length - 1;
+      const V = this.model.hparams.vocabSize;
       if (continuations.every((tokens) => tokens.length === 1)) {
         // One pass over the context scores every single-token continuation.
-        const logits = this.logits(context, [last]);
-        const V = this.model.hparams.vocabSize;
-        continuations.forEach((tokens, i) => {
-          const { logprob, isArgmax } = logSoftmaxAt(logits, 0, V, tokens[0]!);
-          results[indices[i]!] = { logprob, tokenLogprobs: [logprob], isGreedy: isArgmax, tokenCount: 1, contextTokenCount: context.length };
+        passes.push({
+          tokens: context,
+          rows: [last],
+          consume: (logits, first) =>
+            continuations.forEach((tokens, i) => {
+              const { logprob, isArgmax } = logSoftmaxAt(logits, first, V, tokens[0]!);
+              results[indices[i]!] = { logprob, tokenLogprobs: [logprob], isGreedy: isArgmax, tokenCount: 1, contextTokenCount: context.length };
+            }),
         });
         continue;
       }
       continuations.forEach((tokens, i) => {
-        const sequence = [...context, ...tokens];
         // Positions last .. last + n - 1 predict the n continuation tokens.
-        const logits = this.logits(
-          sequence,
-          tokens.map((_, j) => last + j),
-        );
-        const V = this.model.hparams.vocabSize;
-        const tokenLogprobs: number[] = [];
-        let isGreedy = true;
-        tokens.forEach((token, j) => {
-          const scored = logSoftmaxAt(logits, j * V, V, token);
-          tokenLogprobs.push(scored.logprob);
-          isGreedy &&= scored.isArgmax;
+        passes.push({
+          tokens: [...context, ...tokens],
+          rows: tokens.map((_, j) => last + j),
+          consume: (logits, first) => {
+            const tokenLogprobs: number[] = [];
+            let isGreedy = true;
+            tokens.forEach((token, j) => {
+              const scored = logSoftmaxAt(logits, first + j * V, V, token);
+              tokenLogprobs.push(scored.logprob);
+              isGreedy &&= scored.isArgmax;
+            });
+            results[indices[i]!] = {
+              logprob: tokenLogprobs.reduce((a, b) => a + b, 0),
+              tokenLogprobs,
+              isGreedy,
+              tokenCount: tokens.length,
+              contextTokenCount: context.length,
+            };
+          },
         });
-        results[indices[i]!] = {
-          logprob: tokenLogprobs.reduce((a, b) => a + b, 0),
-          tokenLogprobs,
-          isGreedy,
-          tokenCount: tokens.length,
-          contextTokenCount: context.length,
-        };
       });
     }
+    this.runPasses(passes);
     return results;
   }
 
