@@ -20,6 +20,8 @@ function formatShape(shape: readonly number[]): string {
   return `[${shape.join(", ")}]`;
 }
 
+const integerTypes = new Set([GgmlType.I8, GgmlType.I16, GgmlType.I32, GgmlType.I64, GgmlType.F64]);
+
 /** Tensors that change the math in ways this graph does not implement. */
 const unsupportedTensors = new Map([
   ["rope_freqs.weight", "Llama 3.1 RoPE frequency factors"],
@@ -49,6 +51,8 @@ export function validateModelTensors(file: GgufFile, hp: ModelHyperparameters): 
     const isVector = expected.shape.length === 1;
     if (isVector && info.type !== GgmlType.F32)
       throw new ModelError(`tensor ${expected.name} is ${typeName(info.type)}; norms and biases must be f32`, { where: file.path });
+    if (integerTypes.has(info.type))
+      throw new ModelError(`tensor ${expected.name} is ${typeName(info.type)}; weights must be float or quantised`, { where: file.path });
   }
 }
 
