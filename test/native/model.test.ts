@@ -228,6 +228,31 @@ describe("bad input gives a VerticalError naming the file, never a native abort"
     expect(() => loadModel(corrupt, { backend })).toThrow(/corrupt\.gguf.*not a GGUF/);
   });
 
+  it("random corruption of the tensor table is an error or a model that runs, never an abort", () => {
+    const bytes = fs.readFileSync(modelPath);
+    const { dataOffset } = readGguf(modelPath);
+    const random = normalSampler(21);
+    const corrupt = path.join(directory, "fuzz.gguf");
+    using backend = Backend.cpu(1);
+    let errors = 0;
+    for (let attempt = 0; attempt < 25; attempt++) {
+      const copy = Buffer.from(bytes);
+      for (let k = 0; k < 3; k++) {
+        const position = dataOffset - 1 - Math.floor(Math.abs(random()) * 600) % 1200;
+        copy[position] = Math.floor(Math.abs(random()) * 1000) % 256;
+      }
+      fs.writeFileSync(corrupt, copy);
+      try {
+        using model = loadModel(corrupt, { backend });
+        tokenLogprobs(model, [1, 2, 3]);
+      } catch (error) {
+        expect(VerticalError.isInstance(error), String(error)).toBe(true);
+        errors++;
+      }
+    }
+    expect(errors).toBeGreaterThan(0);
+  });
+
   it("unknown architecture and wrong tensor shape", async () => {
     const tokenizer = readTokenizerMetadata(llamaCppVocab("ggml-vocab-llama-spm.gguf"));
     const model = createModel({ architecture: "llama", hidden: 32, layers: 1, heads: 2, ffn: 64, context: 64 }, tokenizer);
