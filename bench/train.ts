@@ -6,9 +6,11 @@
  * (graph building, warm-up) is excluded from tokens/s on both sides.
  *
  *   npm run bench:train              # 3 steps per configuration
- *   BENCH_STEPS=5 npm run bench:train
+ *   BENCH_STEPS=5 BENCH_THREADS=1 npm run bench:train   # more steps, another thread count
  *
- * The last two lines are `lora vs pytorch: R.RRx` and `full vs pytorch: R.RRx` (ours / PyTorch).
+ * Also measured: LoRA over a q8_0 copy of the frozen weights (QLoRA-style; stated as such, PyTorch
+ * stays f32). The last two lines are `lora vs pytorch: R.RRx` and `full vs pytorch: R.RRx` (ours /
+ * PyTorch, both f32).
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -17,7 +19,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const config = { vocab: 8192, hidden: 512, layers: 6, heads: 8, ffn: 1280, ctx: 256, batch: 8, threads: 2, rank: 16, alpha: 32 };
+const config = { vocab: 8192, hidden: 512, layers: 6, heads: 8, ffn: 1280, ctx: 256, batch: 8, threads: Number(process.env.BENCH_THREADS ?? 2), rank: 16, alpha: 32 };
 const steps = Number(process.env.BENCH_STEPS ?? 3);
 
 interface Measurement {
@@ -32,7 +34,9 @@ function peakMemory(): number {
   return match ? Number(match[1]) * 1024 : process.memoryUsage().rss;
 }
 
-async function worker(mode: "lora" | "full", modelPath: string, out: string): Promise<void> {
+type Mode = "lora" | "full" | "lora-q8";
+
+async function worker(mode: Mode, modelPath: string, out: string): Promise<void> {
   const { train } = await import("../src/train/train.js");
   const { CharTokenizer } = await import("../src/train/testing/charTokenizer.js");
   const corpus = path.join(path.dirname(out), `${mode}-corpus.txt`);
@@ -47,7 +51,8 @@ async function worker(mode: "lora" | "full", modelPath: string, out: string): Pr
     out,
     data: corpus,
     tokenizer: new CharTokenizer(),
-    method: mode,
+    method: mode === "full" ? "full" : "lora",
+    frozenType: mode === "lora-q8" ? "q8_0" : "as-stored",
     lora: { rank: config.rank, alpha: config.alpha },
     steps,
     optimizer: { lr: 1e-4 },
@@ -89,7 +94,7 @@ function format(measurement: Measurement | undefined): string {
 async function main(): Promise<void> {
   const workerIndex = process.argv.indexOf("--worker");
   if (workerIndex >= 0) {
-    await worker(process.argv[workerIndex + 1] as "lora" | "full", process.argv[workerIndex + 2]!, process.argv[workerIndex + 3]!);
+    await worker(process.argv[workerIndex + 1] as Mode, process.argv[workerIndex + 2]!, process.argv[workerIndex + 3]!);
     return;
   }
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), "vertical-bench-train-"));
@@ -114,7 +119,7 @@ async function main(): Promise<void> {
     const ours: Record<string, Measurement> = {};
     const theirs: Record<string, Measurement | undefined> = {};
     const python = findTorchPython();
-    for (const mode of ["lora", "full"] as const) {
+    for (const mode of ["lora", "full", "lora-q8"] as const) {
       const output = execFileSync(process.execPath, ["--import", "tsx", path.join(here, "train.ts"), "--worker", mode, modelPath, path.join(directory, mode)], {
         encoding: "utf8",
         env: { ...process.env, VERTICAL_NO_PROGRESS: "1" },
@@ -123,7 +128,8 @@ async function main(): Promise<void> {
       const line = output.split("\n").find((candidate) => candidate.startsWith("RESULT "));
       if (!line) throw new Error(`the ${mode} worker printed no result:\n${output}`);
       ours[mode] = JSON.parse(line.slice("RESULT ".length)) as Measurement;
-      console.log(`vertical ${mode.padEnd(4)} ${format(ours[mode])}`);
+      console.log(`vertical ${mode.padEnd(7)} ${format(ours[mode])}`);
+      if (mode === "lora-q8") continue; // compared with PyTorch's f32 LoRA below
       if (python && hasOpenBlas()) {
         const args = [
           path.join(here, "train_pytorch.py"),
@@ -136,11 +142,14 @@ async function main(): Promise<void> {
         const result = spawnSync(python, args, { encoding: "utf8", env: { ...process.env, OMP_NUM_THREADS: String(config.threads), OPENBLAS_NUM_THREADS: String(config.threads) } });
         if (result.status !== 0) throw new Error(`PyTorch baseline failed:\n${result.stderr}`);
         theirs[mode] = JSON.parse(result.stdout.trim().split("\n").pop()!) as Measurement;
-        console.log(`pytorch  ${mode.padEnd(4)} ${format(theirs[mode])}`);
+        console.log(`pytorch  ${mode.padEnd(7)} ${format(theirs[mode])}`);
       }
     }
     if (!python) console.log("PyTorch baseline skipped: no python3 with torch (apt install python3-torch libopenblas0-pthread)");
     else if (!hasOpenBlas()) console.log("PyTorch baseline skipped: libopenblas0-pthread is not installed (reference BLAS would be ~20x slower)");
+    if (theirs.lora) {
+      console.log(`lora with frozen q8_0 base (ours) vs f32 lora (pytorch): ${(ours["lora-q8"]!.tokensPerSecond / theirs.lora.tokensPerSecond).toFixed(2)}x`);
+    }
     for (const mode of ["lora", "full"] as const) {
       const baseline = theirs[mode];
       console.log(`${mode} vs pytorch: ${baseline ? `${(ours[mode]!.tokensPerSecond / baseline.tokensPerSecond).toFixed(2)}x` : "n/a"}`);

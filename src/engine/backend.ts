@@ -322,8 +322,9 @@ export class Graph {
   /**
    * After expandBackward(): ggml's autodiff computes the input gradient of `W x` as
    * out_prod(W, transpose(dy)), which runs ~3x slower on the CPU than a mul_mat. For every weight W
-   * given here with its transposed copy Wt (F32, ne [out, in]), such nodes become mul_mat(Wt, dy):
-   * the same values, computed faster. Returns how many nodes were rewritten. (Added for training.)
+   * given here with its transposed copy Wt (F32, or Q8_0 for a frozen Q8_0 weight; ne [out, in]),
+   * such nodes become mul_mat(Wt, dy): the same values (for Q8_0, up to ggml quantising dy as its
+   * forward quantises activations), computed faster. Returns how many nodes were rewritten. (Added for training.)
    */
   useTransposedWeights(transposed: ReadonlyMap<Pointer, Tensor>): number {
     if (!this.gradients) throw new EngineError("useTransposedWeights needs a graph with gradients, after expandBackward()");
@@ -347,7 +348,7 @@ export class Graph {
       const gradientShape = readShape(gradient);
       const nodeShape = readShape(node);
       // node [in, N], Wt [out, in], dy [out, N]: 2-D products only
-      if (weightT.type !== GgmlType.F32 || weightT.shape[2] !== 1 || weightT.shape[3] !== 1) continue;
+      if ((weightT.type !== GgmlType.F32 && weightT.type !== GgmlType.Q8_0) || weightT.shape[2] !== 1 || weightT.shape[3] !== 1) continue;
       if (gradientShape[0] !== out || nodeShape[0] !== inputs || nodeShape[1] !== gradientShape[1]) continue;
       if (nodeShape[2] !== 1 || nodeShape[3] !== 1 || gradientShape[2] !== 1 || gradientShape[3] !== 1) continue;
       koffi.encode(node, tensorLayout.op, "int32_t", mulMatOp);

@@ -37,6 +37,8 @@ interface BuiltGraph {
   setInputs: (tokens: Int32Array) => void;
   targetCount: number;
   backward: boolean;
+  labelValues?: Float32Array;
+  labelTargets?: Int32Array;
 }
 
 export interface LossGraphOptions {
@@ -132,10 +134,13 @@ export class LossGraph implements Disposable {
     this.scheduler.allocate(built.graph);
     built.setInputs(tokens);
     built.rows.write(rows);
+    // One-hot labels: the host buffer is kept per graph and only the previous ones are cleared.
     const vocabulary = built.labels.shape[0];
-    const labels = new Float32Array(vocabulary * rows.length);
-    for (let i = 0; i < targets.length; i++) labels[i * vocabulary + targets[i]!] = 1;
-    built.labels.write(labels);
+    built.labelValues ??= new Float32Array(vocabulary * rows.length);
+    if (built.labelTargets) for (let i = 0; i < built.labelTargets.length; i++) built.labelValues[i * vocabulary + built.labelTargets[i]!] = 0;
+    for (let i = 0; i < targets.length; i++) built.labelValues[i * vocabulary + targets[i]!] = 1;
+    built.labelTargets = targets;
+    built.labels.write(built.labelValues);
     if (backward) built.graph.resetGradients();
     this.scheduler.compute(built.graph);
     const meanLoss = built.loss.readFloats()[0]!;
@@ -143,7 +148,7 @@ export class LossGraph implements Disposable {
     const gradients = new Map<string, Float32Array>();
     for (const parameter of this.trainable.parameters) {
       const gradient = built.graph.gradient(parameter.tensor);
-      gradients.set(parameter.name, gradient ? gradient.readFloats().slice() : new Float32Array(parameter.tensor.elements));
+      gradients.set(parameter.name, gradient ? gradient.readFloats() : new Float32Array(parameter.tensor.elements));
     }
     return { meanLoss, targetCount: rows.length, gradients };
   }
