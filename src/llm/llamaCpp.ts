@@ -232,8 +232,7 @@ export class LlamaCppBackend implements ChatModel, TokenScorer, ChatPromptRender
             where: this.id,
             hint: "Raise the system's contextSize or use fewer shots.",
           });
-        await this.sequence.clearHistory();
-        const [afterContext] = await this.evaluate(context, context.length - 1);
+        const [afterContext] = await this.evaluateContext(context);
         for (const index of indices) {
           const continuation = this.continuationTokens(requests[index]!.continuation);
           if (continuation.length === 0) throw new ModelError(`empty continuation for request ${index}`, { where: this.id });
@@ -263,6 +262,22 @@ export class LlamaCppBackend implements ChatModel, TokenScorer, ChatPromptRender
       }
       return results;
     });
+  }
+
+  /**
+   * Brings the sequence to exactly `context` and returns the distribution after its last token. Tokens
+   * already in the sequence that start `context` are kept (few-shot prompts share long prefixes), so
+   * only the rest is evaluated; the last token is always evaluated again for its distribution.
+   */
+  private async evaluateContext(context: Token[]): Promise<Map<Token, number>[]> {
+    const current = this.sequence.contextTokens;
+    let common = 0;
+    const limit = Math.min(current.length, context.length - 1);
+    while (common < limit && current[common] === context[common]) common++;
+    if (common === 0) await this.sequence.clearHistory();
+    else if (common < current.length) await this.sequence.eraseContextTokenRanges([{ start: common, end: current.length }]);
+    const rest = context.slice(common);
+    return this.evaluate(rest, rest.length - 1);
   }
 
   /**

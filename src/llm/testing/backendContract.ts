@@ -27,10 +27,11 @@ export function tokenScorerContract(name: string, open: () => Promise<TokenScore
         // A longer continuation with the same start cannot be more likely than its first token alone.
         expect(scores[1]!.logprob).toBeLessThanOrEqual(scores[0]!.tokenLogprobs[0]! + 1e-9);
         // Scoring one request alone gives the same numbers as scoring it in a batch (no state leaks).
+        // Not bit-equal: a backend may reuse cached prefix state, and f32 sums then differ by ~1e-6.
         const [alone] = await scorer.score([REQUESTS[2]!]);
-        expect(alone!.logprob).toBeCloseTo(scores[2]!.logprob, 6);
+        expect(Math.abs(alone!.logprob - scores[2]!.logprob)).toBeLessThan(1e-4);
         const again = await scorer.score(REQUESTS);
-        expect(again.map((score) => score.logprob)).toEqual(scores.map((score) => score.logprob));
+        again.forEach((score, i) => expect(Math.abs(score.logprob - scores[i]!.logprob)).toBeLessThan(1e-4));
       } finally {
         await scorer.dispose?.();
       }
