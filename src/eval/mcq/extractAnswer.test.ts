@@ -63,6 +63,13 @@ const TABLE: [reply: string, expected: string | null][] = [
   ["<think>题目问的是吃水。吃水是船舶浸入水中的深度，对应选项B。</think>\n答案是B", "B"],
   ["综上所述，本题正确答案选A。", "A"],
   ["不选A，也不选B，应选D。", "D"],
+  ["答案：A项错误，B项正确。", "B"],
+  // English, ruling options out before concluding
+  ["The answer: A is wrong, C is correct.", "C"],
+  ["A. is incorrect. B. is incorrect. C. is correct.", "C"],
+  ["B is incorrect; the answer is D", "D"],
+  ["正确选项是C", "C"],
+  ["选项A、B、C均错误，故本题选D。", "D"],
   // Replies that commit to nothing (must give null)
   ["The answer is A or B, depending on the port.", null],
   ["答案是A或B", null],
@@ -72,6 +79,10 @@ const TABLE: [reply: string, expected: string | null][] = [
   ["<think>Let me think about option A and option B...", null],
   ["A、B", null],
   ["这道题我不确定。", null],
+  ["答案不是A。", null],
+  ["The answer is A and C.", null],
+  ["Answer: None of the above", null],
+  ["I think the answer might be B, but I'm not certain.", null],
 ];
 
 describe("extractAnswerLetter", () => {

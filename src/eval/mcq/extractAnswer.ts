@@ -30,6 +30,8 @@ const STATEMENTS: RegExp[] = [
   new RegExp(`\\\\boxed\\{(?:\\\\text\\{)?${LETTER}`, "g"),
   // Chinese: 答案是B, 答案：B, 正确答案应该是（C）, 答案选D, 【答案】B
   new RegExp(`答案\\s*[】\\]]?\\s*(?:应该|应当|应|就|也)?\\s*(?:是|为|选|选择)?\\s*[:：]?\\s*(?:选项)?\\s*${OPEN}${LETTER}`, "g"),
+  // 正确选项是C, 正确的选项为（B）
+  new RegExp(`正确(?:的)?选项\\s*(?:应该|应)?\\s*(?:是|为)?\\s*[:：]?\\s*${OPEN}${LETTER}`, "g"),
   // 答：B
   new RegExp(`(?:^|[\\s。，,；;])答\\s*[:：]\\s*${OPEN}${LETTER}`, "g"),
   // 选B, 故选C, 应选择D, 我选 (A) — but not 不选A / 不应选A / 排除
@@ -38,12 +40,15 @@ const STATEMENTS: RegExp[] = [
 
 /** Verdicts that name the right option without the word "answer". */
 const VERDICTS: RegExp[] = [
-  new RegExp(`(?:${anyCase("option")}\\s+)?${OPEN}${LETTER}[\\)）\\]]?\\s+(?:${anyCase("is")})\\s+(?:${anyCase("the")}\\s+)?(?:${anyCase("correct")}|${anyCase("right")}|${anyCase("best")})`, "g"),
-  new RegExp(`(?:选项)?\\s*${OPEN}${LETTER}[\\)）\\]]?\\s*(?:选项)?\\s*(?:是|为)?\\s*(?:正确|对)(?!吗)`, "g"),
+  new RegExp(`(?:${anyCase("option")}\\s+)?${OPEN}${LETTER}[\\)）\\].．]?\\s+(?:${anyCase("is")})\\s+(?:${anyCase("the")}\\s+)?(?:${anyCase("correct")}|${anyCase("right")}|${anyCase("best")})`, "g"),
+  new RegExp(`(?:选项)?\\s*${OPEN}${LETTER}[\\)）\\]]?\\s*(?:选项|项)?\\s*(?:是|为)?\\s*(?:正确|对)(?!吗)`, "g"),
 ];
 
 /** A reply that is only a letter, or starts with "B." / "(B)" / "B)" / "Option B". */
 const BARE = new RegExp(`^\\s*(?:${anyCase("option")}\\s+|选项\\s*)?${OPEN}${LETTER}\\s*(?:[\\)）\\]】.．。、:：]|\\n|$)`);
+
+/** The captured letter is being ruled out ("答案：A项错误", "Answer: A is wrong"): not an answer statement. */
+const RULED_OUT = /^[\)）\]】]?\s*(?:项|选项)?\s*(?:是|为)?\s*(?:错误|不正确|错|不对|不符|不是|排除|is\s+(?:wrong|incorrect|false|not)|cannot|can't)/i;
 
 /** Two letters joined by "or"/"and"/"或"… right after the captured one: the model did not commit. */
 const HEDGE = /^[\)）\]】]?\s*(?:or|and|,|\/|或|和|或者|、|与)\s*[\(（]?[A-J](?![A-Za-z])/i;
@@ -64,6 +69,7 @@ function lastMatch(text: string, patterns: RegExp[], letters: ReadonlySet<string
   for (const pattern of patterns) {
     for (const match of text.matchAll(pattern)) {
       const letterEnd = match.index + match[0].length;
+      if (RULED_OUT.test(text.slice(letterEnd))) continue;
       const hedged = HEDGE.test(text.slice(letterEnd));
       const letter = match[1]!;
       const candidate = { index: match.index + match[0].length, letter: hedged || !letters.has(letter) ? null : letter };
@@ -86,8 +92,9 @@ export function extractAnswerLetter(reply: string, letters: readonly string[] = 
     if (found !== undefined) return found;
   }
   const bare = BARE.exec(text);
-  // "A、B" / "A. B." lists two letters: not a commitment.
-  if (bare && !/^\s*[\(（]?[A-J](?![A-Za-z])/.test(text.slice(bare.index + bare[0].length))) {
+  // "A、B" / "A. B." lists two letters, "A. is incorrect" rules one out: neither is a commitment.
+  const afterBare = bare ? text.slice(bare.index + bare[0].length) : "";
+  if (bare && !/^\s*[\(（]?[A-J](?![A-Za-z])/.test(afterBare) && !RULED_OUT.test(afterBare.trimStart())) {
     return allowed.has(bare[1]!) ? bare[1]! : null;
   }
   return null;
