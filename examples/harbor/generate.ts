@@ -1241,12 +1241,13 @@ export function generateHarbor(options: GenerateOptions): string[] {
 
   const files = new Map<string, string>();
   for (const document of documents) files.set(`docs/${document.id}.md`, renderDocument(document));
-  files.set("eval/mcq.jsonl", jsonl(mcq));
+  // Shuffled (seeded) so that the first N items — what `eval.limit` keeps — mix languages and topics.
+  files.set("eval/mcq.jsonl", jsonl(random.shuffle(mcq)));
   files.set("eval/mcq-dev.jsonl", jsonl(mcqDev));
   files.set("eval/open.jsonl", jsonl(open));
   files.set("sft/harbor-chat.jsonl", jsonl(sft));
   for (const document of general.documents) files.set(`general/text/${document.id}.txt`, document.text);
-  files.set("general/mcq.jsonl", jsonl(general.mcq));
+  files.set("general/mcq.jsonl", jsonl(random.shuffle(general.mcq)));
   files.set(
     "facts.json",
     JSON.stringify({ seed: options.seed ?? DEFAULT_SEED, facts: table.facts, documents: documents.map((d) => ({ id: d.id, facts: d.facts })) }, null, 1) + "\n",

@@ -12,6 +12,7 @@ import { defineEvalSpec, type SystemSpec } from "../eval/spec.js";
 import { createSystemBackend } from "../eval/systemBackend.js";
 import type { Retriever } from "../llm/retriever.js";
 import { InterruptedError, ModelError } from "../shared/errors.js";
+import { createLabBackend } from "./labBackend.js";
 import { DOMAIN_MCQ, DOMAIN_OPEN, GENERAL_MCQ } from "./labSteps.js";
 import type { LabConfig } from "./labConfig.js";
 import { routeChatModel } from "./routeChatModels.js";
@@ -62,6 +63,7 @@ export async function evaluateRoute(options: EvaluateRouteOptions): Promise<Rout
   const totalItems = spec.sets.length;
   const summary = await runEvaluation(spec, {
     outDir: options.evalDir,
+    createBackend: createLabBackend,
     signal: context.signal,
     resolveRetriever: async () => options.retriever(),
     onProgress: (progress) => {
@@ -81,7 +83,8 @@ export async function evaluateRoute(options: EvaluateRouteOptions): Promise<Rout
 
   // Open-ended questions.
   const questions = readOpenQuestions(config.data.open).slice(0, config.eval.openLimit ?? Infinity);
-  const backend = await createSystemBackend(routeSpec);
+  // Generation always goes through node-llama-cpp (the engine scores, it does not sample).
+  const backend = await createSystemBackend({ ...routeSpec, backend: "llama-cpp" });
   let openResult: Awaited<ReturnType<typeof runOpenEval>>;
   try {
     if (!backend.chat) throw new Error(`backend ${backend.id} cannot generate text for the open-ended questions`);

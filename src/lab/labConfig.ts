@@ -151,8 +151,12 @@ export const labConfigSchema = z.strictObject({
       maxTokens: positiveInt("maxTokens").default(64),
       /** option: log-likelihood of each option's text; letter: of the letters A-D. Defaults to option. */
       scoring: z.enum(["option", "letter"]).default("option"),
+      /** MCQ scorer: engine (Vertical's batched scorer) or llama-cpp (node-llama-cpp). Defaults to engine. Generation always uses llama-cpp. */
+      scorer: z.enum(["engine", "llama-cpp"]).default("engine"),
+      /** Evaluation threads. Defaults to 1 for models under 100 MB (faster and robust to busy cores), else `threads`. */
+      threads: positiveInt("threads").optional(),
     })
-    .default({ maxTokens: 64, scoring: "option" }),
+    .default({ maxTokens: 64, scoring: "option", scorer: "engine" }),
 });
 
 export type LabConfigInput = z.input<typeof labConfigSchema>;

@@ -20,6 +20,7 @@ import { writeFileAtomic } from "../shared/atomicWrite.js";
 import { InterruptedError } from "../shared/errors.js";
 import type { LabConfig } from "./labConfig.js";
 import { ROUTES, STAGES, stagesFor, type RouteDefinition, type RouteName, type StageName } from "./routes.js";
+import { evaluationThreads } from "./labBackend.js";
 import type { LabStep, StepContext } from "./runSteps.js";
 
 export const DOMAIN_MCQ = "domain-mcq";
@@ -196,7 +197,7 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
     const chat = definition.chat && config.model.chatTemplate === "auto";
     return {
       name: route,
-      backend: "llama-cpp" as const,
+      backend: config.eval.scorer,
       model: model.model,
       adapters: model.adapters,
       chatTemplate: chat ? ("auto" as const) : ("none" as const),
@@ -204,7 +205,7 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
       fewShot: definition.prompting === "few-shot" ? config.fewShot.shots : 0,
       scoring: config.eval.scoring,
       ...(definition.prompting === "retrieval" ? { retrieval: { k: config.retrieval.topK } } : {}),
-      threads,
+      threads: config.eval.threads ?? evaluationThreads(model.model, threads),
       ...(config.model.build ? { contextSize: config.model.build.context } : {}),
       maxTokens: config.eval.maxTokens,
       ...(model.trainingTokens !== null ? { trainingTokens: model.trainingTokens } : {}),

@@ -14,6 +14,7 @@ import { runEvaluation } from "../eval/runEvaluation.js";
 import { defineEvalSpec } from "../eval/spec.js";
 import { bootstrapMeanCi, bootstrapPairedDeltaCi, type Estimate } from "../eval/stats/bootstrap.js";
 import { writeFileAtomic } from "../shared/atomicWrite.js";
+import { createLabBackend } from "./labBackend.js";
 import type { LabConfig } from "./labConfig.js";
 import { DOMAIN_MCQ, DOMAIN_OPEN, GENERAL_MCQ, type LabPaths } from "./labSteps.js";
 import { answeredModel } from "./routeChatModels.js";
@@ -75,7 +76,7 @@ export async function writeLabReport(options: {
   const { config, paths } = options;
   const spec = defineEvalSpec({ name: config.name, systems: options.systems, sets: options.sets, baseSystem: "base" });
   // Every item was scored by the route steps: this only rewrites summary.json with all routes in it.
-  await runEvaluation(spec, { outDir: paths.eval, resolveRetriever: async () => ({ id: "unused", retrieve: async () => [] }) });
+  await runEvaluation(spec, { outDir: paths.eval, createBackend: createLabBackend, resolveRetriever: async () => ({ id: "unused", retrieve: async () => [] }) });
   const questions = readOpenQuestions(config.data.open).slice(0, config.eval.openLimit ?? Infinity);
   const open = await runOpenEval({
     set: DOMAIN_OPEN,
