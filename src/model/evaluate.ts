@@ -24,6 +24,11 @@ export interface EvaluatorOptions {
    * sequence * T + position). Lets callers project only the rows they score.
    */
   rowsPerCall?: number;
+  /**
+   * F32 [E, P] virtual token embeddings prepended to every sequence (a trained soft prompt). Rows
+   * and positions stay in terms of the real tokens; the prompt rows are never returned.
+   */
+  softPrompt?: Tensor;
 }
 
 /**
@@ -56,6 +61,8 @@ export class Evaluator implements Disposable {
   private readonly extraBackends: Backend[];
   private writeRows: () => void = () => {};
   private readonly rowsPerCall: number | undefined;
+  /** Maps a real-token row (sequence * T + position) to the graph's row. */
+  private graphRow: (row: number) => number = (row) => row;
   private rowsInput: Tensor | undefined;
 
   constructor(
@@ -81,11 +88,22 @@ export class Evaluator implements Disposable {
     const graphSize = 256 + nodesPerBlock * model.hparams.blockCount;
     this.context = new Context({ maxTensors: graphSize, graphBytes: Graph.bytesFor(graphSize) });
     try {
-      const all = selected.length === T && rowsPerCall === undefined;
+      const all = selected.length === T && rowsPerCall === undefined && !options.softPrompt;
       const rowCount = rowsPerCall ?? selected.length * B;
       const rows = all ? undefined : this.context.tensor(GgmlType.I32, [rowCount], "output_rows").markInput();
       this.rowsInput = rowsPerCall === undefined ? undefined : rows;
-      this.forward = buildForward(this.context, model, { batch: B, length: T, lora: options.lora, outputRows: rows });
+      this.forward = buildForward(this.context, model, {
+        batch: B,
+        length: T,
+        lora: options.lora,
+        softPrompt: options.softPrompt,
+        outputRows: rows,
+      });
+      // Soft-prompt rows sit before each sequence's tokens: real position p of sequence s is row
+      // s * S + P + p of the graph.
+      const S = this.forward.sequenceLength;
+      const P = S - T;
+      this.graphRow = (row: number) => Math.floor(row / T) * S + P + (row % T);
       this.graph = new Graph(this.context, { size: graphSize }).expand(this.forward.logits!);
       const { scheduler, extra } = createScheduler(model.backend, graphSize * 2);
       this.scheduler = scheduler;
@@ -93,7 +111,7 @@ export class Evaluator implements Disposable {
       this.scheduler.allocate(this.graph);
       if (rows && rowsPerCall === undefined) {
         const ids = new Int32Array(selected.length * B);
-        for (let s = 0; s < B; s++) selected.forEach((p, i) => (ids[s * selected.length + i] = s * T + p));
+        for (let s = 0; s < B; s++) selected.forEach((p, i) => (ids[s * selected.length + i] = this.graphRow(s * T + p)));
         // Inputs are rewritten before every compute: the allocator may reuse their memory once
         // the graph has read them.
         this.writeRows = () => rows.write(ids);
@@ -117,7 +135,7 @@ export class Evaluator implements Disposable {
         throw new EngineError(`this evaluator projects ${this.rowsPerCall} rows per call, got ${rows?.length ?? "none"}`);
       for (const row of rows)
         if (!Number.isInteger(row) || row < 0 || row >= limit) throw new EngineError(`row ${row} is outside 0..${limit - 1}`);
-      this.rowsInput!.write(Int32Array.from(rows));
+      this.rowsInput!.write(Int32Array.from(rows, (row) => this.graphRow(row)));
     } else if (rows) throw new EngineError("rows can only be chosen per call with the rowsPerCall option");
     this.writeRows();
     this.scheduler.compute(this.graph);
@@ -152,9 +170,13 @@ export function logSoftmaxAt(logits: Float32Array, offset: number, vocab: number
 }
 
 /** Log-probabilities log p(t_i | t_<i) for i = 1..n-1 of one token sequence. */
-export function tokenLogprobs(model: LlamaModel, tokens: readonly number[], options: { lora?: LoraWeights } = {}): number[] {
+export function tokenLogprobs(
+  model: LlamaModel,
+  tokens: readonly number[],
+  options: { lora?: LoraWeights; softPrompt?: Tensor } = {},
+): number[] {
   if (tokens.length < 2) return [];
-  using evaluator = new Evaluator(model, { length: tokens.length, lora: options.lora });
+  using evaluator = new Evaluator(model, { length: tokens.length, lora: options.lora, softPrompt: options.softPrompt });
   const logits = evaluator.logits(tokens);
   const V = evaluator.vocabSize;
   const out: number[] = [];
@@ -251,6 +273,8 @@ export interface TokenContinuationScore {
 
 export interface ScoreOptions {
   lora?: LoraWeights;
+  /** F32 [E, P] soft prompt prepended to every request. */
+  softPrompt?: Tensor;
   /** Longest sequence evaluated; longer requests keep their last `maxLength` tokens (left truncation). Defaults to the model's context length. */
   maxLength?: number;
 }
@@ -288,7 +312,7 @@ export function scoreContinuations(
           oldest.dispose();
           evaluators.delete(oldestKey);
         }
-        evaluator = new Evaluator(model, { length, lora: options.lora, rowsPerCall: rowCount });
+        evaluator = new Evaluator(model, { length, lora: options.lora, softPrompt: options.softPrompt, rowsPerCall: rowCount });
       }
       evaluators.set(key, evaluator);
       const ids = new Int32Array(length);

@@ -6,7 +6,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { Backend, GgmlType } from "../../src/engine/index.js";
+import { Backend, Context, GgmlType } from "../../src/engine/index.js";
 import { Evaluator, loadModel, logSoftmaxAt } from "../../src/model/index.js";
 import { referenceLogprobs, writeTinyModel } from "./reference.js";
 
@@ -93,5 +93,34 @@ describe("batched evaluation", () => {
     expect(rows.length).toBe(4 * V);
     for (const [row, source] of [[0, 3], [1, 7], [2, 11], [3, 15]] as const)
       for (let t = 0; t < V; t += 997) expect(rows[row * V + t]).toBeCloseTo(together[source * V + t]!, 5);
+  });
+});
+
+describe("soft prompts", () => {
+  it("a soft prompt equal to two tokens' embeddings gives the logits of those tokens prepended", async () => {
+    const file = path.join(directory, "qwen2-prompt.gguf");
+    await writeTinyModel(file, { architecture: "qwen2" });
+    using backend = Backend.cpu(1);
+    using model = loadModel(file, { backend });
+    const E = model.hparams.embeddingLength;
+    const prefix = [4996, 17354];
+    const body = [1701, 29916, 432, 17204];
+    const table = model.weight("token_embd.weight");
+    using promptContext = new Context({ maxTensors: 1 });
+    const prompt = promptContext.tensor(GgmlType.F32, [E, prefix.length], "soft_prompt");
+    using promptBuffer = backend.allocate(promptContext);
+    expect(promptBuffer.bytes).toBeGreaterThan(0);
+    prompt.write(new Uint8Array([...prefix].flatMap((id) => [...table.readBytes(id * E * 4, E * 4)])));
+    using withPrompt = new Evaluator(model, { length: body.length, batch: 2, softPrompt: prompt });
+    const prompted = withPrompt.logits([...body, ...body.slice().reverse()]);
+    using plain = new Evaluator(model, { length: prefix.length + body.length });
+    const V = model.hparams.vocabSize;
+    for (const [sequence, ids] of [body, body.slice().reverse()].entries()) {
+      const reference = plain.logits([...prefix, ...ids]);
+      let worst = 0;
+      for (let i = 0; i < body.length * V; i++)
+        worst = Math.max(worst, Math.abs(prompted[sequence * body.length * V + i]! - reference[prefix.length * V + i]!));
+      expect(worst).toBeLessThan(1e-4);
+    }
   });
 });
