@@ -36,7 +36,18 @@ const itemCount = Number(values.items);
 
 const directory = path.join(settings().cacheDir, "bench");
 const modelPath = path.join(directory, "eval-25m-gpt2.gguf");
-const spec = { architecture: "llama", hidden: 384, layers: 4, heads: 6, kvHeads: 6, ffn: 1024, context: 1024, tiedOutput: true, seed: 7, initStd: 0.05 };
+const spec = {
+  architecture: "llama",
+  hidden: 384,
+  layers: 4,
+  heads: 6,
+  kvHeads: 6,
+  ffn: 1024,
+  context: 1024,
+  tiedOutput: true,
+  seed: 7,
+  initStd: 0.05,
+};
 const initialised = createModel(spec, readTokenizerMetadata(llamaCppVocab("ggml-vocab-gpt-2.gguf")));
 const parameters = initialised.tensors.reduce((sum, tensor) => sum + tensor.values.length, 0);
 if (!fs.existsSync(modelPath)) {
@@ -45,14 +56,26 @@ if (!fs.existsSync(modelPath)) {
 }
 
 // Synthetic harbour-operations items of realistic length (a ~60-token question, four short options).
-const topics = ["berth allocation", "pilotage", "demurrage", "container stacking", "port state control", "tidal windows", "bunkering", "customs clearance"];
+const topics = [
+  "berth allocation",
+  "pilotage",
+  "demurrage",
+  "container stacking",
+  "port state control",
+  "tidal windows",
+  "bunkering",
+  "customs clearance",
+];
 const items: McqItem[] = Array.from({ length: itemCount }, (_, i) => {
   const topic = topics[i % topics.length]!;
   return {
     id: `bench/${i}`,
     subject: "harbour_operations",
     question: `In the port of Qinglan, which statement about ${topic} is correct when a vessel of ${150 + i} metres arrives during the night shift and the harbour master has issued notice ${1000 + i}?`,
-    options: ["A", "B", "C", "D"].map((letter, j) => ({ letter, text: `${topic} is handled by ${["the pilot station", "the terminal operator", "the shipping agent", "the port authority"][(i + j) % 4]} within ${j + 2} hours` })),
+    options: ["A", "B", "C", "D"].map((letter, j) => ({
+      letter,
+      text: `${topic} is handled by ${["the pilot station", "the terminal operator", "the shipping agent", "the port authority"][(i + j) % 4]} within ${j + 2} hours`,
+    })),
     answer: "ABCD"[i % 4]!,
     source: { file: "bench", row: i + 1 },
   };
@@ -70,7 +93,10 @@ function requestsFor(mode: ScoringMode): ScoreRequest[][] {
  * engine, which batches them into shared forward passes; node-llama-cpp evaluates them one after the
  * other), alternating engine / node-llama-cpp chunk by chunk so a change in machine load hits both alike.
  */
-async function measureInterleaved(scorers: TokenScorer[], perItem: ScoreRequest[][]): Promise<{ itemsPerSecond: number; logprobs: number[][] }[]> {
+async function measureInterleaved(
+  scorers: TokenScorer[],
+  perItem: ScoreRequest[][],
+): Promise<{ itemsPerSecond: number; logprobs: number[][] }[]> {
   for (const scorer of scorers) await scorer.score(perItem.slice(0, 8).flat()); // warm-up: graphs, caches
   const seconds = scorers.map(() => 0);
   const logprobs: number[][][] = scorers.map(() => []);
@@ -86,16 +112,29 @@ async function measureInterleaved(scorers: TokenScorer[], perItem: ScoreRequest[
   return scorers.map((_, index) => ({ itemsPerSecond: perItem.length / seconds[index]!, logprobs: logprobs[index]! }));
 }
 
-console.log(`model: ${(parameters / 1e6).toFixed(1)}M parameters (f32, vocab 50257), ${itemCount} items, ${threads} threads`);
+console.log(
+  `model: ${(parameters / 1e6).toFixed(1)}M parameters (f32, vocab 50257), ${itemCount} items, ${threads} threads`,
+);
 const engine = await EngineScorer.load({ modelPath, threads });
 const llama = await LlamaCppBackend.load({ modelPath, threads, contextSize: 1024 });
 const rows: string[][] = [["mode", "engine items/s", "node-llama-cpp items/s", "ratio", "max |Δ logprob|/token"]];
 for (const mode of ["letter", "option"] as ScoringMode[]) {
   const perItem = requestsFor(mode);
-  const [ours, theirs] = (await measureInterleaved([engine, llama], perItem)) as [{ itemsPerSecond: number; logprobs: number[][] }, { itemsPerSecond: number; logprobs: number[][] }];
+  const [ours, theirs] = (await measureInterleaved([engine, llama], perItem)) as [
+    { itemsPerSecond: number; logprobs: number[][] },
+    { itemsPerSecond: number; logprobs: number[][] },
+  ];
   let worst = 0;
-  ours.logprobs.forEach((tokens, i) => tokens.forEach((value, j) => (worst = Math.max(worst, Math.abs(value - theirs.logprobs[i]![j]!)))));
-  rows.push([mode, ours.itemsPerSecond.toFixed(2), theirs.itemsPerSecond.toFixed(2), `${(ours.itemsPerSecond / theirs.itemsPerSecond).toFixed(2)}x`, worst.toExponential(1)]);
+  ours.logprobs.forEach((tokens, i) =>
+    tokens.forEach((value, j) => (worst = Math.max(worst, Math.abs(value - theirs.logprobs[i]![j]!)))),
+  );
+  rows.push([
+    mode,
+    ours.itemsPerSecond.toFixed(2),
+    theirs.itemsPerSecond.toFixed(2),
+    `${(ours.itemsPerSecond / theirs.itemsPerSecond).toFixed(2)}x`,
+    worst.toExponential(1),
+  ]);
 }
 engine.dispose();
 await llama.dispose();

@@ -158,6 +158,8 @@ export function readResults(outDir: string): LoadedResults {
     throw new InputError("no summary.json: not a results folder of `vertical eval run`", { where: outDir });
   const summary = JSON.parse(fs.readFileSync(summaryFile, "utf8")) as EvalSummary;
   if (summary.formatVersion !== RESULTS_FORMAT_VERSION)
-    throw new InputError(`results format ${summary.formatVersion}, this version reads ${RESULTS_FORMAT_VERSION}`, { where: summaryFile });
+    throw new InputError(`results format ${summary.formatVersion}, this version reads ${RESULTS_FORMAT_VERSION}`, {
+      where: summaryFile,
+    });
   return { outDir, summary, items: (system, set) => readItemRecords(itemsFile(outDir, system, set)) };
 }

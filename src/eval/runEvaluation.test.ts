@@ -66,7 +66,9 @@ describe("runEvaluation against OpenAI-compatible endpoints on loopback", () => 
     writeSets(folder);
     // The scoring endpoint always prefers "B"; the chat endpoint always answers C (in the prompt's language).
     const scorer = await startFakeOpenAIServer({ tokenLogprob: (_prefix, token) => (token === "B" ? -0.5 : -3) });
-    const chat = await startFakeOpenAIServer({ reply: ({ messages }) => (/[\u4e00-\u9fff]/.test(messages!.at(-1)!.content) ? "答案是C" : "The answer is (C).") });
+    const chat = await startFakeOpenAIServer({
+      reply: ({ messages }) => (/[\u4e00-\u9fff]/.test(messages!.at(-1)!.content) ? "答案是C" : "The answer is (C)."),
+    });
     servers.push(scorer, chat);
     const file = writeSpec(
       folder,
@@ -75,13 +77,24 @@ describe("runEvaluation against OpenAI-compatible endpoints on loopback", () => 
     );
     const outDir = path.join(folder, "out");
     const progress: string[] = [];
-    const summary = await runEvaluation(loadEvalSpec(file), { outDir, onProgress: (p) => p.phase === "end" && progress.push(`${p.system}/${p.set} ${p.done}/${p.total}`) });
+    const summary = await runEvaluation(loadEvalSpec(file), {
+      outDir,
+      onProgress: (p) => p.phase === "end" && progress.push(`${p.system}/${p.set} ${p.done}/${p.total}`),
+    });
     expect(progress).toEqual(["scorer/domain 6/6", "scorer/general 4/4", "chat/domain 6/6", "chat/general 4/4"]);
     expect(summary.complete).toBe(true);
 
-    const row = (system: string, set: string) => summary.results.find((result) => result.system === system && result.set === set)!;
+    const row = (system: string, set: string) =>
+      summary.results.find((result) => result.system === system && result.set === set)!;
     // Golds: domain B B C A B D -> always-B gets 3/6, always-C 1/6; general B A B B -> B 3/4, C 0/4.
-    expect(row("scorer", "domain")).toMatchObject({ status: "complete", scoring: "letter", templateApplied: false, n: 6, total: 6, unanswered: 0 });
+    expect(row("scorer", "domain")).toMatchObject({
+      status: "complete",
+      scoring: "letter",
+      templateApplied: false,
+      n: 6,
+      total: 6,
+      unanswered: 0,
+    });
     expect(row("scorer", "domain").accuracy!.value).toBeCloseTo(3 / 6, 12);
     expect(row("chat", "domain")).toMatchObject({ scoring: "generate", templateApplied: true });
     expect(row("chat", "domain").accuracy!.value).toBeCloseTo(1 / 6, 12);
@@ -93,18 +106,41 @@ describe("runEvaluation against OpenAI-compatible endpoints on loopback", () => 
     expect(row("scorer", "domain").tokens.prompt).toBeGreaterThan(0);
 
     expect(summary.forgetting).toHaveLength(1);
-    expect(summary.forgetting[0]).toMatchObject({ system: "chat", set: "general", n: 4, score: 0, baseScore: 0.75, delta: -0.75 });
-    expect(summary.systems.find((system) => system.name === "scorer")).toMatchObject({ isBase: true, scoring: "letter" });
+    expect(summary.forgetting[0]).toMatchObject({
+      system: "chat",
+      set: "general",
+      n: 4,
+      score: 0,
+      baseScore: 0.75,
+      delta: -0.75,
+    });
+    expect(summary.systems.find((system) => system.name === "scorer")).toMatchObject({
+      isBase: true,
+      scoring: "letter",
+    });
 
     // Per-item records carry prompt, scores, prediction and gold; the report reads the same files.
     const results = readResults(outDir);
     expect(results.summary).toEqual(summary);
     const items = results.items("scorer", "domain");
     expect(items).toHaveLength(6);
-    expect(items[0]).toMatchObject({ id: "port/1", set: "domain", system: "scorer", subject: "port", kind: "mcq", row: 2, gold: "B", prediction: "B", correct: true, letters: ["A", "B", "C", "D"] });
+    expect(items[0]).toMatchObject({
+      id: "port/1",
+      set: "domain",
+      system: "scorer",
+      subject: "port",
+      kind: "mcq",
+      row: 2,
+      gold: "B",
+      prediction: "B",
+      correct: true,
+      letters: ["A", "B", "C", "D"],
+    });
     expect(items[0]!.prompt).toMatch(/^以下是中国关于port考试的单项选择题[\s\S]*答案：$/);
     expect(items[0]!.scores!.B!.logprob).toBeCloseTo(-0.5, 12);
-    expect(items[1]!.prompt).toMatch(/^The following are multiple choice questions \(with answers\) about ship\.[\s\S]*\nAnswer:$/);
+    expect(items[1]!.prompt).toMatch(
+      /^The following are multiple choice questions \(with answers\) about ship\.[\s\S]*\nAnswer:$/,
+    );
     const chatItems = results.items("chat", "domain");
     expect(chatItems[0]).toMatchObject({ generation: "答案是C", prediction: "C", correct: false });
     expect(JSON.parse(chatItems[0]!.prompt)[0]).toEqual({ role: "system", content: "You are a port expert." });
@@ -117,13 +153,17 @@ describe("runEvaluation against OpenAI-compatible endpoints on loopback", () => 
     writeSets(folder);
     const scorer = await startFakeOpenAIServer({ tokenLogprob: (_prefix, token) => (token === "A" ? -0.1 : -2) });
     servers.push(scorer);
-    const file = writeSpec(folder, `  - { name: scorer, backend: openai, model: m, baseUrl: "${scorer.baseUrl}", maxConcurrency: 1 }`);
+    const file = writeSpec(
+      folder,
+      `  - { name: scorer, backend: openai, model: m, baseUrl: "${scorer.baseUrl}", maxConcurrency: 1 }`,
+    );
     const outDir = path.join(folder, "out");
     const controller = new AbortController();
     const first = runEvaluation(loadEvalSpec(file), {
       outDir,
       signal: controller.signal,
-      onProgress: (progress) => progress.phase === "item" && progress.done === 3 && progress.set === "domain" && controller.abort(),
+      onProgress: (progress) =>
+        progress.phase === "item" && progress.done === 3 && progress.set === "domain" && controller.abort(),
     });
     await expect(first).rejects.toThrow(InterruptedError);
     const afterFirst = readItemRecords(path.join(outDir, "items", "scorer", "domain.jsonl"));
@@ -136,7 +176,14 @@ describe("runEvaluation against OpenAI-compatible endpoints on loopback", () => 
     const summary = await runEvaluation(loadEvalSpec(file), { outDir });
     expect(summary.complete).toBe(true);
     const records = readItemRecords(path.join(outDir, "items", "scorer", "domain.jsonl"));
-    expect(records.map((record) => record.id).sort()).toEqual(["port/1", "port/3", "port/5", "ship/2", "ship/4", "ship/6"]);
+    expect(records.map((record) => record.id).sort()).toEqual([
+      "port/1",
+      "port/3",
+      "port/5",
+      "ship/2",
+      "ship/4",
+      "ship/6",
+    ]);
     // Only the 3 remaining domain items and the 4 general items were scored: 4 letters each.
     expect(scorer.requests.length - requestsBefore).toBe((3 + 4) * 4);
     // Golds A appear once in domain (item 4) and once in general.
@@ -145,7 +192,9 @@ describe("runEvaluation against OpenAI-compatible endpoints on loopback", () => 
     // Changing what a score means (here: 2 shots) in the same folder is refused, not mixed.
     const changed = fs.readFileSync(file, "utf8").replace("maxConcurrency: 1", "maxConcurrency: 1, fewShot: 2");
     fs.writeFileSync(file, changed);
-    await expect(runEvaluation(loadEvalSpec(file), { outDir })).rejects.toThrow(/system "scorer" on set "domain" was run with other settings[\s\S]*new --out/);
+    await expect(runEvaluation(loadEvalSpec(file), { outDir })).rejects.toThrow(
+      /system "scorer" on set "domain" was run with other settings[\s\S]*new --out/,
+    );
   });
 
   it("records an unreachable endpoint as a failed system, keeps the others and the finished items", async () => {
@@ -169,7 +218,10 @@ describe("runEvaluation against OpenAI-compatible endpoints on loopback", () => 
     // Items run four at a time, so which one hit the error first varies; the message names its file and row.
     expect(down[0]!.error).toMatch(/domain\.csv:\d \(item (port|ship)\/\d\): /);
     expect(down[0]!.error).toContain(`${goneUrl}/chat/completions: cannot connect: ECONNREFUSED`);
-    expect(summary.results.filter((row) => row.system === "scorer").map((row) => row.status)).toEqual(["complete", "complete"]);
+    expect(summary.results.filter((row) => row.system === "scorer").map((row) => row.status)).toEqual([
+      "complete",
+      "complete",
+    ]);
     expect(readItemRecords(path.join(outDir, "items", "scorer", "domain.jsonl"))).toHaveLength(6);
   });
 
@@ -182,20 +234,34 @@ describe("runEvaluation against OpenAI-compatible endpoints on loopback", () => 
 
     fs.writeFileSync(path.join(folder, "domain.csv"), "id,question,A,B,C,D,answer\n1,q,a,b,c,d,A\n2,q,a,b,c,d,F\n");
     const specFile = writeSpec(folder, `  - { name: scorer, backend: openai, model: m, baseUrl: "${server.baseUrl}" }`);
-    await expect(runEvaluation(loadEvalSpec(specFile), { outDir })).rejects.toThrow(`${path.join(folder, "domain.csv")}:3: answer "F" is not one of the options (A, B, C, D)`);
+    await expect(runEvaluation(loadEvalSpec(specFile), { outDir })).rejects.toThrow(
+      `${path.join(folder, "domain.csv")}:3: answer "F" is not one of the options (A, B, C, D)`,
+    );
 
     writeSets(folder);
     fs.writeFileSync(path.join(folder, "model.gguf"), "not really a model");
-    const adapterSpec = writeSpec(folder, `  - { name: scorer, backend: llama-cpp, model: model.gguf, adapters: [{ path: runs/sft/adapter.gguf }] }`);
+    const adapterSpec = writeSpec(
+      folder,
+      `  - { name: scorer, backend: llama-cpp, model: model.gguf, adapters: [{ path: runs/sft/adapter.gguf }] }`,
+    );
     const error = await runEvaluation(loadEvalSpec(adapterSpec), { outDir }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as Error).message).toContain(`system "scorer": adapter not found: ${path.join(folder, "runs/sft/adapter.gguf")}`);
+    expect((error as Error).message).toContain(
+      `system "scorer": adapter not found: ${path.join(folder, "runs/sft/adapter.gguf")}`,
+    );
     expect(server.requests).toHaveLength(0);
 
     const typoSpec = writeSpec(folder, `  - { name: scorer, backend: openia, model: m, scoring: letters }`);
-    expect(() => loadEvalSpec(typoSpec)).toThrow(/eval\.yaml: invalid fields:\n {2}systems\[0\]\.backend: .*\n {2}systems\[0\]\.scoring: /);
-    const retrievalSpec = writeSpec(folder, `  - { name: scorer, backend: openai, model: m, baseUrl: "${server.baseUrl}", retrieval: { index: x, k: 2 } }`);
-    await expect(runEvaluation(loadEvalSpec(retrievalSpec), { outDir: path.join(folder, "out2") })).rejects.toThrow(/system "scorer": the system declares `retrieval`/);
+    expect(() => loadEvalSpec(typoSpec)).toThrow(
+      /eval\.yaml: invalid fields:\n {2}systems\[0\]\.backend: .*\n {2}systems\[0\]\.scoring: /,
+    );
+    const retrievalSpec = writeSpec(
+      folder,
+      `  - { name: scorer, backend: openai, model: m, baseUrl: "${server.baseUrl}", retrieval: { index: x, k: 2 } }`,
+    );
+    await expect(runEvaluation(loadEvalSpec(retrievalSpec), { outDir: path.join(folder, "out2") })).rejects.toThrow(
+      /system "scorer": the system declares `retrieval`/,
+    );
     expect(InputError).toBeDefined();
   });
 
@@ -204,20 +270,28 @@ describe("runEvaluation against OpenAI-compatible endpoints on loopback", () => 
     writeSets(folder);
     const server = await startFakeOpenAIServer();
     servers.push(server);
-    const file = writeSpec(folder, `  - { name: scorer, backend: openai, model: m, baseUrl: "${server.baseUrl}", logprobs: false, retrieval: { index: harbor, k: 1 } }`);
+    const file = writeSpec(
+      folder,
+      `  - { name: scorer, backend: openai, model: m, baseUrl: "${server.baseUrl}", logprobs: false, retrieval: { index: harbor, k: 1 } }`,
+    );
     const outDir = path.join(folder, "out");
     const asked: unknown[] = [];
     await runEvaluation(loadEvalSpec(file), {
       outDir,
       resolveRetriever: async (system, retrieval) => {
         asked.push([system, retrieval]);
-        return { id: "fake", retrieve: async (query, k) => [{ text: `passage about ${query.slice(0, 6)}`, source: "doc-1", score: k }] };
+        return {
+          id: "fake",
+          retrieve: async (query, k) => [{ text: `passage about ${query.slice(0, 6)}`, source: "doc-1", score: k }],
+        };
       },
     });
     expect(asked).toEqual([["scorer", { index: "harbor", k: 1 }]]);
     const [first] = readItemRecords(path.join(outDir, "items", "scorer", "domain.jsonl"));
     expect(first!.retrieved).toEqual([{ text: "passage about 什么是泊位？", source: "doc-1", score: 1 }]);
-    expect(JSON.parse(first!.prompt)[0].content).toMatch(/^参考资料：\n\[1\] \(doc-1\) passage about 什么是泊位？\n\n以下是中国关于port考试/);
+    expect(JSON.parse(first!.prompt)[0].content).toMatch(
+      /^参考资料：\n\[1\] \(doc-1\) passage about 什么是泊位？\n\n以下是中国关于port考试/,
+    );
   });
 });
 
@@ -225,7 +299,10 @@ describe("runEvaluation with an open-ended set", () => {
   it("has every system answer through chat and writes open/<set>.json for the report", async () => {
     const folder = path.join(root, "open");
     writeSets(folder);
-    fs.writeFileSync(path.join(folder, "open.jsonl"), '{"id":"q1","question":"What is a berth?","reference":"A place where a ship moors."}\n{"id":"q2","question":"泊位是什么？","reference":"船舶停靠的位置"}\n');
+    fs.writeFileSync(
+      path.join(folder, "open.jsonl"),
+      '{"id":"q1","question":"What is a berth?","reference":"A place where a ship moors."}\n{"id":"q2","question":"泊位是什么？","reference":"船舶停靠的位置"}\n',
+    );
     const server = await startFakeOpenAIServer({ reply: ({ messages }) => `Answer to: ${messages!.at(-1)!.content}` });
     servers.push(server);
     const file = path.join(folder, "eval.yaml");
@@ -249,7 +326,9 @@ sets:
     ]);
     const open = JSON.parse(fs.readFileSync(path.join(outDir, "open", "answers.json"), "utf8"));
     expect(open).toMatchObject({ set: "answers", kind: "open", questions: 2 });
-    expect(open.systems.map((system: { system: string; answered: number }) => [system.system, system.answered])).toEqual([
+    expect(
+      open.systems.map((system: { system: string; answered: number }) => [system.system, system.answered]),
+    ).toEqual([
       ["base", 2],
       ["tuned", 2],
     ]);

@@ -14,7 +14,13 @@ import type { RetrievedPassage, Retriever } from "../llm/retriever.js";
 import type { ChatMessage, ContinuationScore } from "../llm/types.js";
 import { writeFileAtomic } from "../shared/atomicWrite.js";
 import { BackendError, ConfigError, InterruptedError, VerticalError } from "../shared/errors.js";
-import { buildMcqPrompt, detectLanguage, selectExemplars, type McqPrompt, type ScoringMode } from "./mcq/buildPrompt.js";
+import {
+  buildMcqPrompt,
+  detectLanguage,
+  selectExemplars,
+  type McqPrompt,
+  type ScoringMode,
+} from "./mcq/buildPrompt.js";
 import { extractAnswerLetter } from "./mcq/extractAnswer.js";
 import { loadMcq } from "./mcq/loadMcq.js";
 import { readOpenQuestions } from "./open/questions.js";
@@ -107,7 +113,8 @@ function fingerprint(system: SystemSpec, set: SetSpec): string {
 function checkResumable(outDir: string, spec: EvalSpec): Record<string, string> {
   const manifestFile = path.join(outDir, "manifest.json");
   const fingerprints: Record<string, string> = {};
-  for (const system of spec.systems) for (const set of spec.sets) fingerprints[`${system.name}/${set.name}`] = fingerprint(system, set);
+  for (const system of spec.systems)
+    for (const set of spec.sets) fingerprints[`${system.name}/${set.name}`] = fingerprint(system, set);
   if (!fs.existsSync(manifestFile)) return fingerprints;
   const previous = JSON.parse(fs.readFileSync(manifestFile, "utf8")) as { fingerprints?: Record<string, string> };
   for (const [key, value] of Object.entries(fingerprints)) {
@@ -197,7 +204,12 @@ async function generateItem(prepared: PreparedItem, context: ItemContext, starte
   };
 }
 
-function scoredRecord(prepared: PreparedItem, results: ContinuationScore[], mode: ScoringMode, wallMs: number): McqItemRecord {
+function scoredRecord(
+  prepared: PreparedItem,
+  results: ContinuationScore[],
+  mode: ScoringMode,
+  wallMs: number,
+): McqItemRecord {
   const { prompt, item } = prepared;
   const choices = prompt.continuations.map((continuation) => continuation.choice);
   const { prediction, predictionNorm } = predictFromLoglikelihoods(
@@ -221,7 +233,9 @@ function scoredRecord(prepared: PreparedItem, results: ContinuationScore[], mode
     prompt: prepared.contextText,
     prediction: letter(prediction),
     correct: letter(prediction) === item.answer,
-    ...(mode === "option" ? { predictionNorm: letter(predictionNorm), correctNorm: letter(predictionNorm) === item.answer } : {}),
+    ...(mode === "option"
+      ? { predictionNorm: letter(predictionNorm), correctNorm: letter(predictionNorm) === item.answer }
+      : {}),
     scores,
     tokens: { prompt: promptTokens, completion: 0 },
     wallMs,
@@ -304,7 +318,9 @@ function summariseRow(
 function forgettingRows(spec: EvalSpec, sets: LoadedSet[], outDir: string): ForgettingRow[] {
   const rows: ForgettingRow[] = [];
   for (const set of sets.filter((candidate) => candidate.spec.general)) {
-    const baseRecords = new Map(readItemRecords(itemsFile(outDir, spec.baseSystem, set.spec.name)).map((record) => [record.id, record]));
+    const baseRecords = new Map(
+      readItemRecords(itemsFile(outDir, spec.baseSystem, set.spec.name)).map((record) => [record.id, record]),
+    );
     for (const system of spec.systems) {
       if (system.name === spec.baseSystem) continue;
       const pairs = readItemRecords(itemsFile(outDir, system.name, set.spec.name))
@@ -317,7 +333,16 @@ function forgettingRows(spec: EvalSpec, sets: LoadedSet[], outDir: string): Forg
         pairs.map(([value]) => value),
         pairs.map(([, value]) => value),
       );
-      rows.push({ system: system.name, set: set.spec.name, metric: "accuracy", score, baseScore, delta: delta.value, ci95: delta.ci95, n: pairs.length });
+      rows.push({
+        system: system.name,
+        set: set.spec.name,
+        metric: "accuracy",
+        score,
+        baseScore,
+        delta: delta.value,
+        ci95: delta.ci95,
+        n: pairs.length,
+      });
     }
   }
   return rows;
@@ -334,7 +359,9 @@ export async function runEvaluation(spec: EvalSpec, options: RunEvaluationOption
   const createBackend = options.createBackend ?? createSystemBackend;
   // Everything that can be checked without a model is checked first, so bad input fails in seconds.
   const sets = loadSets(spec);
-  const openSets = spec.sets.filter((set) => set.kind === "open").map((set) => ({ spec: set, questions: readOpenQuestions(set.path) }));
+  const openSets = spec.sets
+    .filter((set) => set.kind === "open")
+    .map((set) => ({ spec: set, questions: readOpenQuestions(set.path) }));
   for (const system of spec.systems) {
     if (system.retrieval && !options.resolveRetriever)
       throw new ConfigError("the system declares `retrieval` but no retriever is available", {
@@ -346,10 +373,25 @@ export async function runEvaluation(spec: EvalSpec, options: RunEvaluationOption
   fs.mkdirSync(outDir, { recursive: true });
   const fingerprints = checkResumable(outDir, spec);
   const createdAt = new Date().toISOString();
-  writeFileAtomic(path.join(outDir, "spec.yaml"), YAML.stringify({ name: spec.name, baseSystem: spec.baseSystem, systems: spec.systems, sets: spec.sets }));
+  writeFileAtomic(
+    path.join(outDir, "spec.yaml"),
+    YAML.stringify({ name: spec.name, baseSystem: spec.baseSystem, systems: spec.systems, sets: spec.sets }),
+  );
   writeFileAtomic(
     path.join(outDir, "manifest.json"),
-    JSON.stringify({ formatVersion: RESULTS_FORMAT_VERSION, name: spec.name, createdAt, baseSystem: spec.baseSystem, systems: spec.systems.map((system) => system.name), sets: spec.sets.map((set) => set.name), fingerprints }, null, 2) + "\n",
+    JSON.stringify(
+      {
+        formatVersion: RESULTS_FORMAT_VERSION,
+        name: spec.name,
+        createdAt,
+        baseSystem: spec.baseSystem,
+        systems: spec.systems.map((system) => system.name),
+        sets: spec.sets.map((set) => set.name),
+        fingerprints,
+      },
+      null,
+      2,
+    ) + "\n",
   );
 
   const systemSummaries: SystemSummary[] = spec.systems.map((system) => ({
@@ -378,10 +420,24 @@ export async function runEvaluation(spec: EvalSpec, options: RunEvaluationOption
       baseSystem: spec.baseSystem,
       systems: systemSummaries,
       sets: [
-        ...sets.map((set) => ({ name: set.spec.name, kind: "mcq" as const, general: set.spec.general, path: set.spec.path, n: set.items.length })),
-        ...openSets.map((set) => ({ name: set.spec.name, kind: "open" as const, general: set.spec.general, path: set.spec.path, n: set.questions.length })),
+        ...sets.map((set) => ({
+          name: set.spec.name,
+          kind: "mcq" as const,
+          general: set.spec.general,
+          path: set.spec.path,
+          n: set.items.length,
+        })),
+        ...openSets.map((set) => ({
+          name: set.spec.name,
+          kind: "open" as const,
+          general: set.spec.general,
+          path: set.spec.path,
+          n: set.questions.length,
+        })),
       ],
-      results: spec.systems.flatMap((system) => sets.map((set) => rows.get(rowKey(system.name, set.spec.name))).filter((row) => row !== undefined)),
+      results: spec.systems.flatMap((system) =>
+        sets.map((set) => rows.get(rowKey(system.name, set.spec.name))).filter((row) => row !== undefined),
+      ),
       forgetting: forgettingRows(spec, sets, outDir),
     };
     writeFileAtomic(path.join(outDir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
@@ -394,110 +450,136 @@ export async function runEvaluation(spec: EvalSpec, options: RunEvaluationOption
     const summaryEntry = systemSummaries[systemIndex]!;
     // Sets this system has already finished need no backend at all (a resumed run skips loading it).
     const pending = sets.filter((set) => {
-      const done = new Set(readItemRecords(itemsFile(outDir, system.name, set.spec.name), { repair: true }).map((record) => record.id));
+      const done = new Set(
+        readItemRecords(itemsFile(outDir, system.name, set.spec.name), { repair: true }).map((record) => record.id),
+      );
       return set.items.some((item) => !done.has(item.id));
     });
     let backend: SystemBackend | undefined;
     let retriever: Retriever | undefined;
     let failure: string | null = null;
     try {
-      if (pending.length > 0) {
-        backend = await createBackend(system);
-        summaryEntry.id = backend.id;
-        if (mode !== "generate" && !backend.scorer)
-          throw new ConfigError(`scoring "${mode}" needs log-probabilities, which backend ${backend.id} does not give`, {
-            where: `system "${system.name}"`,
-            hint: "Set `scoring: generate` (answer extraction) or use an endpoint that returns logprobs.",
-          });
-        if (mode === "generate" && !backend.chat)
-          throw new ConfigError(`backend ${backend.id} cannot generate text`, { where: `system "${system.name}"`, hint: "Use scoring: letter or option." });
-        if (system.retrieval) retriever = await options.resolveRetriever!(system.name, system.retrieval);
+      try {
+        if (pending.length > 0) {
+          backend = await createBackend(system);
+          summaryEntry.id = backend.id;
+          if (mode !== "generate" && !backend.scorer)
+            throw new ConfigError(
+              `scoring "${mode}" needs log-probabilities, which backend ${backend.id} does not give`,
+              {
+                where: `system "${system.name}"`,
+                hint: "Set `scoring: generate` (answer extraction) or use an endpoint that returns logprobs.",
+              },
+            );
+          if (mode === "generate" && !backend.chat)
+            throw new ConfigError(`backend ${backend.id} cannot generate text`, {
+              where: `system "${system.name}"`,
+              hint: "Use scoring: letter or option.",
+            });
+          if (system.retrieval) retriever = await options.resolveRetriever!(system.name, system.retrieval);
+        }
+      } catch (error) {
+        failure = errorMessage(error);
       }
-    } catch (error) {
-      failure = errorMessage(error);
-    }
-    // Chat template: applied for generation through chat(), and for scoring when the backend can render it.
-    const templateApplied =
-      system.chatTemplate === "auto" && (mode === "generate" ? true : backend ? Boolean(backend.renderChatPrompt) : system.backend === "llama-cpp");
-    summaryEntry.templateApplied = templateApplied;
+      // Chat template: applied for generation through chat(), and for scoring when the backend can render it.
+      const templateApplied =
+        system.chatTemplate === "auto" &&
+        (mode === "generate" ? true : backend ? Boolean(backend.renderChatPrompt) : system.backend === "llama-cpp");
+      summaryEntry.templateApplied = templateApplied;
 
-    for (const set of sets) {
-      const file = itemsFile(outDir, system.name, set.spec.name);
-      const records = readItemRecords(file, { repair: true });
-      const done = new Set(records.map((record) => record.id));
-      const total = set.items.length;
-      let correct = records.filter((record) => record.correct).length;
-      const report = (phase: EvalProgress["phase"]) =>
-        options.onProgress?.({ system: system.name, set: set.spec.name, done: done.size, total, correct, phase });
-      report("start");
-      const needsWork = set.items.some((item) => !done.has(item.id));
-      let setFailure = failure && needsWork ? failure : null;
-      if (!setFailure && !interrupted && needsWork) {
-        const context: ItemContext = {
-          system,
-          set,
-          backend: backend!,
-          mode,
-          templateApplied,
-          shots: system.fewShot ?? set.spec.shots,
-          retriever,
-          now,
-          signal: options.signal,
-        };
-        const limit = pLimit(system.backend === "openai" ? (system.maxConcurrency ?? 4) : 1);
-        // The engine batches several items per forward pass when they come in one score() call.
-        const chunkSize = mode !== "generate" && system.backend === "engine" ? ENGINE_CHUNK_ITEMS : 1;
-        const pendingItems = set.items.filter((item) => !done.has(item.id));
-        const chunks: McqItem[][] = [];
-        for (let start = 0; start < pendingItems.length; start += chunkSize) chunks.push(pendingItems.slice(start, start + chunkSize));
-        let stop = false;
-        await Promise.all(
-          chunks.map((chunk) =>
-            limit(async () => {
-              if (stop) return;
-              if (options.signal?.aborted) {
-                interrupted = true;
-                stop = true;
-                return;
-              }
-              try {
-                for (const record of await scoreItems(chunk, context)) {
-                  appendItemRecord(file, record);
-                  records.push(record);
-                  done.add(record.id);
-                  if (record.correct) correct++;
-                  report("item");
+      for (const set of sets) {
+        const file = itemsFile(outDir, system.name, set.spec.name);
+        const ids = new Set(set.items.map((item) => item.id));
+        // Records of items no longer in the set (a smaller `limit`) stay in the file but do not count.
+        const records = readItemRecords(file, { repair: true }).filter((record) => ids.has(record.id));
+        const done = new Set(records.map((record) => record.id));
+        const total = set.items.length;
+        let correct = records.filter((record) => record.correct).length;
+        const report = (phase: EvalProgress["phase"]) =>
+          options.onProgress?.({ system: system.name, set: set.spec.name, done: done.size, total, correct, phase });
+        report("start");
+        const needsWork = set.items.some((item) => !done.has(item.id));
+        let setFailure = failure && needsWork ? failure : null;
+        if (!setFailure && !interrupted && needsWork) {
+          const context: ItemContext = {
+            system,
+            set,
+            backend: backend!,
+            mode,
+            templateApplied,
+            shots: system.fewShot ?? set.spec.shots,
+            retriever,
+            now,
+            signal: options.signal,
+          };
+          const limit = pLimit(system.backend === "openai" ? (system.maxConcurrency ?? 4) : 1);
+          // The engine batches several items per forward pass when they come in one score() call.
+          const chunkSize = mode !== "generate" && system.backend === "engine" ? ENGINE_CHUNK_ITEMS : 1;
+          const pendingItems = set.items.filter((item) => !done.has(item.id));
+          const chunks: McqItem[][] = [];
+          for (let start = 0; start < pendingItems.length; start += chunkSize)
+            chunks.push(pendingItems.slice(start, start + chunkSize));
+          let stop = false;
+          await Promise.all(
+            chunks.map((chunk) =>
+              limit(async () => {
+                if (stop) return;
+                if (options.signal?.aborted) {
+                  interrupted = true;
+                  stop = true;
+                  return;
                 }
-              } catch (error) {
-                const item = chunk[0]!;
-                const which = chunk.length === 1 ? `${item.source.file}:${item.source.row} (item ${item.id})` : `${item.source.file}:${item.source.row}.. (items ${chunk.map((entry) => entry.id).join(", ")})`;
-                if (options.signal?.aborted) interrupted = true;
-                else setFailure ??= `${which}: ${errorMessage(error)}`;
-                stop = true;
-              }
-            }),
-          ),
+                try {
+                  for (const record of await scoreItems(chunk, context)) {
+                    appendItemRecord(file, record);
+                    records.push(record);
+                    done.add(record.id);
+                    if (record.correct) correct++;
+                    report("item");
+                  }
+                } catch (error) {
+                  const item = chunk[0]!;
+                  const which =
+                    chunk.length === 1
+                      ? `${item.source.file}:${item.source.row} (item ${item.id})`
+                      : `${item.source.file}:${item.source.row}.. (items ${chunk.map((entry) => entry.id).join(", ")})`;
+                  if (options.signal?.aborted) interrupted = true;
+                  else setFailure ??= `${which}: ${errorMessage(error)}`;
+                  stop = true;
+                }
+              }),
+            ),
+          );
+          // A failure of the backend itself (it is down, it cannot score) fails the system's other sets too.
+          if (setFailure) failure = `not run after an earlier failure: ${setFailure}`;
+        }
+        const status: ResultRow["status"] =
+          done.size >= total ? "complete" : setFailure && done.size === 0 ? "failed" : "partial";
+        rows.set(
+          rowKey(system.name, set.spec.name),
+          summariseRow(system, set, records, status, status === "complete" ? null : setFailure, templateApplied),
         );
-        // A failure of the backend itself (it is down, it cannot score) fails the system's other sets too.
-        if (setFailure) failure = `not run after an earlier failure: ${setFailure}`;
+        report("end");
+        writeSummary(false);
       }
-      const status: ResultRow["status"] = done.size >= total ? "complete" : setFailure && done.size === 0 ? "failed" : "partial";
-      rows.set(rowKey(system.name, set.spec.name), summariseRow(system, set, records, status, status === "complete" ? null : setFailure, templateApplied));
-      report("end");
-      writeSummary(false);
+    } finally {
+      await backend?.dispose();
+      await retriever?.dispose?.();
     }
-    await backend?.dispose();
-    await retriever?.dispose?.();
   }
 
   const openFailures = interrupted ? [] : await runOpenSets(spec, options, createBackend);
-  const complete = !interrupted && openFailures.length === 0 && [...rows.values()].every((row) => row.status === "complete");
+  const complete =
+    !interrupted && openFailures.length === 0 && [...rows.values()].every((row) => row.status === "complete");
   const summary = writeSummary(complete);
   if (openFailures.length > 0)
-    throw new BackendError(`open-ended evaluation failed:\n${openFailures.map((failure) => `  ${failure}`).join("\n")}`, {
-      where: outDir,
-      hint: "Fix the cause and run again: answers already given are kept and not asked again.",
-    });
+    throw new BackendError(
+      `open-ended evaluation failed:\n${openFailures.map((failure) => `  ${failure}`).join("\n")}`,
+      {
+        where: outDir,
+        hint: "Fix the cause and run again: answers already given are kept and not asked again.",
+      },
+    );
   if (interrupted)
     throw new InterruptedError("evaluation interrupted; finished items are saved", {
       where: outDir,
@@ -511,7 +593,11 @@ export async function runEvaluation(spec: EvalSpec, options: RunEvaluationOption
  * files under open/): every system answers through chat(), the spec's judge (if any) judges. Returns
  * the failures, one line each.
  */
-async function runOpenSets(spec: EvalSpec, options: RunEvaluationOptions, createBackend: CreateSystemBackend): Promise<string[]> {
+async function runOpenSets(
+  spec: EvalSpec,
+  options: RunEvaluationOptions,
+  createBackend: CreateSystemBackend,
+): Promise<string[]> {
   const openSets = spec.sets.filter((set) => set.kind === "open");
   if (openSets.length === 0) return [];
   const { runOpenEval } = await import("./open/runOpenEval.js");
@@ -523,8 +609,13 @@ async function runOpenSets(spec: EvalSpec, options: RunEvaluationOptions, create
       try {
         const backend = await createBackend(system);
         backends.push(backend);
-        if (!backend.chat) throw new ConfigError(`backend ${backend.id} cannot generate answers`, { where: `system "${system.name}"` });
-        systems.push({ name: system.name, model: backend.chat, ...(system.systemPrompt ? { systemPrompt: system.systemPrompt } : {}) });
+        if (!backend.chat)
+          throw new ConfigError(`backend ${backend.id} cannot generate answers`, { where: `system "${system.name}"` });
+        systems.push({
+          name: system.name,
+          model: backend.chat,
+          ...(system.systemPrompt ? { systemPrompt: system.systemPrompt } : {}),
+        });
       } catch (error) {
         failures.push(`system "${system.name}": ${errorMessage(error)}`);
       }
@@ -543,7 +634,14 @@ async function runOpenSets(spec: EvalSpec, options: RunEvaluationOptions, create
           base,
           ...(judgeBackend?.chat ? { judge: judgeBackend.chat } : {}),
           onProgress: (done, total, stage) =>
-            options.onProgress?.({ system: stage === "judge" ? "judge" : "all", set: set.name, done, total, correct: 0, phase: done === total ? "end" : "item" }),
+            options.onProgress?.({
+              system: stage === "judge" ? "judge" : "all",
+              set: set.name,
+              done,
+              total,
+              correct: 0,
+              phase: done === total ? "end" : "item",
+            }),
         });
       } catch (error) {
         failures.push(`set "${set.name}": ${errorMessage(error)}`);

@@ -91,14 +91,20 @@ export interface EvalSpec {
 }
 
 function formatPath(segments: readonly PropertyKey[]): string {
-  return segments.reduce<string>((text, segment) => (typeof segment === "number" ? `${text}[${segment}]` : text ? `${text}.${String(segment)}` : String(segment)), "");
+  return segments.reduce<string>(
+    (text, segment) =>
+      typeof segment === "number" ? `${text}[${segment}]` : text ? `${text}.${String(segment)}` : String(segment),
+    "",
+  );
 }
 
 /** Validates `value` against `schema`, throwing a ConfigError that lists every bad field of `file`. */
 function validate<T>(schema: z.ZodType<T>, value: unknown, file: string, prefix: PropertyKey[] = []): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => `  ${formatPath([...prefix, ...issue.path]) || "(top level)"}: ${issue.message}`);
+  const problems = result.error.issues.map(
+    (issue) => `  ${formatPath([...prefix, ...issue.path]) || "(top level)"}: ${issue.message}`,
+  );
   throw new ConfigError(`invalid fields:\n${problems.join("\n")}`, {
     where: file,
     hint: "See docs/eval-results.md for the fields of systems and eval specs.",
@@ -116,7 +122,10 @@ function readYaml(file: string): unknown {
     return YAML.parse(text);
   } catch (error) {
     const line = (error as { linePos?: { line: number }[] }).linePos?.[0]?.line;
-    throw new ConfigError(`not valid YAML: ${(error as Error).message}`, { where: line ? `${file}:${line}` : file, cause: error });
+    throw new ConfigError(`not valid YAML: ${(error as Error).message}`, {
+      where: line ? `${file}:${line}` : file,
+      cause: error,
+    });
   }
 }
 
@@ -133,7 +142,11 @@ function resolvePaths(system: SystemSpec, folder: string): SystemSpec {
 function checkUniqueNames(names: string[], what: string, file: string): void {
   const seen = new Set<string>();
   for (const name of names) {
-    if (seen.has(name)) throw new ConfigError(`${what} "${name}" is declared twice`, { where: file, hint: `Give each ${what} its own name.` });
+    if (seen.has(name))
+      throw new ConfigError(`${what} "${name}" is declared twice`, {
+        where: file,
+        hint: `Give each ${what} its own name.`,
+      });
     seen.add(name);
   }
 }
@@ -142,7 +155,11 @@ function checkUniqueNames(names: string[], what: string, file: string): void {
 export function loadSystems(file: string): SystemSpec[] {
   const absolute = path.resolve(file);
   const { systems } = validate(systemsFileSchema, readYaml(absolute), absolute);
-  checkUniqueNames(systems.map((system) => system.name), "system", absolute);
+  checkUniqueNames(
+    systems.map((system) => system.name),
+    "system",
+    absolute,
+  );
   return systems.map((system) => resolvePaths(system, path.dirname(absolute)));
 }
 
@@ -154,33 +171,65 @@ export function loadEvalSpec(file: string): EvalSpec {
   const systems =
     typeof parsed.systems === "string"
       ? loadSystems(path.resolve(folder, parsed.systems))
-      : validate(z.array(systemSchema).min(1), parsed.systems, absolute, ["systems"]).map((system) => resolvePaths(system, folder));
-  checkUniqueNames(systems.map((system) => system.name), "system", absolute);
-  checkUniqueNames(parsed.sets.map((set) => set.name), "set", absolute);
+      : validate(z.array(systemSchema).min(1), parsed.systems, absolute, ["systems"]).map((system) =>
+          resolvePaths(system, folder),
+        );
+  checkUniqueNames(
+    systems.map((system) => system.name),
+    "system",
+    absolute,
+  );
+  checkUniqueNames(
+    parsed.sets.map((set) => set.name),
+    "set",
+    absolute,
+  );
   const baseSystem = parsed.baseSystem ?? systems[0]!.name;
   if (!systems.some((system) => system.name === baseSystem))
-    throw new ConfigError(`baseSystem "${baseSystem}" is not one of the systems (${systems.map((system) => system.name).join(", ")})`, {
-      where: `${absolute}: baseSystem`,
-    });
+    throw new ConfigError(
+      `baseSystem "${baseSystem}" is not one of the systems (${systems.map((system) => system.name).join(", ")})`,
+      {
+        where: `${absolute}: baseSystem`,
+      },
+    );
   const sets = parsed.sets.map((set) => ({
     ...set,
     path: path.resolve(folder, set.path),
     ...(set.dev ? { dev: path.resolve(folder, set.dev) } : {}),
   }));
-  const judge = parsed.judge === undefined ? undefined : resolvePaths(validate(systemSchema, parsed.judge, absolute, ["judge"]), folder);
+  const judge =
+    parsed.judge === undefined
+      ? undefined
+      : resolvePaths(validate(systemSchema, parsed.judge, absolute, ["judge"]), folder);
   return { name: parsed.name, file: absolute, systems, baseSystem, sets, ...(judge ? { judge } : {}) };
 }
 
 /** Builds a spec in code (the lab): validates systems and sets the same way as the YAML loader. */
-export function defineEvalSpec(input: { name: string; systems: unknown[]; sets: unknown[]; baseSystem?: string; judge?: unknown }): EvalSpec {
+export function defineEvalSpec(input: {
+  name: string;
+  systems: unknown[];
+  sets: unknown[];
+  baseSystem?: string;
+  judge?: unknown;
+}): EvalSpec {
   const where = `eval spec "${input.name}"`;
   const parsed = validate(evalFileSchema, input, where);
   const systems = validate(z.array(systemSchema).min(1), parsed.systems, where, ["systems"]);
-  checkUniqueNames(systems.map((system) => system.name), "system", input.name);
-  checkUniqueNames(parsed.sets.map((set) => set.name), "set", input.name);
+  checkUniqueNames(
+    systems.map((system) => system.name),
+    "system",
+    input.name,
+  );
+  checkUniqueNames(
+    parsed.sets.map((set) => set.name),
+    "set",
+    input.name,
+  );
   const baseSystem = parsed.baseSystem ?? systems[0]!.name;
   if (!systems.some((system) => system.name === baseSystem))
-    throw new ConfigError(`baseSystem "${baseSystem}" is not one of the systems`, { where: `eval spec "${input.name}"` });
+    throw new ConfigError(`baseSystem "${baseSystem}" is not one of the systems`, {
+      where: `eval spec "${input.name}"`,
+    });
   const judge = parsed.judge === undefined ? undefined : validate(systemSchema, parsed.judge, where, ["judge"]);
   return { name: parsed.name, systems, baseSystem, sets: parsed.sets, ...(judge ? { judge } : {}) };
 }

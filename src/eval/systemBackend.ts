@@ -80,7 +80,9 @@ export async function createSystemBackend(system: SystemSpec): Promise<SystemBac
       id: backend.id,
       chat: backend,
       scorer: backend,
-      ...(canRenderChatPrompt(backend) ? { renderChatPrompt: (messages: ChatMessage[]) => backend.renderChatPrompt(messages) } : {}),
+      ...(canRenderChatPrompt(backend)
+        ? { renderChatPrompt: (messages: ChatMessage[]) => backend.renderChatPrompt(messages) }
+        : {}),
       dispose: () => backend.dispose(),
     };
   }

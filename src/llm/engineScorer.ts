@@ -159,7 +159,8 @@ export class EngineScorer implements TokenScorer {
     let softPrompt: { tensor: Tensor; context: Context; buffer: BackendBuffer } | undefined;
     try {
       model = loadModel(options.modelPath, { backend });
-      for (const adapter of options.adapters ?? []) adapters.push(loadLoraAdapter(adapter.filePath, model, { scale: adapter.scale ?? 1 }));
+      for (const adapter of options.adapters ?? [])
+        adapters.push(loadLoraAdapter(adapter.filePath, model, { scale: adapter.scale ?? 1 }));
       const lora = adapters.length > 0 ? mergeLoraWeights(...adapters.map((adapter) => adapter.weights)) : undefined;
       const tokenizer = tokenizerFromGguf(model.file);
       softPrompt = options.softPromptPath ? loadSoftPrompt(options.softPromptPath, model) : undefined;
@@ -210,7 +211,10 @@ export class EngineScorer implements TokenScorer {
     const V = this.model.hparams.vocabSize;
     const buckets = new Map<string, Pass[]>();
     for (const pass of passes) {
-      const length = Math.min(Math.ceil(pass.tokens.length / LENGTH_BUCKET) * LENGTH_BUCKET, Math.max(this.model.hparams.contextLength, pass.tokens.length));
+      const length = Math.min(
+        Math.ceil(pass.tokens.length / LENGTH_BUCKET) * LENGTH_BUCKET,
+        Math.max(this.model.hparams.contextLength, pass.tokens.length),
+      );
       const rowCount = Math.ceil(pass.rows.length / ROWS_BUCKET) * ROWS_BUCKET;
       const key = `${length}/${rowCount}`;
       buckets.set(key, [...(buckets.get(key) ?? []), pass]);
@@ -231,19 +235,26 @@ export class EngineScorer implements TokenScorer {
     const maxLength = this.model.hparams.contextLength - (this.softPrompt?.tensor.shape[1] ?? 0);
     const results = new Array<ContinuationScore>(requests.length);
     const byContext = new Map<string, number[]>();
-    requests.forEach((request, index) => byContext.set(request.context, [...(byContext.get(request.context) ?? []), index]));
+    requests.forEach((request, index) =>
+      byContext.set(request.context, [...(byContext.get(request.context) ?? []), index]),
+    );
     const passes: Pass[] = [];
     for (const [contextText, indices] of byContext) {
       const context = this.contextTokens(contextText);
-      if (context.length === 0) throw new ModelError("cannot score after an empty context (the vocabulary adds no BOS)", { where: this.id });
+      if (context.length === 0)
+        throw new ModelError("cannot score after an empty context (the vocabulary adds no BOS)", { where: this.id });
       const continuations = indices.map((index) => this.continuationTokens(requests[index]!.continuation));
       continuations.forEach((tokens, i) => {
-        if (tokens.length === 0) throw new ModelError(`empty continuation for request ${indices[i]}`, { where: this.id });
+        if (tokens.length === 0)
+          throw new ModelError(`empty continuation for request ${indices[i]}`, { where: this.id });
         if (context.length + tokens.length > maxLength)
-          throw new ModelError(`context + continuation of ${context.length + tokens.length} tokens exceed the model's ${maxLength}`, {
-            where: this.id,
-            hint: "Use fewer shots or shorter prompts.",
-          });
+          throw new ModelError(
+            `context + continuation of ${context.length + tokens.length} tokens exceed the model's ${maxLength}`,
+            {
+              where: this.id,
+              hint: "Use fewer shots or shorter prompts.",
+            },
+          );
       });
       const last = context.length - 1;
       const V = this.model.hparams.vocabSize;
@@ -255,7 +266,13 @@ export class EngineScorer implements TokenScorer {
           consume: (logits, first) =>
             continuations.forEach((tokens, i) => {
               const { logprob, isArgmax } = logSoftmaxAt(logits, first, V, tokens[0]!);
-              results[indices[i]!] = { logprob, tokenLogprobs: [logprob], isGreedy: isArgmax, tokenCount: 1, contextTokenCount: context.length };
+              results[indices[i]!] = {
+                logprob,
+                tokenLogprobs: [logprob],
+                isGreedy: isArgmax,
+                tokenCount: 1,
+                contextTokenCount: context.length,
+              };
             }),
         });
         continue;
@@ -306,12 +323,18 @@ function loadSoftPrompt(file: string, model: LlamaModel): { tensor: Tensor; cont
   const gguf = readGguf(file);
   const type = gguf.getString("general.type");
   if (type !== undefined && type !== "soft_prompt")
-    throw new ModelError(`general.type is "${type}", not soft_prompt`, { where: file, hint: "Export one with `vertical export RUN --format soft-prompt`." });
+    throw new ModelError(`general.type is "${type}", not soft_prompt`, {
+      where: file,
+      hint: "Export one with `vertical export RUN --format soft-prompt`.",
+    });
   const info = gguf.tensor("soft_prompt");
   if (!info) throw new ModelError("no tensor named soft_prompt", { where: file });
   const E = model.hparams.embeddingLength;
   if (info.type !== GgmlType.F32 || info.shape[0] !== E || (info.shape[2] ?? 1) !== 1)
-    throw new ModelError(`soft_prompt must be F32 [${E}, P] for this model, found type ${info.type} shape [${info.shape.join(", ")}]`, { where: file });
+    throw new ModelError(
+      `soft_prompt must be F32 [${E}, P] for this model, found type ${info.type} shape [${info.shape.join(", ")}]`,
+      { where: file },
+    );
   const context = new Context({ maxTensors: 1 });
   try {
     const tensor = context.tensor(GgmlType.F32, [E, info.shape[1]!], "soft_prompt");

@@ -87,7 +87,9 @@ export async function fetchWithRetry(
     } catch (error) {
       if (error instanceof BackendError) throw error;
       if (callerSignal?.aborted) throw new InterruptedError("request aborted", { where: url, cause: error });
-      lastProblem = timeout.aborted ? `no answer within ${timeoutMs} ms` : `cannot connect: ${describeNetworkError(error)}`;
+      lastProblem = timeout.aborted
+        ? `no answer within ${timeoutMs} ms`
+        : `cannot connect: ${describeNetworkError(error)}`;
     }
     if (attempt === maxRetries) break;
     const backoff = baseDelay * 2 ** attempt * (1 + Math.random() * 0.25);

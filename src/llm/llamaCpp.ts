@@ -27,7 +27,16 @@ import {
 import { settings } from "../config.js";
 import { DisposedError, ModelError } from "../shared/errors.js";
 import type { ChatPromptRenderer } from "./chatPrompt.js";
-import type { ChatMessage, ChatModel, ContinuationScore, Embedder, GenerateOptions, Generation, ScoreRequest, TokenScorer } from "./types.js";
+import type {
+  ChatMessage,
+  ChatModel,
+  ContinuationScore,
+  Embedder,
+  GenerateOptions,
+  Generation,
+  ScoreRequest,
+  TokenScorer,
+} from "./types.js";
 
 export interface LlamaCppAdapter {
   filePath: string;
@@ -100,7 +109,10 @@ export class LlamaCppBackend implements ChatModel, TokenScorer, ChatPromptRender
         gpuLayers: options.gpuLayers ?? (settings().device === "cpu" ? 0 : "auto"),
       });
     } catch (error) {
-      throw new ModelError(`node-llama-cpp cannot load the model: ${(error as Error).message}`, { where: options.modelPath, cause: error });
+      throw new ModelError(`node-llama-cpp cannot load the model: ${(error as Error).message}`, {
+        where: options.modelPath,
+        cause: error,
+      });
     }
     const adapters = options.adapters ?? [];
     let context: LlamaContext;
@@ -109,20 +121,32 @@ export class LlamaCppBackend implements ChatModel, TokenScorer, ChatPromptRender
         contextSize: options.contextSize ?? Math.min(model.trainContextSize, 4096),
         threads,
         sequences: 1,
-        ...(options.exactAttention ? { experimentalKvCacheKeyType: "F32", experimentalKvCacheValueType: "F32", flashAttention: false } : {}),
-        ...(adapters.length > 0 ? { lora: { adapters: adapters.map((adapter) => ({ filePath: adapter.filePath, scale: adapter.scale ?? 1 })) } } : {}),
+        ...(options.exactAttention
+          ? { experimentalKvCacheKeyType: "F32", experimentalKvCacheValueType: "F32", flashAttention: false }
+          : {}),
+        ...(adapters.length > 0
+          ? {
+              lora: {
+                adapters: adapters.map((adapter) => ({ filePath: adapter.filePath, scale: adapter.scale ?? 1 })),
+              },
+            }
+          : {}),
       });
     } catch (error) {
       await model.dispose();
-      throw new ModelError(`cannot create a context${adapters.length ? " with the adapters" : ""}: ${(error as Error).message}`, {
-        where: [options.modelPath, ...adapters.map((adapter) => adapter.filePath)].join(" + "),
-        cause: error,
-      });
+      throw new ModelError(
+        `cannot create a context${adapters.length ? " with the adapters" : ""}: ${(error as Error).message}`,
+        {
+          where: [options.modelPath, ...adapters.map((adapter) => adapter.filePath)].join(" + "),
+          cause: error,
+        },
+      );
     }
     const { resolveChatWrapper } = await import("node-llama-cpp");
     const chatWrapper = resolveChatWrapper(model);
     const id =
-      `llama-cpp:${path.basename(options.modelPath)}` + adapters.map((adapter) => `+lora:${path.basename(adapter.filePath)}`).join("");
+      `llama-cpp:${path.basename(options.modelPath)}` +
+      adapters.map((adapter) => `+lora:${path.basename(adapter.filePath)}`).join("");
     return new LlamaCppBackend(model, context, context.getSequence(), chatWrapper, id);
   }
 
@@ -149,7 +173,11 @@ export class LlamaCppBackend implements ChatModel, TokenScorer, ChatPromptRender
     return this.serialised(async () => {
       this.checkAlive();
       await this.sequence.clearHistory();
-      const chat = new LlamaChat({ contextSequence: this.sequence, chatWrapper: this.chatWrapper, autoDisposeSequence: false });
+      const chat = new LlamaChat({
+        contextSequence: this.sequence,
+        chatWrapper: this.chatWrapper,
+        autoDisposeSequence: false,
+      });
       try {
         const history = [...toHistory(messages), { type: "model", response: [] } as ChatHistoryItem];
         const result = await chat.generateResponse(history, {
@@ -168,7 +196,12 @@ export class LlamaCppBackend implements ChatModel, TokenScorer, ChatPromptRender
             promptTokens: this.model.tokenize(promptText, true).length,
             completionTokens: this.model.tokenize(result.response, false).length,
           },
-          finishReason: result.metadata.stopReason === "maxTokens" ? "length" : result.metadata.stopReason === "abort" ? "abort" : "stop",
+          finishReason:
+            result.metadata.stopReason === "maxTokens"
+              ? "length"
+              : result.metadata.stopReason === "abort"
+                ? "abort"
+                : "stop",
         };
       } finally {
         chat.dispose({ disposeSequence: false });
@@ -193,8 +226,16 @@ export class LlamaCppBackend implements ChatModel, TokenScorer, ChatPromptRender
         });
         return {
           text: result.response,
-          usage: { promptTokens: this.contextTokens(prompt).length, completionTokens: this.model.tokenize(result.response, false).length },
-          finishReason: result.metadata.stopReason === "maxTokens" ? "length" : result.metadata.stopReason === "abort" ? "abort" : "stop",
+          usage: {
+            promptTokens: this.contextTokens(prompt).length,
+            completionTokens: this.model.tokenize(result.response, false).length,
+          },
+          finishReason:
+            result.metadata.stopReason === "maxTokens"
+              ? "length"
+              : result.metadata.stopReason === "abort"
+                ? "abort"
+                : "stop",
         };
       } finally {
         completion.dispose({ disposeSequence: false });
@@ -226,23 +267,30 @@ export class LlamaCppBackend implements ChatModel, TokenScorer, ChatPromptRender
       });
       for (const [contextText, indices] of byContext) {
         const context = this.contextTokens(contextText);
-        if (context.length === 0) throw new ModelError("cannot score after an empty context (the model has no BOS token)", { where: this.id });
+        if (context.length === 0)
+          throw new ModelError("cannot score after an empty context (the model has no BOS token)", { where: this.id });
         if (context.length + 1 > this.context.contextSize)
-          throw new ModelError(`context of ${context.length} tokens does not fit the ${this.context.contextSize}-token context`, {
-            where: this.id,
-            hint: "Raise the system's contextSize or use fewer shots.",
-          });
+          throw new ModelError(
+            `context of ${context.length} tokens does not fit the ${this.context.contextSize}-token context`,
+            {
+              where: this.id,
+              hint: "Raise the system's contextSize or use fewer shots.",
+            },
+          );
         const [afterContext] = await this.evaluateContext(context);
         for (const index of indices) {
           const continuation = this.continuationTokens(requests[index]!.continuation);
-          if (continuation.length === 0) throw new ModelError(`empty continuation for request ${index}`, { where: this.id });
+          if (continuation.length === 0)
+            throw new ModelError(`empty continuation for request ${index}`, { where: this.id });
           const distributions = [afterContext!];
           if (continuation.length > 1) {
             // Later tokens: evaluate the continuation (minus its last token) after the context, then
             // drop it again so the next continuation starts from the bare context.
             const steps = await this.evaluate(continuation.slice(0, -1), 0);
             distributions.push(...steps);
-            await this.sequence.eraseContextTokenRanges([{ start: context.length, end: context.length + continuation.length - 1 }]);
+            await this.sequence.eraseContextTokenRanges([
+              { start: context.length, end: context.length + continuation.length - 1 },
+            ]);
           }
           const tokenLogprobs: number[] = [];
           let isGreedy = true;
@@ -275,7 +323,8 @@ export class LlamaCppBackend implements ChatModel, TokenScorer, ChatPromptRender
     const limit = Math.min(current.length, context.length - 1);
     while (common < limit && current[common] === context[common]) common++;
     if (common === 0) await this.sequence.clearHistory();
-    else if (common < current.length) await this.sequence.eraseContextTokenRanges([{ start: common, end: current.length }]);
+    else if (common < current.length)
+      await this.sequence.eraseContextTokenRanges([{ start: common, end: current.length }]);
     const rest = context.slice(common);
     return this.evaluate(rest, rest.length - 1);
   }
@@ -288,11 +337,14 @@ export class LlamaCppBackend implements ChatModel, TokenScorer, ChatPromptRender
     const items = tokens.map((token, i) =>
       i >= from ? ([token, { generateNext: { probabilities: true, options: { temperature: 0 } } }] as const) : token,
     );
-    const outputs = await this.sequence.controlledEvaluate(items as Parameters<LlamaContextSequence["controlledEvaluate"]>[0]);
+    const outputs = await this.sequence.controlledEvaluate(
+      items as Parameters<LlamaContextSequence["controlledEvaluate"]>[0],
+    );
     const distributions: Map<Token, number>[] = [];
     for (let i = from; i < tokens.length; i++) {
       const probabilities = outputs[i]?.next.probabilities;
-      if (!probabilities) throw new ModelError(`node-llama-cpp returned no probabilities for token ${i}`, { where: this.id });
+      if (!probabilities)
+        throw new ModelError(`node-llama-cpp returned no probabilities for token ${i}`, { where: this.id });
       distributions.push(probabilities);
     }
     return distributions;
@@ -334,9 +386,15 @@ export class LlamaCppEmbedder implements Embedder {
     const llama = await llamaInstance();
     let model: LlamaModel;
     try {
-      model = await llama.loadModel({ modelPath: options.modelPath, gpuLayers: settings().device === "cpu" ? 0 : "auto" });
+      model = await llama.loadModel({
+        modelPath: options.modelPath,
+        gpuLayers: settings().device === "cpu" ? 0 : "auto",
+      });
     } catch (error) {
-      throw new ModelError(`node-llama-cpp cannot load the model: ${(error as Error).message}`, { where: options.modelPath, cause: error });
+      throw new ModelError(`node-llama-cpp cannot load the model: ${(error as Error).message}`, {
+        where: options.modelPath,
+        cause: error,
+      });
     }
     try {
       const context = await model.createEmbeddingContext({
@@ -346,7 +404,10 @@ export class LlamaCppEmbedder implements Embedder {
       return new LlamaCppEmbedder(model, context, `llama-cpp-embed:${path.basename(options.modelPath)}`);
     } catch (error) {
       await model.dispose();
-      throw new ModelError(`cannot create an embedding context: ${(error as Error).message}`, { where: options.modelPath, cause: error });
+      throw new ModelError(`cannot create an embedding context: ${(error as Error).message}`, {
+        where: options.modelPath,
+        cause: error,
+      });
     }
   }
 

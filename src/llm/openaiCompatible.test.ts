@@ -51,15 +51,28 @@ describe("OpenAICompatibleBackend against a loopback OpenAI-format server", () =
       { context: "Q: x\nAnswer:", continuation: " A" },
       { context: "Q: x\nAnswer:", continuation: " BC" },
     ]);
-    expect(a).toMatchObject({ logprob: -2.5, tokenLogprobs: [-2, -0.5], tokenCount: 2, contextTokenCount: 12, isGreedy: true });
+    expect(a).toMatchObject({
+      logprob: -2.5,
+      tokenLogprobs: [-2, -0.5],
+      tokenCount: 2,
+      contextTokenCount: 12,
+      isGreedy: true,
+    });
     expect(bc).toMatchObject({ logprob: -6, tokenCount: 3 });
-    expect(server.requests[0]!.body).toMatchObject({ echo: true, logprobs: 1, max_tokens: 1, prompt: "Q: x\nAnswer: A" });
+    expect(server.requests[0]!.body).toMatchObject({
+      echo: true,
+      logprobs: 1,
+      max_tokens: 1,
+      prompt: "Q: x\nAnswer: A",
+    });
   });
 
   it("says clearly when the server gives no logprobs", async () => {
     server = await startFakeOpenAIServer({ logprobs: false });
     const backend = new OpenAICompatibleBackend({ model: "tiny", baseUrl: server.baseUrl, ...fast });
-    await expect(backend.score([{ context: "a", continuation: "b" }])).rejects.toThrow(/no prompt log-probabilities[\s\S]*scoring: generate/);
+    await expect(backend.score([{ context: "a", continuation: "b" }])).rejects.toThrow(
+      /no prompt log-probabilities[\s\S]*scoring: generate/,
+    );
   });
 
   it("retries 429 and 500 with backoff, then succeeds", async () => {
@@ -100,7 +113,13 @@ describe("OpenAICompatibleBackend against a loopback OpenAI-format server", () =
 
   it("times out a silent server", async () => {
     server = await startFakeOpenAIServer({ delayMs: 500 });
-    const backend = new OpenAICompatibleBackend({ model: "tiny", baseUrl: server.baseUrl, baseDelayMs: 1, maxRetries: 0, timeoutMs: 50 });
+    const backend = new OpenAICompatibleBackend({
+      model: "tiny",
+      baseUrl: server.baseUrl,
+      baseDelayMs: 1,
+      maxRetries: 0,
+      timeoutMs: 50,
+    });
     await expect(backend.complete("x")).rejects.toThrow(/no answer within 50 ms/);
   });
 
@@ -126,7 +145,9 @@ describe("OpenAICompatibleBackend against a loopback OpenAI-format server", () =
 const contractServers: FakeOpenAIServer[] = [];
 afterAll(async () => Promise.all(contractServers.map((contractServer) => contractServer.close())));
 async function openContractBackend(): Promise<OpenAICompatibleBackend> {
-  const contractServer = await startFakeOpenAIServer({ tokenLogprob: (prefix, token) => -1 - ((prefix.length + token.charCodeAt(0)) % 5) / 2 });
+  const contractServer = await startFakeOpenAIServer({
+    tokenLogprob: (prefix, token) => -1 - ((prefix.length + token.charCodeAt(0)) % 5) / 2,
+  });
   contractServers.push(contractServer);
   return new OpenAICompatibleBackend({ model: "tiny", baseUrl: contractServer.baseUrl, ...fast });
 }

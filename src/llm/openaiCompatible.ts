@@ -86,7 +86,9 @@ export class OpenAICompatibleBackend implements ChatModel, TokenScorer, Embedder
 
   get dimensions(): number {
     if (this.knownDimensions === undefined)
-      throw new BackendError("embedding width not known yet: call embed() once or pass `dimensions`", { where: this.id });
+      throw new BackendError("embedding width not known yet: call embed() once or pass `dimensions`", {
+        where: this.id,
+      });
     return this.knownDimensions;
   }
 
@@ -99,7 +101,11 @@ export class OpenAICompatibleBackend implements ChatModel, TokenScorer, Embedder
 
   private post(route: string, body: unknown, signal?: AbortSignal): Promise<Response> {
     return this.limit(() =>
-      fetchWithRetry(`${this.baseUrl}${route}`, { method: "POST", headers: this.headers(), body: JSON.stringify(body), signal }, this.policy),
+      fetchWithRetry(
+        `${this.baseUrl}${route}`,
+        { method: "POST", headers: this.headers(), body: JSON.stringify(body), signal },
+        this.policy,
+      ),
     );
   }
 
@@ -108,7 +114,10 @@ export class OpenAICompatibleBackend implements ChatModel, TokenScorer, Embedder
     try {
       return (await response.json()) as CompletionResponse;
     } catch (error) {
-      throw new BackendError(`the answer is not JSON: ${(error as Error).message}`, { where: `${this.baseUrl}${route}`, cause: error });
+      throw new BackendError(`the answer is not JSON: ${(error as Error).message}`, {
+        where: `${this.baseUrl}${route}`,
+        cause: error,
+      });
     }
   }
 
@@ -133,7 +142,11 @@ export class OpenAICompatibleBackend implements ChatModel, TokenScorer, Embedder
 
   private async generate(route: string, input: Record<string, unknown>, options: GenerateOptions): Promise<Generation> {
     const stream = options.onText !== undefined;
-    const body = { ...this.samplingFields(options), ...input, ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}) };
+    const body = {
+      ...this.samplingFields(options),
+      ...input,
+      ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+    };
     const where = `${this.baseUrl}${route}`;
     if (!stream) {
       const answer = await this.postJson(route, body, options.signal);
@@ -142,7 +155,10 @@ export class OpenAICompatibleBackend implements ChatModel, TokenScorer, Embedder
       const text = choice.message?.content ?? choice.text ?? "";
       return {
         text,
-        usage: { promptTokens: answer.usage?.prompt_tokens ?? 0, completionTokens: answer.usage?.completion_tokens ?? 0 },
+        usage: {
+          promptTokens: answer.usage?.prompt_tokens ?? 0,
+          completionTokens: answer.usage?.completion_tokens ?? 0,
+        },
         finishReason: finishReason(choice.finish_reason, false),
       };
     }
@@ -166,7 +182,11 @@ export class OpenAICompatibleBackend implements ChatModel, TokenScorer, Embedder
           options.onText!(delta);
         }
         if (choice?.finish_reason) reason = choice.finish_reason;
-        if (chunk.usage) usage = { promptTokens: chunk.usage.prompt_tokens ?? 0, completionTokens: chunk.usage.completion_tokens ?? 0 };
+        if (chunk.usage)
+          usage = {
+            promptTokens: chunk.usage.prompt_tokens ?? 0,
+            completionTokens: chunk.usage.completion_tokens ?? 0,
+          };
       }
     } catch (error) {
       if (options.signal?.aborted) return { text, usage, finishReason: "abort" };
@@ -198,13 +218,22 @@ export class OpenAICompatibleBackend implements ChatModel, TokenScorer, Embedder
         const offsets = logprobs?.text_offset;
         const tokenLogprobs = logprobs?.token_logprobs;
         if (!logprobs || !offsets || !tokenLogprobs || !logprobs.tokens)
-          throw new BackendError("the endpoint returned no prompt log-probabilities (completions with echo + logprobs)", {
-            where,
-            hint: "This server cannot score continuations: set `logprobs: false` (or `scoring: generate`) on the system to use generation with answer extraction.",
-          });
+          throw new BackendError(
+            "the endpoint returned no prompt log-probabilities (completions with echo + logprobs)",
+            {
+              where,
+              hint: "This server cannot score continuations: set `logprobs: false` (or `scoring: generate`) on the system to use generation with answer extraction.",
+            },
+          );
         const contextEnd = request.context.length;
         const promptEnd = prompt.length;
-        const result: ContinuationScore = { logprob: 0, tokenLogprobs: [], isGreedy: true, tokenCount: 0, contextTokenCount: 0 };
+        const result: ContinuationScore = {
+          logprob: 0,
+          tokenLogprobs: [],
+          isGreedy: true,
+          tokenCount: 0,
+          contextTokenCount: 0,
+        };
         for (let i = 0; i < logprobs.tokens.length; i++) {
           const start = offsets[i]!;
           // The next token's offset bounds this one; a token's own text can be a byte-fallback form.
@@ -216,7 +245,9 @@ export class OpenAICompatibleBackend implements ChatModel, TokenScorer, Embedder
           }
           const logprob = tokenLogprobs[i];
           if (logprob === null || logprob === undefined)
-            throw new BackendError(`no log-probability for continuation token ${JSON.stringify(logprobs.tokens[i])}`, { where });
+            throw new BackendError(`no log-probability for continuation token ${JSON.stringify(logprobs.tokens[i])}`, {
+              where,
+            });
           result.tokenLogprobs.push(logprob);
           result.logprob += logprob;
           const top = logprobs.top_logprobs?.[i];
@@ -236,7 +267,9 @@ export class OpenAICompatibleBackend implements ChatModel, TokenScorer, Embedder
   async embed(texts: string[]): Promise<Float32Array[]> {
     const answer = await this.postJson("/embeddings", { model: this.model, input: texts });
     if (!answer.data || answer.data.length !== texts.length)
-      throw new BackendError(`expected ${texts.length} embeddings, got ${answer.data?.length ?? 0}`, { where: `${this.baseUrl}/embeddings` });
+      throw new BackendError(`expected ${texts.length} embeddings, got ${answer.data?.length ?? 0}`, {
+        where: `${this.baseUrl}/embeddings`,
+      });
     const ordered = [...answer.data].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
     const vectors = ordered.map((entry) => Float32Array.from(entry.embedding));
     this.knownDimensions ??= vectors[0]?.length;

@@ -57,8 +57,24 @@ beforeAll(async () => {
     rank,
     alpha: 8,
     pairs: [
-      { base: "blk.0.attn_q.weight", layer: 0, target: "q", inFeatures: 64, outFeatures: 64, a: values(64 * rank, 1, 0.5), b: values(rank * 64, 2, 0.5) },
-      { base: "blk.1.ffn_up.weight", layer: 1, target: "up", inFeatures: 64, outFeatures: 128, a: values(64 * rank, 3, 0.5), b: values(rank * 128, 4, 0.5) },
+      {
+        base: "blk.0.attn_q.weight",
+        layer: 0,
+        target: "q",
+        inFeatures: 64,
+        outFeatures: 64,
+        a: values(64 * rank, 1, 0.5),
+        b: values(rank * 64, 2, 0.5),
+      },
+      {
+        base: "blk.1.ffn_up.weight",
+        layer: 1,
+        target: "up",
+        inFeatures: 64,
+        outFeatures: 128,
+        a: values(64 * rank, 3, 0.5),
+        b: values(rank * 128, 4, 0.5),
+      },
     ] as never,
   });
   fs.writeFileSync(
@@ -82,12 +98,21 @@ describe("log-likelihood through node-llama-cpp and through the engine", () => {
     ["option", true],
   ] as [ScoringMode, boolean][])("agree per token (<= 1e-3) in %s mode, adapter: %s", async (mode, withAdapter) => {
     const adapters = withAdapter ? [{ filePath: adapterPath, scale: 1 }] : [];
-    const llama = await LlamaCppBackend.load({ modelPath, adapters, threads: 1, contextSize: 512, exactAttention: true });
+    const llama = await LlamaCppBackend.load({
+      modelPath,
+      adapters,
+      threads: 1,
+      contextSize: 512,
+      exactAttention: true,
+    });
     const engine = await EngineScorer.load({ modelPath, adapters, threads: 1 });
     try {
       const requests = loadMcq(setPath).flatMap((item) => {
         const prompt = buildMcqPrompt({ item, language: detectLanguage(item), mode });
-        return prompt.continuations.map((continuation) => ({ context: prompt.userText, continuation: continuation.text }));
+        return prompt.continuations.map((continuation) => ({
+          context: prompt.userText,
+          continuation: continuation.text,
+        }));
       });
       for (const request of requests.slice(0, 4)) {
         expect(engine.contextTokens(request.context)).toEqual(llama.contextTokens(request.context));
@@ -98,7 +123,9 @@ describe("log-likelihood through node-llama-cpp and through the engine", () => {
       let worst = 0;
       fromLlama.forEach((score, i) => {
         expect(fromEngine[i]!.tokenCount).toBe(score.tokenCount);
-        score.tokenLogprobs.forEach((logprob, j) => (worst = Math.max(worst, Math.abs(logprob - fromEngine[i]!.tokenLogprobs[j]!))));
+        score.tokenLogprobs.forEach(
+          (logprob, j) => (worst = Math.max(worst, Math.abs(logprob - fromEngine[i]!.tokenLogprobs[j]!))),
+        );
       });
       expect(worst).toBeLessThanOrEqual(1e-3);
       if (withAdapter) {
@@ -115,7 +142,12 @@ describe("log-likelihood through node-llama-cpp and through the engine", () => {
   });
 
   it("gives identical predictions (acc and acc_norm) through runEvaluation", async () => {
-    const system = (name: string, backend: "llama-cpp" | "engine", scoring: ScoringMode, adapters: { path: string }[] = []) => ({
+    const system = (
+      name: string,
+      backend: "llama-cpp" | "engine",
+      scoring: ScoringMode,
+      adapters: { path: string }[] = [],
+    ) => ({
       name,
       backend,
       model: modelPath,
@@ -152,7 +184,9 @@ describe("log-likelihood through node-llama-cpp and through the engine", () => {
         expect(other.prediction, `${variant} ${id}`).toBe(record.prediction);
         expect(other.predictionNorm ?? null, `${variant} ${id} (acc_norm)`).toBe(record.predictionNorm ?? null);
         for (const letter of record.letters)
-          expect(Math.abs(other.scores![letter]!.logprob - record.scores![letter]!.logprob)).toBeLessThan(1e-3 * record.scores![letter]!.tokenCount);
+          expect(Math.abs(other.scores![letter]!.logprob - record.scores![letter]!.logprob)).toBeLessThan(
+            1e-3 * record.scores![letter]!.tokenCount,
+          );
       }
     }
     const accuracy = (system: string) => summary.results.find((row) => row.system === system)!.accuracy!.value;
@@ -186,7 +220,9 @@ describe("engine scoring with a soft prompt", () => {
       const withText = await plain.score(requests.map((continuation) => ({ context: prefix + context, continuation })));
       const bare = await plain.score(requests.map((continuation) => ({ context, continuation })));
       withPrompt.forEach((score, i) => {
-        score.tokenLogprobs.forEach((logprob, j) => expect(Math.abs(logprob - withText[i]!.tokenLogprobs[j]!)).toBeLessThan(1e-4));
+        score.tokenLogprobs.forEach((logprob, j) =>
+          expect(Math.abs(logprob - withText[i]!.tokenLogprobs[j]!)).toBeLessThan(1e-4),
+        );
         expect(Math.abs(score.logprob - bare[i]!.logprob)).toBeGreaterThan(1e-2);
       });
       expect(prompted.id).toBe("engine:tiny.gguf+prompt:prompt.gguf");
@@ -207,7 +243,16 @@ describe("scoring with the chat template applied", () => {
     await llama.dispose();
     const spec = defineEvalSpec({
       name: "templated",
-      systems: [{ name: "chat", backend: "llama-cpp", model: modelPath, systemPrompt: "You are a port expert.", threads: 1, contextSize: 512 }],
+      systems: [
+        {
+          name: "chat",
+          backend: "llama-cpp",
+          model: modelPath,
+          systemPrompt: "You are a port expert.",
+          threads: 1,
+          contextSize: 512,
+        },
+      ],
       sets: [{ name: "harbor", path: setPath, limit: 2 }],
     });
     const outDir = path.join(folder, "templated");

@@ -47,11 +47,21 @@ sets:
       expect(fs.existsSync(path.join(outDir, "summary.json"))).toBe(true);
 
       fs.appendFileSync(spec, `  - { name: other, path: set.csv }\n`);
-      fs.writeFileSync(spec, fs.readFileSync(spec, "utf8").replace(`baseUrl: "${server.baseUrl}" }`, `baseUrl: "${server.baseUrl}" }\n  - { name: down, backend: openai, model: m, baseUrl: "${goneUrl}", maxRetries: 0 }`));
+      fs.writeFileSync(
+        spec,
+        fs
+          .readFileSync(spec, "utf8")
+          .replace(
+            `baseUrl: "${server.baseUrl}" }`,
+            `baseUrl: "${server.baseUrl}" }\n  - { name: down, backend: openai, model: m, baseUrl: "${goneUrl}", maxRetries: 0 }`,
+          ),
+      );
       const failed = await run("eval", "run", spec, "--out", outDir);
       expect(failed.code).toBe(1);
       expect(failed.err).toContain("2 system × set result(s) did not finish");
-      expect(failed.err).toContain(`down × tiny: ${path.join(dir, "set.csv")}:1 (item set/1): ${goneUrl}/completions: cannot connect`);
+      expect(failed.err).toContain(
+        `down × tiny: ${path.join(dir, "set.csv")}:1 (item set/1): ${goneUrl}/completions: cannot connect`,
+      );
     } finally {
       await server.close();
     }

@@ -8,7 +8,9 @@ function percent(value: number): string {
 export function register(program: Command): void {
   commandGroup(program, "eval", "Evaluate systems: multiple choice, open-ended, human ratings, reports")
     .command("run")
-    .description("Evaluate every system of an eval spec on every set; resumable (rerun the same command after an interruption)")
+    .description(
+      "Evaluate every system of an eval spec on every set; resumable (rerun the same command after an interruption)",
+    )
     .argument("<eval.yaml>", "eval spec: systems, base system, sets (docs/eval-results.md)")
     .option("--out <dir>", "results folder (defaults to eval-results/<spec name>)")
     .action(async (specFile: string, options: { out?: string }) => {
@@ -31,7 +33,10 @@ export function register(program: Command): void {
 
       const { MultiBar, Presets } = await import("cli-progress");
       const bars = settings().progress
-        ? new MultiBar({ format: " {label} |{bar}| {value}/{total} acc {accuracy}", hideCursor: true, clearOnComplete: false }, Presets.shades_classic)
+        ? new MultiBar(
+            { format: " {label} |{bar}| {value}/{total} acc {accuracy}", hideCursor: true, clearOnComplete: false },
+            Presets.shades_classic,
+          )
         : undefined;
       const active = new Map<string, ReturnType<NonNullable<typeof bars>["create"]>>();
       try {
@@ -42,7 +47,8 @@ export function register(program: Command): void {
             const label = `${progress.system} × ${progress.set}`;
             const accuracy = progress.done ? percent(progress.correct / progress.done) : "-";
             if (!bars) {
-              if (progress.phase === "end") process.stderr.write(`${label}: ${progress.done}/${progress.total} scored, accuracy ${accuracy}\n`);
+              if (progress.phase === "end")
+                process.stderr.write(`${label}: ${progress.done}/${progress.total} scored, accuracy ${accuracy}\n`);
               return;
             }
             let bar = active.get(label);
@@ -72,13 +78,18 @@ export function register(program: Command): void {
         }
         process.stdout.write(table.toString() + "\n");
         for (const row of summary.forgetting)
-          process.stdout.write(`forgetting: ${row.system} on ${row.set}: ${(row.delta * 100).toFixed(1)} points vs ${summary.baseSystem} [${(row.ci95[0] * 100).toFixed(1)}, ${(row.ci95[1] * 100).toFixed(1)}]\n`);
+          process.stdout.write(
+            `forgetting: ${row.system} on ${row.set}: ${(row.delta * 100).toFixed(1)} points vs ${summary.baseSystem} [${(row.ci95[0] * 100).toFixed(1)}, ${(row.ci95[1] * 100).toFixed(1)}]\n`,
+          );
         process.stdout.write(`results: ${outDir}\n`);
         const failed = summary.results.filter((row) => row.status !== "complete");
         if (failed.length > 0)
           throw new BackendError(
             `${failed.length} system × set result(s) did not finish:\n${failed.map((row) => `  ${row.system} × ${row.set}: ${row.error ?? row.status}`).join("\n")}`,
-            { where: outDir, hint: "Fix the cause and run the same command again: finished items are kept and not scored again." },
+            {
+              where: outDir,
+              hint: "Fix the cause and run the same command again: finished items are kept and not scored again.",
+            },
           );
       } finally {
         bars?.stop();

@@ -88,7 +88,10 @@ export function buildMcqPrompt(input: BuildMcqPromptInput): McqPrompt {
     .map((exemplar) => questionBlock(exemplar, language, mode) + goldContinuation(exemplar, language, mode) + "\n\n")
     .join("");
   const userText =
-    referenceBlock(input.retrieved ?? [], language) + header(item, language, mode) + exemplars + questionBlock(item, language, mode);
+    referenceBlock(input.retrieved ?? [], language) +
+    header(item, language, mode) +
+    exemplars +
+    questionBlock(item, language, mode);
   if (mode === "generate") return { userText, continuations: [] };
   const delimiter = language === "zh" || input.templateApplied ? "" : " ";
   const continuations = item.options.map((option) =>

@@ -14,7 +14,11 @@ const OPEN = "[\\(（\\[【]?";
 
 /** Case-insensitive keyword without the /i flag, which would also let the captured letter be lower case ("the answer is a …"). */
 function anyCase(word: string): string {
-  return [...word].map((char) => (/[a-z]/i.test(char) ? `[${char.toLowerCase()}${char.toUpperCase()}]` : char === " " ? "\\s+" : char)).join("");
+  return [...word]
+    .map((char) =>
+      /[a-z]/i.test(char) ? `[${char.toLowerCase()}${char.toUpperCase()}]` : char === " " ? "\\s+" : char,
+    )
+    .join("");
 }
 
 const ANSWER_WORD = `(?:${anyCase("final answer")}|${anyCase("answer")}|${anyCase("correct option")}|${anyCase("correct choice")}|${anyCase("best option")}|${anyCase("best choice")})`;
@@ -23,13 +27,22 @@ const COPULA = `(?:${["is", "would be", "should be", "will be", "must be", "is t
 /** Explicit answer statements; the last one in the reply is the model's conclusion. */
 const STATEMENTS: RegExp[] = [
   // English: "The answer is (C)", "Answer: D", "the correct answer would be option B", "Final Answer: B"
-  new RegExp(`${ANSWER_WORD}\\s*(?:${COPULA})?\\s*[:：=]?\\s*(?:${anyCase("option")}|${anyCase("choice")})?\\s*${OPEN}${LETTER}`, "g"),
+  new RegExp(
+    `${ANSWER_WORD}\\s*(?:${COPULA})?\\s*[:：=]?\\s*(?:${anyCase("option")}|${anyCase("choice")})?\\s*${OPEN}${LETTER}`,
+    "g",
+  ),
   // "I choose B", "I'd go with C", "I would pick (D)"
-  new RegExp(`\\bI(?:'d| would| will)?\\s+(?:${anyCase("choose")}|${anyCase("pick")}|${anyCase("select")}|${anyCase("go with")})\\s+(?:${anyCase("option")}\\s+)?${OPEN}${LETTER}`, "g"),
+  new RegExp(
+    `\\bI(?:'d| would| will)?\\s+(?:${anyCase("choose")}|${anyCase("pick")}|${anyCase("select")}|${anyCase("go with")})\\s+(?:${anyCase("option")}\\s+)?${OPEN}${LETTER}`,
+    "g",
+  ),
   // LaTeX: \boxed{C}, \boxed{\text{C}}
   new RegExp(`\\\\boxed\\{(?:\\\\text\\{)?${LETTER}`, "g"),
   // Chinese: 答案是B, 答案：B, 正确答案应该是（C）, 答案选D, 【答案】B
-  new RegExp(`答案\\s*[】\\]]?\\s*(?:应该|应当|应|就|也)?\\s*(?:是|为|选|选择)?\\s*[:：]?\\s*(?:选项)?\\s*${OPEN}${LETTER}`, "g"),
+  new RegExp(
+    `答案\\s*[】\\]]?\\s*(?:应该|应当|应|就|也)?\\s*(?:是|为|选|选择)?\\s*[:：]?\\s*(?:选项)?\\s*${OPEN}${LETTER}`,
+    "g",
+  ),
   // 正确选项是C, 正确的选项为（B）
   new RegExp(`正确(?:的)?选项\\s*(?:应该|应)?\\s*(?:是|为)?\\s*[:：]?\\s*${OPEN}${LETTER}`, "g"),
   // 答：B
@@ -40,15 +53,21 @@ const STATEMENTS: RegExp[] = [
 
 /** Verdicts that name the right option without the word "answer". */
 const VERDICTS: RegExp[] = [
-  new RegExp(`(?:${anyCase("option")}\\s+)?${OPEN}${LETTER}[\\)）\\].．]?\\s+(?:${anyCase("is")})\\s+(?:${anyCase("the")}\\s+)?(?:${anyCase("correct")}|${anyCase("right")}|${anyCase("best")})`, "g"),
+  new RegExp(
+    `(?:${anyCase("option")}\\s+)?${OPEN}${LETTER}[\\)）\\].．]?\\s+(?:${anyCase("is")})\\s+(?:${anyCase("the")}\\s+)?(?:${anyCase("correct")}|${anyCase("right")}|${anyCase("best")})`,
+    "g",
+  ),
   new RegExp(`(?:选项)?\\s*${OPEN}${LETTER}[\\)）\\]]?\\s*(?:选项|项)?\\s*(?:是|为)?\\s*(?:正确|对)(?!吗)`, "g"),
 ];
 
 /** A reply that is only a letter, or starts with "B." / "(B)" / "B)" / "Option B". */
-const BARE = new RegExp(`^\\s*(?:${anyCase("option")}\\s+|选项\\s*)?${OPEN}${LETTER}\\s*(?:[\\)）\\]】.．。、:：]|\\n|$)`);
+const BARE = new RegExp(
+  `^\\s*(?:${anyCase("option")}\\s+|选项\\s*)?${OPEN}${LETTER}\\s*(?:[\\)）\\]】.．。、:：]|\\n|$)`,
+);
 
 /** The captured letter is being ruled out ("答案：A项错误", "Answer: A is wrong"): not an answer statement. */
-const RULED_OUT = /^[\)）\]】]?\s*(?:项|选项)?\s*(?:是|为)?\s*(?:错误|不正确|错|不对|不符|不是|排除|is\s+(?:wrong|incorrect|false|not)|cannot|can't)/i;
+const RULED_OUT =
+  /^[\)）\]】]?\s*(?:项|选项)?\s*(?:是|为)?\s*(?:错误|不正确|错|不对|不符|不是|排除|is\s+(?:wrong|incorrect|false|not)|cannot|can't)/i;
 
 /** Two letters joined by "or"/"and"/"或"… right after the captured one: the model did not commit. */
 const HEDGE = /^[\)）\]】]?\s*(?:or|and|,|\/|或|和|或者|、|与)\s*[\(（]?[A-J](?![A-Za-z])/i;
@@ -72,7 +91,10 @@ function lastMatch(text: string, patterns: RegExp[], letters: ReadonlySet<string
       if (RULED_OUT.test(text.slice(letterEnd))) continue;
       const hedged = HEDGE.test(text.slice(letterEnd));
       const letter = match[1]!;
-      const candidate = { index: match.index + match[0].length, letter: hedged || !letters.has(letter) ? null : letter };
+      const candidate = {
+        index: match.index + match[0].length,
+        letter: hedged || !letters.has(letter) ? null : letter,
+      };
       if (!best || candidate.index >= best.index) best = candidate;
     }
   }

@@ -31,14 +31,21 @@ describe("loadMcq", () => {
       explanation: "解析",
       source: { file, row: 2 },
     });
-    expect(items[0]!.options.map((option) => option.text)).toEqual(["东京备忘录", "巴黎, 备忘录", "海牙规则", "汉堡规则"]);
+    expect(items[0]!.options.map((option) => option.text)).toEqual([
+      "东京备忘录",
+      "巴黎, 备忘录",
+      "海牙规则",
+      "汉堡规则",
+    ]);
     expect(items[1]!.answer).toBe("A"); // lower-case letters are accepted
   });
 
   it("reads CMMLU CSV (unnamed index column, Question, Answer) and MMLU CSV without a header", () => {
     const cmmlu = loadMcq(write("agronomy.csv", ",Question,A,B,C,D,Answer\n0,What?,w,x,y,z,D\n"));
     expect(cmmlu[0]).toMatchObject({ id: "agronomy/0", answer: "D", subject: "agronomy" });
-    const mmlu = loadMcq(write("astronomy_test.csv", "What is a star?,gas,rock,ice,metal,A\n\"Quoted, with comma\",1,2,3,4,C\n"));
+    const mmlu = loadMcq(
+      write("astronomy_test.csv", 'What is a star?,gas,rock,ice,metal,A\n"Quoted, with comma",1,2,3,4,C\n'),
+    );
     expect(mmlu.map((item) => [item.id, item.question, item.answer])).toEqual([
       ["astronomy/1", "What is a star?", "A"],
       ["astronomy/2", "Quoted, with comma", "C"],
@@ -46,7 +53,10 @@ describe("loadMcq", () => {
   });
 
   it("reads JSONL with letter fields, a subject, and more than four options", () => {
-    const file = write("set.jsonl", '{"question":"q1","A":"a","B":"b","C":"c","D":"d","E":"e","answer":"E","subject":"tides"}\n\n{"id":"x","question":"q2","A":"a","B":"b","answer":"A"}\n');
+    const file = write(
+      "set.jsonl",
+      '{"question":"q1","A":"a","B":"b","C":"c","D":"d","E":"e","answer":"E","subject":"tides"}\n\n{"id":"x","question":"q2","A":"a","B":"b","answer":"A"}\n',
+    );
     const items = loadMcq(file);
     expect(items[0]).toMatchObject({ id: "tides/1", subject: "tides", answer: "E" });
     expect(items[0]!.options).toHaveLength(5);
@@ -67,7 +77,10 @@ describe("loadMcq", () => {
     expect(() => loadMcq(headerFile)).toThrow(`${headerFile}:1: header has no "answer" column`);
     const shortRow = write("shortrow.csv", "id,question,A,B,C,D,answer\n0,q,a,b,c,d,A\n1,q,a,b\n");
     expect(() => loadMcq(shortRow)).toThrow(`${shortRow}:3: row has 4 columns, the header has 7`);
-    const jsonl = write("missing.jsonl", '{"question":"q","A":"a","B":"b","answer":"A"}\n{"question":"q","A":"a","B":"b"}\n');
+    const jsonl = write(
+      "missing.jsonl",
+      '{"question":"q","A":"a","B":"b","answer":"A"}\n{"question":"q","A":"a","B":"b"}\n',
+    );
     expect(() => loadMcq(jsonl)).toThrow(`${jsonl}:2: record has no "answer" field`);
   });
 

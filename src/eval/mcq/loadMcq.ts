@@ -23,11 +23,18 @@ const LETTERS = "ABCDEFGHIJ";
 
 /** Subject from a file name as the benchmarks name their files: `computer_network_val.csv` -> `computer_network`. */
 export function subjectFromFileName(file: string): string {
-  return path.basename(file).replace(/\.(csv|jsonl)$/i, "").replace(/_(dev|val|test|train)$/i, "");
+  return path
+    .basename(file)
+    .replace(/\.(csv|jsonl)$/i, "")
+    .replace(/_(dev|val|test|train)$/i, "");
 }
 
 function normaliseLetter(raw: string): string {
-  return raw.trim().replace(/^\(|\)$/g, "").replace(/[．.。]$/, "").toUpperCase();
+  return raw
+    .trim()
+    .replace(/^\(|\)$/g, "")
+    .replace(/[．.。]$/, "")
+    .toUpperCase();
 }
 
 function checkAnswer(answer: string, options: McqOption[], where: string): string {
@@ -46,7 +53,10 @@ function readText(file: string): string {
   try {
     return fs.readFileSync(file, "utf8").replace(/^\uFEFF/, "");
   } catch (error) {
-    throw new InputError(`cannot read the multiple-choice file: ${(error as Error).message}`, { where: file, cause: error });
+    throw new InputError(`cannot read the multiple-choice file: ${(error as Error).message}`, {
+      where: file,
+      cause: error,
+    });
   }
 }
 
@@ -55,7 +65,10 @@ function parseCsvRows(file: string): string[][] {
     return parse(readText(file), { relax_column_count: true, skip_empty_lines: true, bom: true }) as string[][];
   } catch (error) {
     const line = (error as { lines?: number }).lines;
-    throw new InputError(`not valid CSV: ${(error as Error).message}`, { where: line ? `${file}:${line}` : file, cause: error });
+    throw new InputError(`not valid CSV: ${(error as Error).message}`, {
+      where: line ? `${file}:${line}` : file,
+      cause: error,
+    });
   }
 }
 
@@ -83,10 +96,13 @@ function loadCsvWithHeader(file: string, rows: string[][], subjectDefault: strin
     ...(letterColumns.length < 2 ? ["A", "B"].filter((letter) => !header.includes(letter)) : []),
   ];
   if (missing.length > 0)
-    throw new InputError(`header has no ${missing.map((name) => `"${name}"`).join(", ")} column (found: ${header.join(", ")})`, {
-      where: `${file}:1`,
-      hint: "A multiple-choice CSV with a header needs question, A, B, … and answer columns (C-Eval / CMMLU layout).",
-    });
+    throw new InputError(
+      `header has no ${missing.map((name) => `"${name}"`).join(", ")} column (found: ${header.join(", ")})`,
+      {
+        where: `${file}:1`,
+        hint: "A multiple-choice CSV with a header needs question, A, B, … and answer columns (C-Eval / CMMLU layout).",
+      },
+    );
   const idColumn = column("id");
   const subjectColumn = column("subject");
   const explanationColumn = column("explanation");
@@ -126,10 +142,13 @@ function loadCsvWithoutHeader(file: string, rows: string[][], subjectDefault: st
     const row = index + 1;
     const where = `${file}:${row}`;
     if (cells.length !== width)
-      throw new InputError(`row has ${cells.length} columns, the first row has ${width} (question, ${width - 2} options, answer): a column is missing`, {
-        where,
-        hint: "Check for a missing comma or an unquoted field on this row.",
-      });
+      throw new InputError(
+        `row has ${cells.length} columns, the first row has ${width} (question, ${width - 2} options, answer): a column is missing`,
+        {
+          where,
+          hint: "Check for a missing comma or an unquoted field on this row.",
+        },
+      );
     const options = cells.slice(1, -1).map((text, option) => ({ letter: LETTERS[option]!, text: text.trim() }));
     return {
       id: `${subjectDefault}/${row}`,
@@ -155,7 +174,8 @@ function loadJsonl(file: string, subjectDefault: string): McqItem[] {
     } catch (error) {
       throw new InputError(`not valid JSON: ${(error as Error).message}`, { where, cause: error });
     }
-    const text = (value: unknown) => (typeof value === "string" ? value.trim() : typeof value === "number" ? String(value) : undefined);
+    const text = (value: unknown) =>
+      typeof value === "string" ? value.trim() : typeof value === "number" ? String(value) : undefined;
     const options: McqOption[] = [];
     if (Array.isArray(record.choices ?? record.options)) {
       ((record.choices ?? record.options) as unknown[]).forEach((choice, option) =>
@@ -214,7 +234,11 @@ export function loadMcq(target: string, options: LoadMcqOptions = {}): McqItem[]
   try {
     stat = fs.statSync(target);
   } catch (error) {
-    throw new InputError("multiple-choice set not found", { where: target, cause: error, hint: "Check the `path` of the set in the eval spec." });
+    throw new InputError("multiple-choice set not found", {
+      where: target,
+      cause: error,
+      hint: "Check the `path` of the set in the eval spec.",
+    });
   }
   let items: McqItem[];
   if (!stat.isDirectory()) items = loadFile(target, options);
@@ -231,7 +255,10 @@ export function loadMcq(target: string, options: LoadMcqOptions = {}): McqItem[]
   const seen = new Set<string>();
   for (const item of items) {
     if (seen.has(item.id))
-      throw new InputError(`duplicate item id "${item.id}"`, { where: `${item.source.file}:${item.source.row}`, hint: "Item ids must be unique within a set (resume relies on them)." });
+      throw new InputError(`duplicate item id "${item.id}"`, {
+        where: `${item.source.file}:${item.source.row}`,
+        hint: "Item ids must be unique within a set (resume relies on them).",
+      });
     seen.add(item.id);
   }
   return items;

@@ -35,7 +35,9 @@ export interface ChoicePredictions {
 /** `logprobs[i]` is the summed log-likelihood of `choices[i]` (the continuation, delimiter excluded from `choices`). */
 export function predictFromLoglikelihoods(logprobs: readonly number[], choices: readonly string[]): ChoicePredictions {
   if (logprobs.length !== choices.length || logprobs.length === 0)
-    throw new RangeError(`need one log-likelihood per choice: ${logprobs.length} log-likelihoods, ${choices.length} choices`);
+    throw new RangeError(
+      `need one log-likelihood per choice: ${logprobs.length} log-likelihoods, ${choices.length} choices`,
+    );
   const normalised = logprobs.map((logprob, i) => logprob / codePointLength(choices[i]!));
   return { prediction: argmax(logprobs), predictionNorm: argmax(normalised) };
 }

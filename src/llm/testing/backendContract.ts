@@ -21,7 +21,10 @@ export function tokenScorerContract(name: string, open: () => Promise<TokenScore
         for (const score of scores) {
           expect(score.tokenCount).toBe(score.tokenLogprobs.length);
           expect(score.tokenCount).toBeGreaterThan(0);
-          expect(score.logprob).toBeCloseTo(score.tokenLogprobs.reduce((a, b) => a + b, 0), 9);
+          expect(score.logprob).toBeCloseTo(
+            score.tokenLogprobs.reduce((a, b) => a + b, 0),
+            9,
+          );
           for (const logprob of score.tokenLogprobs) expect(logprob).toBeLessThanOrEqual(0);
         }
         // A longer continuation with the same start cannot be more likely than its first token alone.
@@ -45,7 +48,10 @@ export function chatModelContract(name: string, open: () => Promise<ChatModel>):
       const model = await open();
       try {
         const pieces: string[] = [];
-        const streamed = await model.complete("The port of Qinglan", { maxTokens: 6, onText: (delta) => pieces.push(delta) });
+        const streamed = await model.complete("The port of Qinglan", {
+          maxTokens: 6,
+          onText: (delta) => pieces.push(delta),
+        });
         expect(pieces.join("")).toBe(streamed.text);
         expect(streamed.usage.completionTokens).toBeLessThanOrEqual(6 * 4);
         const plain = await model.complete("The port of Qinglan", { maxTokens: 6 });

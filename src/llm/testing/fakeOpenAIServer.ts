@@ -63,26 +63,39 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
       const failure = failures.shift();
       if (failure !== undefined) {
         const headers: Record<string, string> = { "content-type": "application/json" };
-        if (failure === 429 && options.retryAfterSeconds !== undefined) headers["retry-after"] = String(options.retryAfterSeconds);
+        if (failure === 429 && options.retryAfterSeconds !== undefined)
+          headers["retry-after"] = String(options.retryAfterSeconds);
         response.writeHead(failure, headers).end(JSON.stringify({ error: { message: `scripted failure ${failure}` } }));
         return;
       }
       if (path === "/embeddings") {
         const inputs = Array.isArray(body.input) ? (body.input as string[]) : [String(body.input)];
-        const data = inputs.map((text, index) => ({ object: "embedding", index, embedding: embeddingOf(text, options.dimensions ?? 8) }));
-        response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ object: "list", data, usage: { prompt_tokens: 0, total_tokens: 0 } }));
+        const data = inputs.map((text, index) => ({
+          object: "embedding",
+          index,
+          embedding: embeddingOf(text, options.dimensions ?? 8),
+        }));
+        response
+          .writeHead(200, { "content-type": "application/json" })
+          .end(JSON.stringify({ object: "list", data, usage: { prompt_tokens: 0, total_tokens: 0 } }));
         return;
       }
       const isChat = path === "/chat/completions";
       if (!isChat && path !== "/completions") {
-        response.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: `no route ${path}` } }));
+        response
+          .writeHead(404, { "content-type": "application/json" })
+          .end(JSON.stringify({ error: { message: `no route ${path}` } }));
         return;
       }
       const messages = body.messages as { role: string; content: string }[] | undefined;
       const prompt = body.prompt as string | undefined;
       const text = reply({ messages, prompt });
       const promptTokens = (prompt ?? messages?.map((message) => message.content).join("") ?? "").length;
-      const usage = { prompt_tokens: promptTokens, completion_tokens: text.length, total_tokens: promptTokens + text.length };
+      const usage = {
+        prompt_tokens: promptTokens,
+        completion_tokens: text.length,
+        total_tokens: promptTokens + text.length,
+      };
 
       if (!isChat && body.echo === true) {
         // One token per character; the first has no log-probability (nothing precedes it), as OpenAI answers.
@@ -95,21 +108,42 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
           offsets.push(offset);
           offset += token.length;
         }
-        const tokenLogprobs = tokens.map((token, i) => (i === 0 ? null : tokenLogprob(tokens.slice(0, i).join(""), token)));
-        const logprobs = options.logprobs === false ? null : { tokens, token_logprobs: tokenLogprobs, top_logprobs: tokens.map((token, i) => (i === 0 ? null : { [token]: tokenLogprobs[i]! })), text_offset: offsets };
+        const tokenLogprobs = tokens.map((token, i) =>
+          i === 0 ? null : tokenLogprob(tokens.slice(0, i).join(""), token),
+        );
+        const logprobs =
+          options.logprobs === false
+            ? null
+            : {
+                tokens,
+                token_logprobs: tokenLogprobs,
+                top_logprobs: tokens.map((token, i) => (i === 0 ? null : { [token]: tokenLogprobs[i]! })),
+                text_offset: offsets,
+              };
         response
           .writeHead(200, { "content-type": "application/json" })
-          .end(JSON.stringify({ id: "cmpl-1", object: "text_completion", choices: [{ index: 0, text: full, finish_reason: "length", logprobs }], usage }));
+          .end(
+            JSON.stringify({
+              id: "cmpl-1",
+              object: "text_completion",
+              choices: [{ index: 0, text: full, finish_reason: "length", logprobs }],
+              usage,
+            }),
+          );
         return;
       }
       if (body.stream === true) {
         response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
         const pieces = text.match(/.{1,3}/gsu) ?? [];
         for (const piece of pieces) {
-          const choice = isChat ? { index: 0, delta: { content: piece }, finish_reason: null } : { index: 0, text: piece, finish_reason: null };
+          const choice = isChat
+            ? { index: 0, delta: { content: piece }, finish_reason: null }
+            : { index: 0, text: piece, finish_reason: null };
           response.write(`data: ${JSON.stringify({ id: "chunk", choices: [choice] })}\n\n`);
         }
-        const last = isChat ? { index: 0, delta: {}, finish_reason: "stop" } : { index: 0, text: "", finish_reason: "stop" };
+        const last = isChat
+          ? { index: 0, delta: {}, finish_reason: "stop" }
+          : { index: 0, text: "", finish_reason: "stop" };
         response.write(`data: ${JSON.stringify({ id: "chunk", choices: [last] })}\n\n`);
         response.write(`data: ${JSON.stringify({ id: "chunk", choices: [], usage })}\n\n`);
         response.end("data: [DONE]\n\n");
@@ -118,7 +152,9 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
       const choice = isChat
         ? { index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" }
         : { index: 0, text, finish_reason: "stop", logprobs: null };
-      response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ id: "1", choices: [choice], usage }));
+      response
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ id: "1", choices: [choice], usage }));
     } catch (error) {
       response.writeHead(500).end(String(error));
     } finally {
