@@ -87,7 +87,8 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
     name: "model",
     kind: "model",
     inputs: recipe ? { recipe, seed: config.seed, general: config.data.general, docs: config.data.docs } : { path: config.model.path, size: fs.statSync(config.model.path!).size },
-    estimateSeconds: recipe ? 30 + recipe.pretrain.steps * 1.2 : 1,
+    // ~1.2 s per 2048-token step of a ~1M-parameter model on one core; a time budget caps it.
+    estimateSeconds: recipe ? 30 + Math.min(recipe.pretrain.steps * 1.2, (recipe.pretrain.minutes ?? Infinity) * 60) : 1,
     async run(context) {
       if (!recipe) return { modelPath: config.model.path!, built: false };
       const { buildBaseModel } = await import("./buildBaseModel.js");
@@ -133,7 +134,7 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
       kind: "train",
       inputs: { stage, definition, budget, plannedSteps, training: config.training, sequenceLength, seed: config.seed },
       after: ["model", "data", ...(definition.startsFrom ? [`train:${definition.startsFrom}`] : [])],
-      estimateSeconds: plannedSteps * 1.2,
+      estimateSeconds: Math.min(plannedSteps * 1.2, (budget.minutes ?? Infinity) * 60) + 5,
       async run(context) {
         const { trainStage } = await import("./trainStage.js");
         const startModel = definition.startsFrom
