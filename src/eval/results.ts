@@ -11,7 +11,8 @@ import type { Estimate } from "./stats/bootstrap.js";
 export const RESULTS_FORMAT_VERSION = 1;
 
 export interface OptionScore {
-  logprob: number;
+  /** Natural log; null when the option was not among the alternatives a chat endpoint returned (logprobs: chat). */
+  logprob: number | null;
   tokenCount: number;
   isGreedy: boolean;
   /** Code points of the choice text (what acc_norm divides by); option mode only. */

@@ -148,6 +148,38 @@ describe("runEvaluation against OpenAI-compatible endpoints on loopback", () => 
     expect(scorer.requests.filter((request) => request.body.echo === true)).toHaveLength((6 + 4) * 4);
   });
 
+  it("scores letters from a chat endpoint's first-token logprobs (logprobs: chat)", async () => {
+    const folder = path.join(root, "chat-letters");
+    writeSets(folder);
+    const server = await startFakeOpenAIServer({
+      chatFirstToken: () => [
+        { token: "B", logprob: -0.3 },
+        { token: " A", logprob: -1.2 },
+        { token: "C", logprob: -2 },
+      ],
+    });
+    servers.push(server);
+    const file = writeSpec(
+      folder,
+      `  - { name: scorer, backend: openai, model: m, baseUrl: "${server.baseUrl}", logprobs: chat }`,
+    );
+    const summary = await runEvaluation(loadEvalSpec(file), { outDir: path.join(folder, "out") });
+    const row = summary.results[0]!;
+    expect(row).toMatchObject({ scoring: "letter", templateApplied: true, n: 6, unanswered: 0 });
+    expect(row.accuracy!.value).toBeCloseTo(3 / 6, 12);
+    const [first] = readItemRecords(path.join(folder, "out", "items", "scorer", "domain.jsonl"));
+    expect(first!.scores).toEqual({
+      A: { logprob: -1.2, tokenCount: 1, isGreedy: false },
+      B: { logprob: -0.3, tokenCount: 1, isGreedy: true },
+      C: { logprob: -2, tokenCount: 1, isGreedy: false },
+      D: { logprob: null, tokenCount: 1, isGreedy: false },
+    });
+    expect(JSON.parse(first!.prompt).at(-1).content).toMatch(/答案：$/);
+    expect(
+      server.requests.every((request) => request.path === "/chat/completions" && request.body.logprobs === true),
+    ).toBe(true);
+  });
+
   it("resumes an interrupted run without scoring finished items again", async () => {
     const folder = path.join(root, "resume");
     writeSets(folder);

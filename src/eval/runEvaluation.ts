@@ -10,6 +10,7 @@ import fs from "node:fs";
 import path from "node:path";
 import pLimit from "p-limit";
 import YAML from "yaml";
+import type { ChatLetterScorer } from "../llm/chatLetterScorer.js";
 import type { RetrievedPassage, Retriever } from "../llm/retriever.js";
 import type { ChatMessage, ContinuationScore } from "../llm/types.js";
 import { writeFileAtomic } from "../shared/atomicWrite.js";
@@ -24,7 +25,7 @@ import {
 import { extractAnswerLetter } from "./mcq/extractAnswer.js";
 import { loadMcq } from "./mcq/loadMcq.js";
 import { readOpenQuestions } from "./open/questions.js";
-import { codePointLength, predictFromLoglikelihoods } from "./mcq/scoreChoices.js";
+import { argmax, codePointLength, predictFromLoglikelihoods } from "./mcq/scoreChoices.js";
 import type { McqItem } from "./mcq/types.js";
 import {
   appendItemRecord,
@@ -170,7 +171,8 @@ async function prepareItem(item: McqItem, context: ItemContext): Promise<Prepare
     { role: "user", content: prompt.userText },
   ];
   const rawText = (system.systemPrompt ? `${system.systemPrompt}\n\n` : "") + prompt.userText;
-  const contextText = mode !== "generate" && templateApplied ? backend.renderChatPrompt!(messages) : rawText;
+  const contextText =
+    mode !== "generate" && templateApplied && backend.renderChatPrompt ? backend.renderChatPrompt(messages) : rawText;
   const base = {
     id: item.id,
     set: set.spec.name,
@@ -242,6 +244,34 @@ function scoredRecord(
   };
 }
 
+/** Letter scoring from the first reply token's alternatives through chat (the server applies its template). */
+async function chatLetterItem(
+  prepared: PreparedItem,
+  scorer: ChatLetterScorer,
+  started: number,
+  now: () => number = () => performance.now(),
+): Promise<McqItemRecord> {
+  const letters = prepared.base.letters;
+  const { logprobs, usage } = await scorer.firstTokenLogprobs(prepared.messages, letters);
+  // An option missing from the returned alternatives is less likely than any returned one.
+  const ranked = logprobs.map((logprob) => logprob ?? -Infinity);
+  const best = argmax(ranked);
+  const prediction = ranked[best] === -Infinity ? null : letters[best]!;
+  const scores: Record<string, OptionScore> = {};
+  letters.forEach((letter, i) => {
+    scores[letter] = { logprob: logprobs[i]!, tokenCount: 1, isGreedy: prediction === letter };
+  });
+  return {
+    ...prepared.base,
+    prompt: JSON.stringify(prepared.messages),
+    prediction,
+    correct: prediction === prepared.item.answer,
+    scores,
+    tokens: { prompt: usage.promptTokens, completion: usage.completionTokens },
+    wallMs: now() - started,
+  };
+}
+
 /**
  * Scores a chunk of items: generation item by item; log-likelihood scoring in one `score` call for
  * the whole chunk, so a batching scorer (the engine) can evaluate several items per pass. Each item's
@@ -254,6 +284,12 @@ async function scoreItems(items: McqItem[], context: ItemContext): Promise<McqIt
   if (context.mode === "generate") {
     const records: McqItemRecord[] = [];
     for (const entry of prepared) records.push(await generateItem(entry, context, context.now()));
+    return records;
+  }
+  if (!context.backend.scorer && context.backend.chatLetters) {
+    const records: McqItemRecord[] = [];
+    for (const entry of prepared)
+      records.push(await chatLetterItem(entry, context.backend.chatLetters, context.now(), context.now));
     return records;
   }
   const requests = prepared.flatMap((entry) =>
@@ -463,7 +499,7 @@ export async function runEvaluation(spec: EvalSpec, options: RunEvaluationOption
         if (pending.length > 0) {
           backend = await createBackend(system);
           summaryEntry.id = backend.id;
-          if (mode !== "generate" && !backend.scorer)
+          if (mode !== "generate" && !backend.scorer && !(mode === "letter" && backend.chatLetters))
             throw new ConfigError(
               `scoring "${mode}" needs log-probabilities, which backend ${backend.id} does not give`,
               {
@@ -482,9 +518,15 @@ export async function runEvaluation(spec: EvalSpec, options: RunEvaluationOption
         failure = errorMessage(error);
       }
       // Chat template: applied for generation through chat(), and for scoring when the backend can render it.
+      // Chat template: applied for generation through chat() and for chat first-token letters (the server's),
+      // and for scoring when the backend can render it (llama-cpp).
+      const viaChat =
+        (mode === "generate" && system.chatTemplate === "auto") ||
+        (mode === "letter" && !backend?.scorer && Boolean(backend?.chatLetters ?? system.logprobs === "chat"));
       const templateApplied =
-        system.chatTemplate === "auto" &&
-        (mode === "generate" ? true : backend ? Boolean(backend.renderChatPrompt) : system.backend === "llama-cpp");
+        viaChat ||
+        (system.chatTemplate === "auto" &&
+          (backend ? Boolean(backend.renderChatPrompt) : system.backend === "llama-cpp"));
       summaryEntry.templateApplied = templateApplied;
 
       for (const set of sets) {

@@ -43,8 +43,12 @@ export const systemSchema = z.strictObject({
   maxConcurrency: z.number().int().positive().optional(),
   timeoutMs: z.number().int().positive().optional(),
   maxRetries: z.number().int().min(0).optional(),
-  /** openai: whether the endpoint returns prompt logprobs (completions with echo). Defaults to true. */
-  logprobs: z.boolean().default(true),
+  /**
+   * openai: what log-probabilities the endpoint gives. true: prompt logprobs through completions with echo
+   * (letter and option scoring); "chat": only the first reply token's top_logprobs through chat (letter
+   * scoring, with the server's chat template); false: none (generation + answer extraction). Defaults to true.
+   */
+  logprobs: z.union([z.boolean(), z.literal("chat")]).default(true),
   maxTokens: z.number().int().positive().optional(),
   /** Opaque to eval except `k`; handed to the caller's resolveRetriever. */
   retrieval: z.looseObject({ k: z.number().int().positive().default(4) }).optional(),

@@ -5,6 +5,7 @@
  * that an OpenAI-only evaluation never loads node-llama-cpp.
  */
 import fs from "node:fs";
+import type { ChatLetterScorer } from "../llm/chatLetterScorer.js";
 import { canRenderChatPrompt } from "../llm/chatPrompt.js";
 import type { ChatMessage, ChatModel, TokenScorer } from "../llm/types.js";
 import { ConfigError } from "../shared/errors.js";
@@ -15,6 +16,8 @@ export interface SystemBackend {
   id: string;
   chat?: ChatModel;
   scorer?: TokenScorer;
+  /** First-reply-token log-probabilities through chat, for letter scoring without prompt logprobs (openai, logprobs: chat). */
+  chatLetters?: ChatLetterScorer;
   /** The templated text of a conversation, ending with the assistant prefix (llama-cpp). */
   renderChatPrompt?: (messages: ChatMessage[]) => string;
   dispose(): Promise<void>;
@@ -65,7 +68,12 @@ export async function createSystemBackend(system: SystemSpec): Promise<SystemBac
       timeoutMs: system.timeoutMs,
       maxRetries: system.maxRetries,
     });
-    return { id: backend.id, chat: backend, ...(system.logprobs ? { scorer: backend } : {}), dispose: async () => {} };
+    return {
+      id: backend.id,
+      chat: backend,
+      ...(system.logprobs === true ? { scorer: backend } : system.logprobs === "chat" ? { chatLetters: backend } : {}),
+      dispose: async () => {},
+    };
   }
   if (system.backend === "llama-cpp") {
     const { LlamaCppBackend } = await import("../llm/llamaCpp.js");

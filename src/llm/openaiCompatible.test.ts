@@ -67,11 +67,33 @@ describe("OpenAICompatibleBackend against a loopback OpenAI-format server", () =
     });
   });
 
+  it("reads letter log-probabilities from the first chat token's alternatives", async () => {
+    server = await startFakeOpenAIServer({
+      chatFirstToken: () => [
+        { token: " B", logprob: -0.2 },
+        { token: "A", logprob: -1.5 },
+        { token: "**C", logprob: -3 },
+        { token: "Because", logprob: -4 },
+      ],
+    });
+    const backend = new OpenAICompatibleBackend({ model: "tiny", baseUrl: server.baseUrl, ...fast });
+    const { logprobs, usage } = await backend.firstTokenLogprobs(
+      [{ role: "user", content: "Q?\nAnswer:" }],
+      ["A", "B", "C", "D"],
+    );
+    expect(logprobs).toEqual([-1.5, -0.2, -3, null]);
+    expect(usage.completionTokens).toBe(1);
+    expect(server.requests[0]!.body).toMatchObject({ max_tokens: 1, temperature: 0, logprobs: true, top_logprobs: 20 });
+  });
+
   it("says clearly when the server gives no logprobs", async () => {
     server = await startFakeOpenAIServer({ logprobs: false });
     const backend = new OpenAICompatibleBackend({ model: "tiny", baseUrl: server.baseUrl, ...fast });
     await expect(backend.score([{ context: "a", continuation: "b" }])).rejects.toThrow(
       /no prompt log-probabilities[\s\S]*scoring: generate/,
+    );
+    await expect(backend.firstTokenLogprobs([{ role: "user", content: "q" }], ["A"])).rejects.toThrow(
+      /no token log-probabilities for chat[\s\S]*logprobs: false/,
     );
   });
 

@@ -8,6 +8,7 @@
 import pLimit, { type LimitFunction } from "p-limit";
 import { settings } from "../config.js";
 import { BackendError, ConfigError } from "../shared/errors.js";
+import type { ChatLetterScorer } from "./chatLetterScorer.js";
 import { fetchWithRetry, type RetryPolicy } from "./httpRetry.js";
 import type {
   ChatMessage,
@@ -34,6 +35,8 @@ export interface OpenAICompatibleOptions extends RetryPolicy {
 }
 
 interface CompletionLogprobs {
+  /** Chat completions with `logprobs: true`: per generated token, its alternatives. */
+  content?: { token: string; logprob: number; top_logprobs?: { token: string; logprob: number }[] }[] | null;
   tokens?: string[];
   token_logprobs?: (number | null)[];
   top_logprobs?: (Record<string, number> | null)[] | null;
@@ -59,7 +62,7 @@ function finishReason(raw: string | null | undefined, aborted: boolean): Generat
   return raw === "length" ? "length" : "stop";
 }
 
-export class OpenAICompatibleBackend implements ChatModel, TokenScorer, Embedder {
+export class OpenAICompatibleBackend implements ChatModel, TokenScorer, Embedder, ChatLetterScorer {
   readonly id: string;
   readonly baseUrl: string;
   private readonly model: string;
@@ -262,6 +265,41 @@ export class OpenAICompatibleBackend implements ChatModel, TokenScorer, Embedder
         return result;
       }),
     );
+  }
+
+  /**
+   * Chat completions with `max_tokens: 1, logprobs: true, top_logprobs: 20`: the first reply token's
+   * alternatives, matched to the candidates after trimming spaces, "(", ")", "*" and ".".
+   */
+  async firstTokenLogprobs(
+    messages: ChatMessage[],
+    candidates: readonly string[],
+  ): Promise<{ logprobs: (number | null)[]; usage: { promptTokens: number; completionTokens: number } }> {
+    const where = `${this.baseUrl}/chat/completions`;
+    const answer = await this.postJson("/chat/completions", {
+      model: this.model,
+      messages,
+      max_tokens: 1,
+      temperature: 0,
+      logprobs: true,
+      top_logprobs: 20,
+    });
+    const first = answer.choices?.[0]?.logprobs?.content?.[0];
+    if (!first)
+      throw new BackendError("the endpoint returned no token log-probabilities for chat (logprobs + top_logprobs)", {
+        where,
+        hint: "Set `logprobs: false` (or `scoring: generate`) on the system to use generation with answer extraction.",
+      });
+    const alternatives = [...(first.top_logprobs ?? []), { token: first.token, logprob: first.logprob }];
+    const spelled = (token: string) => token.replace(/[\s()*.]/g, "");
+    const logprobs = candidates.map((candidate) => {
+      const matches = alternatives.filter((entry) => spelled(entry.token) === candidate).map((entry) => entry.logprob);
+      return matches.length > 0 ? Math.max(...matches) : null;
+    });
+    return {
+      logprobs,
+      usage: { promptTokens: answer.usage?.prompt_tokens ?? 0, completionTokens: answer.usage?.completion_tokens ?? 0 },
+    };
   }
 
   async embed(texts: string[]): Promise<Float32Array[]> {

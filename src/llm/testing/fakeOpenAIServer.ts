@@ -12,7 +12,12 @@ export interface FakeOpenAIServerOptions {
   reply?: (input: { messages?: { role: string; content: string }[]; prompt?: string }) => string;
   /** Log-probability of the character `token` after `prefix`. Defaults to -1 for every character. */
   tokenLogprob?: (prefix: string, token: string) => number;
-  /** When false, completions answers carry no logprobs (like many chat-only servers). Defaults to true. */
+  /**
+   * Alternatives for the first reply token when a chat request asks for `logprobs` (best first).
+   * Defaults to the first character of the reply with log-probability -0.1.
+   */
+  chatFirstToken?: (messages: { role: string; content: string }[]) => { token: string; logprob: number }[];
+  /** When false, completions and chat answers carry no logprobs (like many chat-only servers). Defaults to true. */
   logprobs?: boolean;
   /** Statuses to answer with, in order, before answering normally (e.g. [429, 500]). */
   failures?: number[];
@@ -120,16 +125,14 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
                 top_logprobs: tokens.map((token, i) => (i === 0 ? null : { [token]: tokenLogprobs[i]! })),
                 text_offset: offsets,
               };
-        response
-          .writeHead(200, { "content-type": "application/json" })
-          .end(
-            JSON.stringify({
-              id: "cmpl-1",
-              object: "text_completion",
-              choices: [{ index: 0, text: full, finish_reason: "length", logprobs }],
-              usage,
-            }),
-          );
+        response.writeHead(200, { "content-type": "application/json" }).end(
+          JSON.stringify({
+            id: "cmpl-1",
+            object: "text_completion",
+            choices: [{ index: 0, text: full, finish_reason: "length", logprobs }],
+            usage,
+          }),
+        );
         return;
       }
       if (body.stream === true) {
@@ -147,6 +150,27 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
         response.write(`data: ${JSON.stringify({ id: "chunk", choices: [last] })}\n\n`);
         response.write(`data: ${JSON.stringify({ id: "chunk", choices: [], usage })}\n\n`);
         response.end("data: [DONE]\n\n");
+        return;
+      }
+      if (isChat && body.logprobs === true) {
+        const alternatives = options.chatFirstToken?.(messages!) ?? [{ token: text.slice(0, 1), logprob: -0.1 }];
+        const logprobs =
+          options.logprobs === false
+            ? null
+            : {
+                content: [
+                  { token: alternatives[0]!.token, logprob: alternatives[0]!.logprob, top_logprobs: alternatives },
+                ],
+              };
+        const first = {
+          index: 0,
+          message: { role: "assistant", content: alternatives[0]!.token },
+          finish_reason: "length",
+          logprobs,
+        };
+        response
+          .writeHead(200, { "content-type": "application/json" })
+          .end(JSON.stringify({ id: "1", choices: [first], usage: { ...usage, completion_tokens: 1 } }));
         return;
       }
       const choice = isChat
