@@ -83,7 +83,7 @@ describe("CPT", () => {
       checkpoint: { every: 1000 },
     });
     // A model that only knew which character tends to follow which (no memory of the paragraph)
-    // cannot go below the bigram entropy (~1.7 nats here); uniform guessing costs ln(100) = 4.6.
+    // cannot go below the bigram entropy (1.48 nats here, so the bar is 0.37); uniform guessing costs ln(100) = 4.6.
     // Reaching a quarter of the bigram entropy means the paragraph itself was memorised.
     const threshold = bigramEntropy(PARAGRAPH) / 4;
     expect(result.finalLoss).toBeLessThan(threshold);
