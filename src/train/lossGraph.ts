@@ -54,6 +54,8 @@ export class LossGraph implements Disposable {
   private built: BuiltGraph | undefined;
   /** Input-gradient products of the last backward graph computed through transposed weights. */
   rewrittenProducts = 0;
+  /** Milliseconds spent per phase since construction (for profiling). */
+  readonly timings = { build: 0, allocate: 0, inputs: 0, compute: 0, gradients: 0 };
   private readonly promptLength: number;
 
   constructor(
@@ -130,8 +132,16 @@ export class LossGraph implements Disposable {
   run(sequences: readonly PackedSequence[], backward: boolean): MicroBatchResult {
     const { tokens, rows, targets } = this.layout(sequences);
     if (rows.length === 0) return { meanLoss: 0, targetCount: 0, ...(backward ? { gradients: new Map() } : {}) };
+    let mark = performance.now();
+    const lap = (phase: keyof LossGraph["timings"]) => {
+      const now = performance.now();
+      this.timings[phase] += now - mark;
+      mark = now;
+    };
     const built = this.build(rows.length, backward);
+    lap("build");
     this.scheduler.allocate(built.graph);
+    lap("allocate");
     built.setInputs(tokens);
     built.rows.write(rows);
     // One-hot labels: the host buffer is kept per graph and only the previous ones are cleared.
@@ -142,7 +152,9 @@ export class LossGraph implements Disposable {
     built.labelTargets = targets;
     built.labels.write(built.labelValues);
     if (backward) built.graph.resetGradients();
+    lap("inputs");
     this.scheduler.compute(built.graph);
+    lap("compute");
     const meanLoss = built.loss.readFloats()[0]!;
     if (!backward) return { meanLoss, targetCount: rows.length };
     const gradients = new Map<string, Float32Array>();
@@ -150,6 +162,7 @@ export class LossGraph implements Disposable {
       const gradient = built.graph.gradient(parameter.tensor);
       gradients.set(parameter.name, gradient ? gradient.readFloats() : new Float32Array(parameter.tensor.elements));
     }
+    lap("gradients");
     return { meanLoss, targetCount: rows.length, gradients };
   }
 
