@@ -24,9 +24,12 @@ function nodeModulesRoots(): string[] {
   const roots = new Set<string>();
   try {
     // node-llama-cpp's own location: its platform packages are installed beside it.
+    // (node-llama-cpp's "exports" hides package.json, so resolve its entry and walk up to node_modules.)
     const require = createRequire(import.meta.url);
-    const entry = require.resolve("node-llama-cpp/package.json");
-    roots.add(path.resolve(path.dirname(entry), ".."));
+    let directory = path.dirname(require.resolve("node-llama-cpp"));
+    while (path.basename(directory) !== "node_modules" && path.dirname(directory) !== directory)
+      directory = path.dirname(directory);
+    if (path.basename(directory) === "node_modules") roots.add(directory);
   } catch {
     // fall through to the working directory
   }
