@@ -53,7 +53,7 @@ const gold = (system: string) =>
   readItemRecords(itemsFile(path.join(outDir, "eval"), system, "domain-mcq")).map((record) => ({
     id: record.id,
     correct: record.correct,
-    goldLogprob: record.scores![record.gold]!.logprob,
+    goldLogprob: record.scores![record.gold]!.logprob ?? Number.NaN,
   }));
 
 describe("vertical lab on the shipped example (reduced)", () => {
