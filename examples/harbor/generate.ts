@@ -12,8 +12,9 @@
  * 3. Question templates for evaluation and for SFT are disjoint, so SFT conversations never repeat an eval
  *    question word for word. Six facts are held out of the test sets; their MCQ items (eval/mcq-dev.jsonl) are
  *    the few-shot exemplars.
- * 4. A general corpus (real-world common knowledge, arithmetic, calendar facts, opposites) is generated the
- *    same way, with its own MCQ set, to measure forgetting.
+ * 4. A general corpus (real-world common knowledge, arithmetic, calendar facts, opposites, and quiz lines that
+ *    pair a question with its answer, as web text does) is generated the same way, with its own MCQ set, to
+ *    measure forgetting. Quiz wording differs from the MCQ wording, so no MCQ question appears verbatim.
  *
  * Nothing depends on the clock, the locale or Math.random: `npm run example:generate` rewrites identical bytes.
  *
@@ -1004,6 +1005,8 @@ interface GeneralFact {
   id: string;
   sentences: Record<Language, string[]>;
   question: Record<Language, string>;
+  /** The same fact as a quiz line in the corpus: worded unlike `question`, so the MCQ never appears verbatim. */
+  quiz: Record<Language, string>;
   value: Bilingual;
   distractors: { en: string[]; zh: string[] };
 }
@@ -1031,6 +1034,7 @@ function generalFacts(random: Random): GeneralFact[] {
         zh: [`${countryZh}的首都是${capitalZh}。`, `${capitalZh}是${countryZh}的首都。`, `${countryZh}是${continentZh}的一个国家。`],
       },
       question: { en: `What is the capital of ${country}?`, zh: `${countryZh}的首都是哪座城市？` },
+      quiz: { en: `Which city is the capital of ${country}?`, zh: `${countryZh}的首都在哪里？` },
       value: { en: capital, zh: capitalZh },
       distractors: { en: wrong.map((c) => c[2]), zh: wrong.map((c) => c[3]) },
     });
@@ -1044,6 +1048,7 @@ function generalFacts(random: Random): GeneralFact[] {
         zh: [`${animalZh}有${legs}条腿。`, `${animalZh}是${groupZh}。`],
       },
       question: { en: `How many legs does a ${animal} have?`, zh: `${animalZh}有几条腿？` },
+      quiz: { en: `Count the legs of a ${animal}.`, zh: `数一数${animalZh}的腿。` },
       value: { en: String(legs), zh: `${legs}条` },
       distractors: { en: legChoices.map(String), zh: legChoices.map((n) => `${n}条`) },
     });
@@ -1055,6 +1060,7 @@ function generalFacts(random: Random): GeneralFact[] {
       id: `colour.${thing}`,
       sentences: { en: [`The colour of ${thing} is ${colour}.`, `${capitalise(thing)} is ${colour}.`], zh: [`${thingZh}的颜色是${colourZh}。`, `${thingZh}是${colourZh}的。`] },
       question: { en: `What colour is ${thing}?`, zh: `${thingZh}是什么颜色？` },
+      quiz: { en: `Name the colour of ${thing}.`, zh: `说出${thingZh}的颜色。` },
       value: { en: colour, zh: colourZh },
       distractors: { en: wrong.map((w) => w.en), zh: wrong.map((w) => w.zh) },
     });
@@ -1065,6 +1071,7 @@ function generalFacts(random: Random): GeneralFact[] {
       id: `opposite.${word}`,
       sentences: { en: [`The opposite of ${word} is ${opposite}.`, `${capitalise(opposite)} is the opposite of ${word}.`], zh: [`${wordZh}的反义词是${oppositeZh}。`] },
       question: { en: `What is the opposite of ${word}?`, zh: `${wordZh}的反义词是什么？` },
+      quiz: { en: `Give the opposite of ${word}.`, zh: `写出${wordZh}的反义词。` },
       value: { en: opposite, zh: oppositeZh },
       distractors: { en: wrong.map((o) => o[2]), zh: wrong.map((o) => o[3]) },
     });
@@ -1076,6 +1083,7 @@ function generalFacts(random: Random): GeneralFact[] {
       id: `day.${day.en}`,
       sentences: { en: [`The day after ${day.en} is ${next.en}.`, `${next.en} comes after ${day.en}.`], zh: [`${day.zh}的下一天是${next.zh}。`] },
       question: { en: `Which day comes after ${day.en}?`, zh: `${day.zh}的下一天是星期几？` },
+      quiz: { en: `Name the day that follows ${day.en}.`, zh: `${day.zh}之后是哪一天？` },
       value: next,
       distractors: { en: wrong.map((d) => d.en), zh: wrong.map((d) => d.zh) },
     });
@@ -1087,6 +1095,7 @@ function generalFacts(random: Random): GeneralFact[] {
       id: `month.${month.en}`,
       sentences: { en: [`The month after ${month.en} is ${next.en}.`, `${month.en} is month number ${index + 1} of the year.`], zh: [`${month.zh}之后是${next.zh}。`, `一年的第${index + 1}个月是${month.zh}。`] },
       question: { en: `Which month comes after ${month.en}?`, zh: `${month.zh}之后是几月？` },
+      quiz: { en: `Name the month that follows ${month.en}.`, zh: `${month.zh}的下一个月是哪个月？` },
       value: next,
       distractors: { en: wrong.map((m) => m.en), zh: wrong.map((m) => m.zh) },
     });
@@ -1100,6 +1109,7 @@ function generalFacts(random: Random): GeneralFact[] {
       id: `sum.${a}+${b}`,
       sentences: { en: [`${a} plus ${b} equals ${sum}.`, `${a} + ${b} = ${sum}.`], zh: [`${a}加${b}等于${sum}。`, `${a} + ${b} = ${sum}。`] },
       question: { en: `What is ${a} plus ${b}?`, zh: `${a}加${b}等于多少？` },
+      quiz: { en: `Add ${a} and ${b}.`, zh: `计算${a}加${b}。` },
       value: { en: String(sum), zh: String(sum) },
       distractors: { en: wrong.map(String), zh: wrong.map(String) },
     });
@@ -1170,6 +1180,14 @@ export function buildGeneral(random: Random, documentCount: number): GeneralOutp
       sentences.push(random.pick(GENERAL_FILLER[languageCode]));
       paragraphs.push(sentences.join(languageCode === "en" ? " " : ""));
       if (random.next() < 0.5) paragraphs.push(drillParagraph(random, languageCode));
+      // Quiz lines, as quizzes and FAQs appear in web text: a base model learns that a question is followed by its answer.
+      if (random.next() < 0.5)
+        paragraphs.push(
+          random
+            .sample(facts, 3)
+            .map((fact) => (languageCode === "en" ? `Quiz: ${fact.quiz.en} Answer: ${fact.value.en}.` : `小测验：${fact.quiz.zh}答案：${fact.value.zh}。`))
+            .join("\n"),
+        );
     }
     documents.push({ id: `general-${languageCode}-${String(index + 1).padStart(3, "0")}`, text: paragraphs.join("\n\n") + "\n" });
   }

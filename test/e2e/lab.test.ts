@@ -109,4 +109,20 @@ describe("vertical lab on the shipped example (reduced)", () => {
         `domain accuracy ${run.rows.map((row) => `${row.route} ${(row.domain!.value * 100).toFixed(0)}%`).join(", ")}; ${run.seconds.toFixed(0)} s`,
     );
   }, 900_000);
+
+  it("trains LoRA adapters too: exported, merged for CPT-then-SFT, and loaded by both evaluation backends", async () => {
+    const loraOut = path.join(scratch, "out-lora");
+    const run = await runLab("examples/harbor", {
+      outDir: loraOut,
+      adjust: (config) => ({ ...shrink(config), routes: ["base", "sft", "cpt-sft"], training: { ...shrink(config).training, method: "lora", rank: 4, alpha: 8 } }),
+      onProgress: () => {},
+    });
+    expect(run.rows.map((row) => row.route)).toEqual(["base", "sft", "cpt-sft"]);
+    for (const file of ["sft.lora.gguf", "cpt-general.lora.gguf", "cpt-general.merged.gguf", "cpt-sft.lora.gguf"]) expect(fs.existsSync(path.join(loraOut, "models", file)), file).toBe(true);
+    const records = readItemRecords(itemsFile(path.join(loraOut, "eval"), "cpt-sft", "domain-mcq"));
+    expect(records.length).toBeGreaterThan(0);
+    // The adapter changed the model: scores differ from the base's on the same items.
+    const base = new Map(readItemRecords(itemsFile(path.join(loraOut, "eval"), "base", "domain-mcq")).map((record) => [record.id, record]));
+    expect(records.some((record) => record.scores![record.gold]!.logprob !== base.get(record.id)!.scores![record.gold]!.logprob)).toBe(true);
+  }, 900_000);
 });
