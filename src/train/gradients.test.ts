@@ -59,8 +59,8 @@ afterAll(() => {
 });
 
 /** Relative error of analytic vs central-difference gradient on the entries with the largest |g|. */
-function checkAgainstFiniteDifferences(trainable: TrainableSet, names: string[], batch: PackedSequence[], transposedWeights?: TransposedWeights) {
-  using graph = new LossGraph(model, trainable, scheduler, { batch: B, length: T, transposedWeights });
+function checkAgainstFiniteDifferences(trainable: TrainableSet, names: string[], batch: PackedSequence[], transposedWeights?: TransposedWeights, matMulBackward = false) {
+  using graph = new LossGraph(model, trainable, scheduler, { batch: B, length: T, transposedWeights, matMulBackward });
   const analytic = graph.run(batch, true).gradients!;
   const errors: number[] = [];
   for (const name of names) {
@@ -149,23 +149,32 @@ describe("input gradients through transposed weights (mul_mat instead of out_pro
       const batch = sequences(8);
       using plain = new LossGraph(model, trainable, scheduler, { batch: B, length: T });
       using fast = new LossGraph(model, trainable, scheduler, { batch: B, length: T, transposedWeights: transposed });
+      // and every remaining out_prod (weight, LoRA, attention gradients) as mul_mat of transposed copies
+      using fastest = new LossGraph(model, trainable, scheduler, { batch: B, length: T, transposedWeights: transposed, matMulBackward: true });
       const expected = plain.run(batch, true);
-      const actual = fast.run(batch, true);
-      // every linear except layer 0's q/k/v/gate/up (whose input needs no gradient) and, for LoRA, none lost
-      expect(fast.rewrittenProducts).toBeGreaterThanOrEqual(10);
-      expect(actual.meanLoss).toBe(expected.meanLoss);
-      for (const [name, gradient] of expected.gradients!) {
-        const other = actual.gradients!.get(name)!;
-        let difference = 0;
-        let norm = 0;
-        for (let i = 0; i < gradient.length; i++) {
-          difference = Math.max(difference, Math.abs(gradient[i]! - other[i]!));
-          norm = Math.max(norm, Math.abs(gradient[i]!));
+      for (const graph of [fast, fastest]) {
+        const actual = graph.run(batch, true);
+        // every linear except layer 0's q/k/v/gate/up (whose input needs no gradient) and, for LoRA, none lost
+        expect(graph.rewrittenProducts).toBeGreaterThanOrEqual(10);
+        expect(actual.meanLoss).toBe(expected.meanLoss);
+        for (const [name, gradient] of expected.gradients!) {
+          const other = actual.gradients!.get(name)!;
+          let difference = 0;
+          let norm = 0;
+          for (let i = 0; i < gradient.length; i++) {
+            difference = Math.max(difference, Math.abs(gradient[i]! - other[i]!));
+            norm = Math.max(norm, Math.abs(gradient[i]!));
+          }
+          if (process.env.VERTICAL_DEBUG_GRADIENTS) console.log(method, graph === fast ? "fast" : "fastest", name, difference, norm);
+          expect(difference, name).toBeLessThanOrEqual(1e-5 * Math.max(norm, 1e-3));
         }
-        expect(difference).toBeLessThanOrEqual(1e-5 * Math.max(norm, 1e-3));
       }
+      // weight gradients of full (7 per block + LM head), LoRA's A/B gradients and attention's products
+      expect(fastest.matMulProducts).toBeGreaterThanOrEqual(method === "full" ? 15 : 28);
+      expect(fast.matMulProducts).toBe(0);
       const names = method === "lora" ? ["blk.0.attn_q.weight.lora_a", "blk.1.ffn_up.weight.lora_b"] : ["blk.0.attn_v.weight", "token_embd.weight"];
       expect(checkAgainstFiniteDifferences(trainable, names, batch, transposed)).toBeLessThanOrEqual(1e-2);
+      expect(checkAgainstFiniteDifferences(trainable, names, batch, transposed, true)).toBeLessThanOrEqual(1e-2);
       model.dispose();
       model = loadModel(modelPath, { backend });
     }

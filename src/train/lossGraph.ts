@@ -48,12 +48,19 @@ export interface LossGraphOptions {
   length: number;
   /** Transposed weights: input gradients by mul_mat instead of out_prod (faster, same values). */
   transposedWeights?: TransposedWeights;
+  /**
+   * Every other f32 out_prod of the backward (weight, LoRA and attention gradients) as a mul_mat of
+   * transposed copies (Graph.useMatMulForOutProducts): same values up to summation order, faster.
+   */
+  matMulBackward?: boolean;
 }
 
 export class LossGraph implements Disposable {
   private built: BuiltGraph | undefined;
   /** Input-gradient products of the last backward graph computed through transposed weights. */
   rewrittenProducts = 0;
+  /** Other out_prod nodes of the last backward graph computed as mul_mat of transposed copies. */
+  matMulProducts = 0;
   /** Milliseconds spent per phase since construction (for profiling). */
   readonly timings = { build: 0, allocate: 0, inputs: 0, compute: 0, gradients: 0 };
   private readonly promptLength: number;
@@ -91,6 +98,7 @@ export class LossGraph implements Disposable {
       graph.expand(loss);
       if (backward) graph.expandBackward();
       if (backward && this.options.transposedWeights) this.rewrittenProducts = graph.useTransposedWeights(this.options.transposedWeights.byWeight);
+      if (backward && this.options.matMulBackward) this.matMulProducts = graph.useMatMulForOutProducts();
       this.built = { context, graph, rows, labels, loss, setInputs: (tokens) => forward.writeInputs(tokens), targetCount, backward };
       return this.built;
     } catch (error) {

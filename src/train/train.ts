@@ -198,7 +198,7 @@ async function runTraining(config: RunConfig, resuming: boolean, hooks: TrainHoo
   for (let layer = 0; layer < model.hparams.blockCount; layer++)
     for (const target of ALL_TARGETS) linearNames.push(`blk.${layer}.${targetByShort(target).gguf}.weight`);
   using transposedWeights = new TransposedWeights(model, backend, linearNames);
-  using lossGraph = new LossGraph(model, trainable, scheduler, { batch: batch.sequences, length: data.length, transposedWeights });
+  using lossGraph = new LossGraph(model, trainable, scheduler, { batch: batch.sequences, length: data.length, transposedWeights, matMulBackward: true });
 
   const saveCheckpoint = (step: number, elapsedSeconds: number): string => {
     const state: CheckpointState = {
