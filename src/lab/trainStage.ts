@@ -7,6 +7,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { InterruptedError } from "../shared/errors.js";
+import { readLatestCheckpoint } from "../train/runDirectory.js";
 import { resumeTraining, train, type RunResult } from "../train/train.js";
 import { exportFullModel, exportLoraAdapter, mergeAdapter } from "./exportTrainedModel.js";
 import type { LabConfig } from "./labConfig.js";
@@ -108,7 +109,8 @@ export async function trainStage(options: TrainStageOptions): Promise<TrainStage
   const outputs: TrainStageOutputs = {
     model: options.startModel,
     tokens: result.steps * options.sequenceLength * config.training.sequences,
-    seconds: (performance.now() - started) / 1000,
+    // A resumed run's checkpoint carries the training time before the interruption too.
+    seconds: Math.max((performance.now() - started) / 1000, readLatestCheckpoint(options.runDirectory)?.state.elapsedSeconds ?? 0),
     steps: result.steps,
     plannedSteps: options.plannedSteps,
     stoppedEarly,
