@@ -7,7 +7,7 @@ import { CorpusStore } from "./corpusStore.js";
 import { detectLanguage } from "./detectLanguage.js";
 import { openShards } from "./openShards.js";
 import { defineRecipe, loadRecipe } from "./recipe.js";
-import { SeededRandom } from "./seededRandom.js";
+import { SeededRandom } from "../shared/seededRandom.js";
 import { chineseText, englishText } from "./syntheticText.js";
 import { qwen3Tokenizer } from "./testing/referenceTokenizers.js";
 

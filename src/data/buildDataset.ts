@@ -13,7 +13,7 @@ import { parseDocumentFile } from "./parseDocumentFile.js";
 import { SequencePacker } from "./packSequences.js";
 import type { Recipe, RecipeSource } from "./recipe.js";
 import { renderConversation } from "./renderConversation.js";
-import { SeededRandom } from "./seededRandom.js";
+import { SeededRandom } from "../shared/seededRandom.js";
 import { MANIFEST_FILE } from "./shardFormat.js";
 import { ShardWriter } from "./shardWriter.js";
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { CorpusStore } from "./corpusStore.js";
 import { Decontaminator, decontaminateCorpus } from "./decontaminate.js";
 import { detectLanguage } from "./detectLanguage.js";
-import { SeededRandom } from "./seededRandom.js";
+import { SeededRandom } from "../shared/seededRandom.js";
 import { chineseText, englishText } from "./syntheticText.js";
 
 describe("decontaminateCorpus", () => {

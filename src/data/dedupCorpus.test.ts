@@ -3,7 +3,7 @@ import { CorpusStore } from "./corpusStore.js";
 import { dedupCorpus } from "./dedupCorpus.js";
 import { detectLanguage } from "./detectLanguage.js";
 import { MinHasher, jaccard, shingleHashes } from "./minHash.js";
-import { SeededRandom } from "./seededRandom.js";
+import { SeededRandom } from "../shared/seededRandom.js";
 import { chineseText, editedCopy, englishText } from "./syntheticText.js";
 
 function newDocument(text: string, ordinal: number) {

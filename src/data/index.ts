@@ -24,4 +24,4 @@ export { openShards, readShardFile, type ShardSet, type ShardSequence, type Load
 export { SHARD_MAGIC, SHARD_VERSION, shardLayout, shardFileName, MANIFEST_FILE } from "./shardFormat.js";
 export type { DatasetManifest, SourceReport, ShardEntry, InputHash, Objective } from "./datasetManifest.js";
 export { corpusStats, statsRows, type CorpusStats } from "./corpusStats.js";
-export { SeededRandom } from "./seededRandom.js";
+export { SeededRandom } from "../shared/seededRandom.js";

@@ -4,7 +4,7 @@ import type { ChatModel } from "../llm/types.js";
 import { ACTIVE_STATUSES, type CorpusStore } from "./corpusStore.js";
 import type { Decontaminator } from "./decontaminate.js";
 import { detectLanguage } from "./detectLanguage.js";
-import { SeededRandom } from "./seededRandom.js";
+import { SeededRandom } from "../shared/seededRandom.js";
 
 /**
  * Reading-comprehension tasks mined from raw domain text without an LLM, in the spirit of AdaptLLM

@@ -1,4 +1,4 @@
-import { SeededRandom } from "./seededRandom.js";
+import { SeededRandom } from "../shared/seededRandom.js";
 
 /**
  * Generated prose for tests and benchmarks: English from a word list, Chinese from a character

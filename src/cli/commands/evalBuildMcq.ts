@@ -68,7 +68,7 @@ export function register(program: Command): void {
         const { loadSystems } = await import("../../eval/spec.js");
         const { createSystemBackend } = await import("../../eval/systemBackend.js");
         const { paragraphs, generateItemsWithModel } = await import("../../eval/build/generateWithModel.js");
-        const { seededRandom } = await import("../../eval/stats/seededRandom.js");
+        const { seededRandom } = await import("../../shared/seededRandom.js");
         const systems = loadSystems(flags.llm);
         const system = flags.llmSystem ? systems.find((s) => s.name === flags.llmSystem) : systems[0];
         if (!system)

@@ -5,7 +5,7 @@ import { parse as parseCsv } from "csv-parse/sync";
 import { afterAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { loadMcq } from "../mcq/loadMcq.js";
-import { seededRandom } from "../stats/seededRandom.js";
+import { seededRandom } from "../../shared/seededRandom.js";
 import { RecordingChatModel } from "../testing/recordingChatModel.js";
 import { buildMcqFromDocuments, findStatements, normalise } from "./buildMcq.js";
 import { collectDocumentFiles, subjectFromName } from "./documentFiles.js";

@@ -13,7 +13,7 @@
  *    subjects (--per-subject N, kinds interleaved), and the correct letter is spread evenly over A–D.
  * Each item keeps its source: document id and the character span of the sentence.
  */
-import { seededRandom, type RandomSource } from "../stats/seededRandom.js";
+import { seededRandom, type RandomSource } from "../../shared/seededRandom.js";
 import { splitSentences, type Sentence, type SourceDocument } from "./sentences.js";
 
 export type ItemKind = "definition" | "fact" | "number" | "generated";

@@ -16,7 +16,7 @@ import {
   type ResultRow,
 } from "../results.js";
 import { bootstrapMeanCi, bootstrapPairedDeltaCi } from "../stats/bootstrap.js";
-import { seededRandom } from "../stats/seededRandom.js";
+import { seededRandom } from "../../shared/seededRandom.js";
 import { RecordingChatModel } from "../testing/recordingChatModel.js";
 
 export interface FixtureSystem {

@@ -3,7 +3,8 @@
  * between two systems on the same items (forgetting). Seeded, so the same results file always gives
  * the same interval in every report.
  */
-import { quantileSorted, seededRandom } from "./seededRandom.js";
+import { seededRandom } from "../../shared/seededRandom.js";
+import { quantileSorted } from "./quantile.js";
 
 export interface Estimate {
   /** The statistic on the full sample (NaN when the sample is empty). */

@@ -6,7 +6,8 @@
  */
 import { InputError } from "../../shared/errors.js";
 import { systemsIn, type PairwiseOutcome } from "./pairwise.js";
-import { quantileSorted, seededRandom } from "./seededRandom.js";
+import { seededRandom } from "../../shared/seededRandom.js";
+import { quantileSorted } from "./quantile.js";
 
 export interface BradleyTerryOptions {
   /**
