@@ -9,15 +9,13 @@
 import path from "node:path";
 import { settings } from "../config.js";
 import { readGguf } from "../engine/gguf/index.js";
-import { Backend, Context, GgmlType, Graph, type BackendBuffer, type Scheduler, type Tensor } from "../engine/index.js";
+import { Backend, Context, GgmlType, type BackendBuffer, type Tensor } from "../engine/index.js";
 import {
-  buildForward,
-  createScheduler,
+  Evaluator,
   loadLoraAdapter,
   loadModel,
   logSoftmaxAt,
   mergeLoraWeights,
-  type ForwardGraph,
   type LlamaModel,
   type LoraAdapter,
   type LoraWeights,
@@ -41,8 +39,6 @@ export interface EngineScorerOptions {
   cachedGraphs?: number;
 }
 
-/** Graph nodes per transformer block, generously (LoRA on every linear included). */
-const NODES_PER_BLOCK = 128;
 /** Sequence lengths are rounded up to this, so items of similar length share one compiled graph. */
 const LENGTH_BUCKET = 32;
 /** Scored rows per sequence are rounded up to this (extra rows repeat the last one). */
@@ -59,17 +55,12 @@ interface Pass {
 }
 
 /**
- * One compiled forward graph for `batch` sequences padded to `length` tokens, projecting `rowCount`
- * chosen hidden rows of each to logits. Padding goes after the real tokens, so the causal mask keeps it
- * from touching them; which rows are projected is an input, rewritten before every pass.
+ * One compiled forward graph (the model's Evaluator) for `batch` sequences padded to `length` tokens,
+ * projecting `rowCount` chosen rows of each to logits. Padding goes after the real tokens, so the causal
+ * mask keeps it from touching them; which rows are projected is chosen per pass.
  */
 class ScoringGraph {
-  private readonly context: Context;
-  private readonly graph: Graph;
-  private readonly forward: ForwardGraph;
-  private readonly rows: Tensor;
-  private readonly scheduler: Scheduler;
-  private readonly extraBackends: Backend[];
+  private readonly evaluator: Evaluator;
 
   constructor(
     model: LlamaModel,
@@ -77,28 +68,15 @@ class ScoringGraph {
     readonly rowCount: number,
     readonly batch: number,
     lora: LoraWeights | undefined,
-    private readonly softPrompt: Tensor | undefined,
+    softPrompt: Tensor | undefined,
   ) {
-    const graphSize = 256 + NODES_PER_BLOCK * model.hparams.blockCount;
-    this.context = new Context({ maxTensors: graphSize, graphBytes: Graph.bytesFor(graphSize) });
-    try {
-      this.rows = this.context.tensor(GgmlType.I32, [rowCount * batch], "output_rows").markInput();
-      this.forward = buildForward(this.context, model, {
-        batch,
-        length,
-        ...(lora ? { lora } : {}),
-        ...(softPrompt ? { softPrompt } : {}),
-        outputRows: this.rows,
-      });
-      this.graph = new Graph(this.context, { size: graphSize }).expand(this.forward.logits!);
-      const { scheduler, extra } = createScheduler(model.backend, graphSize * 2);
-      this.scheduler = scheduler;
-      this.extraBackends = extra;
-      this.scheduler.allocate(this.graph);
-    } catch (error) {
-      this.context.dispose();
-      throw error;
-    }
+    this.evaluator = new Evaluator(model, {
+      batch,
+      length,
+      rowsPerCall: rowCount * batch,
+      ...(lora ? { lora } : {}),
+      ...(softPrompt ? { softPrompt } : {}),
+    });
   }
 
   /**
@@ -107,30 +85,18 @@ class ScoringGraph {
    */
   logits(passes: readonly Pass[]): Float32Array {
     const ids = new Int32Array(this.length * this.batch);
-    const rowIds = new Int32Array(this.rowCount * this.batch);
-    // Hidden rows are, per sequence, [soft prompt (P), tokens]: token position i of sequence b is row b * S + P + i.
-    const P = this.softPrompt?.shape[1] ?? 0;
-    const S = P + this.length;
+    const rows = new Array<number>(this.rowCount * this.batch);
     for (let b = 0; b < this.batch; b++) {
       const pass = passes[Math.min(b, passes.length - 1)]!;
       ids.set(pass.tokens, b * this.length);
-      rowIds.fill(b * S + P + pass.rows.at(-1)!, b * this.rowCount, (b + 1) * this.rowCount);
-      rowIds.set(
-        pass.rows.map((row) => b * S + P + row),
-        b * this.rowCount,
-      );
+      // Rows are sequence * length + position; the Evaluator maps them past a soft prompt.
+      for (let r = 0; r < this.rowCount; r++) rows[b * this.rowCount + r] = b * this.length + (pass.rows[r] ?? pass.rows.at(-1)!);
     }
-    this.forward.writeInputs(ids);
-    // Inputs are rewritten before every pass: the allocator may reuse their memory once read.
-    this.rows.write(rowIds);
-    this.scheduler.compute(this.graph);
-    return this.forward.logits!.readFloats();
+    return this.evaluator.logits(ids, rows);
   }
 
   dispose(): void {
-    this.scheduler.dispose();
-    for (const backend of this.extraBackends) backend.dispose();
-    this.context.dispose();
+    this.evaluator.dispose();
   }
 }
 
