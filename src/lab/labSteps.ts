@@ -22,6 +22,7 @@ import type { LabConfig } from "./labConfig.js";
 import { ROUTES, STAGES, stagesFor, type RouteDefinition, type RouteName, type StageName } from "./routes.js";
 import { evaluationThreads } from "./labBackend.js";
 import type { LabStep, StepContext } from "./runSteps.js";
+import type { TrainStageOutputs as StageOutputs } from "./trainStage.js";
 
 export const DOMAIN_MCQ = "domain-mcq";
 export const GENERAL_MCQ = "general-mcq";
@@ -53,21 +54,8 @@ interface RouteModel {
   trainingSeconds: number | null;
 }
 
-interface StageOutputs {
-  /** GGUF to evaluate (full fine-tuning) or the base (LoRA). */
-  model: string;
-  /** LoRA adapter, when the stage trained one. */
-  adapter?: string;
-  /** base + adapter merged, for a stage that continues from this one. */
-  merged?: string;
-  tokens: number;
-  seconds: number;
-  steps: number;
-  plannedSteps: number;
-  stoppedEarly: boolean;
-  finalLoss: number;
-}
-
+/** The model a later stage continues from: the merged base + adapter of a LoRA stage, else its model. */
+const startingPoint = (outputs: StageOutputs) => outputs.merged ?? outputs.model;
 const relative = (paths: LabPaths, file: string) => path.relative(paths.out, file);
 const absolute = (paths: LabPaths, file: unknown) => path.resolve(paths.out, String(file));
 
@@ -138,7 +126,7 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
       async run(context) {
         const { trainStage } = await import("./trainStage.js");
         const startModel = definition.startsFrom
-          ? absolute(paths, (context.outputsOf(`train:${definition.startsFrom}`) as unknown as StageOutputs).merged ?? (context.outputsOf(`train:${definition.startsFrom}`) as unknown as StageOutputs).model)
+          ? absolute(paths, startingPoint(context.outputsOf(`train:${definition.startsFrom}`) as unknown as StageOutputs))
           : String(context.outputsOf("model").modelPath);
         const outputs = await trainStage({
           config,
