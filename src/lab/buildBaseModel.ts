@@ -138,8 +138,8 @@ export async function buildBaseModel(options: BuildBaseModelOptions): Promise<Bu
   if (options.signal?.aborted) throw new InterruptedError("interrupted while pre-training the base model; rerun to continue from its last checkpoint");
   const stoppedEarly = result.interrupted;
   if (stoppedEarly) options.log?.(`pre-training stopped by its time budget after ${result.steps} of ${recipe.pretrain.steps} steps`);
-  const { exportFullModel } = await import("./exportTrainedModel.js");
-  await exportFullModel(runDirectory, initPath, modelPath, "vertical-lab-base");
+  const { exportRun } = await import("../train/exportRun.js");
+  await exportRun(runDirectory, { format: "gguf-merged", out: modelPath, base: initPath });
   const info: BuiltBaseModel = {
     modelPath,
     folder,

@@ -8,8 +8,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { InterruptedError } from "../shared/errors.js";
 import { readLatestCheckpoint } from "../train/runDirectory.js";
+import { exportRun } from "../train/exportRun.js";
 import { resumeTraining, train, type RunResult } from "../train/train.js";
-import { exportFullModel, exportLoraAdapter, mergeAdapter } from "./exportTrainedModel.js";
 import type { LabConfig } from "./labConfig.js";
 import type { LabDataOutputs } from "./prepareLabData.js";
 import { STAGES, type StageName } from "./routes.js";
@@ -118,13 +118,13 @@ export async function trainStage(options: TrainStageOptions): Promise<TrainStage
   };
   if (config.training.method === "full") {
     outputs.model = path.join(options.modelsDir, `${stage}.gguf`);
-    await exportFullModel(options.runDirectory, options.startModel, outputs.model, `lab-${stage}`);
+    await exportRun(options.runDirectory, { format: "gguf-merged", out: outputs.model, base: options.startModel });
   } else {
     outputs.adapter = path.join(options.modelsDir, `${stage}.lora.gguf`);
-    await exportLoraAdapter(options.runDirectory, options.startModel, outputs.adapter, { rank: config.training.rank, alpha: config.training.alpha });
+    await exportRun(options.runDirectory, { format: "gguf-lora", out: outputs.adapter, base: options.startModel });
     if (options.keepMerged) {
       outputs.merged = path.join(options.modelsDir, `${stage}.merged.gguf`);
-      await mergeAdapter(options.startModel, outputs.adapter, outputs.merged, `lab-${stage}`);
+      await exportRun(options.runDirectory, { format: "gguf-merged", out: outputs.merged, base: options.startModel });
     }
   }
   return outputs;
