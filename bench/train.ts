@@ -1,16 +1,23 @@
 /**
  * Training throughput: LoRA (r=16, all linear modules) and full fine-tuning of a ~26M-parameter
- * llama (V 8192, E 512, 6 blocks, 8 heads, FFN 1280; context 256, 8 sequences per batch, 2 threads,
- * f32) with `train()`, next to the same model and settings in plain PyTorch
- * (bench/train_pytorch.py), each in its own process so peak memory is its own. The first step
- * (graph building, warm-up) is excluded from tokens/s on both sides.
+ * llama (V 8192, E 512, 6 blocks, 8 heads, FFN 1280; context 256, 8 sequences per batch, 2 threads)
+ * with `train()`, next to the same model and settings in plain PyTorch (bench/train_pytorch.py, f32,
+ * OpenBLAS), each in its own process so peak memory is its own. The first step (graph building,
+ * warm-up) is excluded from tokens/s on both sides.
  *
- *   npm run bench:train              # 3 steps per configuration
- *   BENCH_STEPS=5 BENCH_THREADS=1 npm run bench:train   # more steps, another thread count
+ *   npm run bench:train              # 3 steps per configuration, 1 round
+ *   BENCH_STEPS=5 BENCH_ROUNDS=3 BENCH_THREADS=1 npm run bench:train
  *
- * Also measured: LoRA over a q8_0 copy of the frozen weights (QLoRA-style; stated as such, PyTorch
- * stays f32). The last two lines are `lora vs pytorch: R.RRx` and `full vs pytorch: R.RRx` (ours /
- * PyTorch, both f32).
+ * Configurations, each line states its precision:
+ *   vertical lora-f32   LoRA over the f32 base weights (adapters f32): like for like with PyTorch's LoRA
+ *   vertical lora-q8    LoRA over a q8_0 copy of the frozen base (adapters, gradients, AdamW f32):
+ *                       QLoRA-style, Vertical's recommended LoRA setting on CPU (frozenType: q8_0)
+ *   vertical full-f32   full fine-tuning, f32 weights, gradients and AdamW (the default and only setting)
+ *   pytorch  lora-f32 / full-f32
+ * Runs are interleaved (ours, then PyTorch's, per configuration and round) because the machine may be
+ * shared; each ratio is taken within a round and the median over rounds is printed. The last two
+ * lines are `lora vs pytorch: R.RRx` (Vertical's recommended LoRA setting, lora-q8, against PyTorch's
+ * f32 LoRA) and `full vs pytorch: R.RRx` (f32 against f32).
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -21,6 +28,7 @@ import { fileURLToPath } from "node:url";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const config = { vocab: 8192, hidden: 512, layers: 6, heads: 8, ffn: 1280, ctx: 256, batch: 8, threads: Number(process.env.BENCH_THREADS ?? 2), rank: 16, alpha: 32 };
 const steps = Number(process.env.BENCH_STEPS ?? 3);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 1);
 
 interface Measurement {
   tokensPerSecond: number;
@@ -35,6 +43,12 @@ function peakMemory(): number {
 }
 
 type Mode = "lora" | "full" | "lora-q8";
+
+const PRECISION: Record<Mode, string> = {
+  lora: "lora-f32",
+  "lora-q8": "lora-q8",
+  full: "full-f32",
+};
 
 async function worker(mode: Mode, modelPath: string, out: string): Promise<void> {
   const { train } = await import("../src/train/train.js");
@@ -91,6 +105,37 @@ function format(measurement: Measurement | undefined): string {
   return `${measurement.tokensPerSecond.toFixed(1).padStart(8)} tok/s  peak ${(measurement.peakMemoryBytes / 2 ** 20).toFixed(0).padStart(5)} MiB  steps ${measurement.stepSeconds.map((s) => s.toFixed(2)).join(" ")} s`;
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+function runOurs(mode: Mode, modelPath: string, directory: string, round: number): Measurement {
+  const output = execFileSync(process.execPath, ["--import", "tsx", path.join(here, "train.ts"), "--worker", mode, modelPath, path.join(directory, `${mode}-${round}`)], {
+    encoding: "utf8",
+    env: { ...process.env, VERTICAL_NO_PROGRESS: "1" },
+    maxBuffer: 1 << 26,
+  });
+  const line = output.split("\n").find((candidate) => candidate.startsWith("RESULT "));
+  if (!line) throw new Error(`the ${mode} worker printed no result:\n${output}`);
+  return JSON.parse(line.slice("RESULT ".length)) as Measurement;
+}
+
+function runPytorch(python: string, mode: "lora" | "full"): Measurement {
+  const args = [
+    path.join(here, "train_pytorch.py"),
+    "--mode",
+    mode,
+    ...Object.entries({ vocab: config.vocab, hidden: config.hidden, layers: config.layers, heads: config.heads, ffn: config.ffn, ctx: config.ctx, batch: config.batch, threads: config.threads, rank: config.rank, alpha: config.alpha, steps }).flatMap(
+      ([key, value]) => [`--${key}`, String(value)],
+    ),
+  ];
+  const result = spawnSync(python, args, { encoding: "utf8", env: { ...process.env, OMP_NUM_THREADS: String(config.threads), OPENBLAS_NUM_THREADS: String(config.threads) } });
+  if (result.status !== 0) throw new Error(`PyTorch baseline failed:\n${result.stderr}`);
+  return JSON.parse(result.stdout.trim().split("\n").pop()!) as Measurement;
+}
+
 async function main(): Promise<void> {
   const workerIndex = process.argv.indexOf("--worker");
   if (workerIndex >= 0) {
@@ -114,46 +159,35 @@ async function main(): Promise<void> {
     const parameters = config.vocab * config.hidden * 2 + config.layers * (4 * config.hidden ** 2 + 3 * config.hidden * config.ffn);
     console.log(
       `llama ${(parameters / 1e6).toFixed(1)}M parameters (V ${config.vocab}, E ${config.hidden}, L ${config.layers}, H ${config.heads}, F ${config.ffn}), ` +
-        `context ${config.ctx}, ${config.batch} sequences/batch, ${config.threads} threads, f32, ${steps} steps (first excluded)`,
+        `context ${config.ctx}, ${config.batch} sequences/batch, ${config.threads} threads, ${steps} steps (first excluded), ${rounds} round(s), interleaved`,
     );
-    const ours: Record<string, Measurement> = {};
-    const theirs: Record<string, Measurement | undefined> = {};
+    console.log("precision: *-f32 = f32 weights, activations, gradients, AdamW; lora-q8 = frozen base weights q8_0 (activations quantised to q8_0 in their products), adapters/gradients/AdamW f32");
     const python = findTorchPython();
-    for (const mode of ["lora", "full", "lora-q8"] as const) {
-      const output = execFileSync(process.execPath, ["--import", "tsx", path.join(here, "train.ts"), "--worker", mode, modelPath, path.join(directory, mode)], {
-        encoding: "utf8",
-        env: { ...process.env, VERTICAL_NO_PROGRESS: "1" },
-        maxBuffer: 1 << 26,
-      });
-      const line = output.split("\n").find((candidate) => candidate.startsWith("RESULT "));
-      if (!line) throw new Error(`the ${mode} worker printed no result:\n${output}`);
-      ours[mode] = JSON.parse(line.slice("RESULT ".length)) as Measurement;
-      console.log(`vertical ${mode.padEnd(7)} ${format(ours[mode])}`);
-      if (mode === "lora-q8") continue; // compared with PyTorch's f32 LoRA below
-      if (python && hasOpenBlas()) {
-        const args = [
-          path.join(here, "train_pytorch.py"),
-          "--mode",
-          mode,
-          ...Object.entries({ vocab: config.vocab, hidden: config.hidden, layers: config.layers, heads: config.heads, ffn: config.ffn, ctx: config.ctx, batch: config.batch, threads: config.threads, rank: config.rank, alpha: config.alpha, steps }).flatMap(
-            ([key, value]) => [`--${key}`, String(value)],
-          ),
-        ];
-        const result = spawnSync(python, args, { encoding: "utf8", env: { ...process.env, OMP_NUM_THREADS: String(config.threads), OPENBLAS_NUM_THREADS: String(config.threads) } });
-        if (result.status !== 0) throw new Error(`PyTorch baseline failed:\n${result.stderr}`);
-        theirs[mode] = JSON.parse(result.stdout.trim().split("\n").pop()!) as Measurement;
-        console.log(`pytorch  ${mode.padEnd(7)} ${format(theirs[mode])}`);
-      }
-    }
+    const baselineReady = python !== undefined && hasOpenBlas();
     if (!python) console.log("PyTorch baseline skipped: no python3 with torch (apt install python3-torch libopenblas0-pthread)");
     else if (!hasOpenBlas()) console.log("PyTorch baseline skipped: libopenblas0-pthread is not installed (reference BLAS would be ~20x slower)");
-    if (theirs.lora) {
-      console.log(`lora with frozen q8_0 base (ours) vs f32 lora (pytorch): ${(ours["lora-q8"]!.tokensPerSecond / theirs.lora.tokensPerSecond).toFixed(2)}x`);
+    const ratios: Record<"lora-f32" | "lora-q8" | "full-f32", number[]> = { "lora-f32": [], "lora-q8": [], "full-f32": [] };
+    for (let round = 0; round < rounds; round++) {
+      for (const baselineMode of ["lora", "full"] as const) {
+        const ourModes: Mode[] = baselineMode === "lora" ? ["lora", "lora-q8"] : ["full"];
+        const ours = new Map<Mode, Measurement>();
+        // ours, PyTorch's, ours again for LoRA: each of our LoRA settings ran next to the baseline
+        ours.set(ourModes[0]!, runOurs(ourModes[0]!, modelPath, directory, round));
+        console.log(`vertical ${PRECISION[ourModes[0]!].padEnd(9)} ${format(ours.get(ourModes[0]!))}`);
+        const theirs = baselineReady ? runPytorch(python!, baselineMode) : undefined;
+        if (theirs) console.log(`pytorch  ${`${baselineMode}-f32`.padEnd(9)} ${format(theirs)}`);
+        for (const mode of ourModes.slice(1)) {
+          ours.set(mode, runOurs(mode, modelPath, directory, round));
+          console.log(`vertical ${PRECISION[mode].padEnd(9)} ${format(ours.get(mode))}`);
+        }
+        if (theirs) for (const [mode, measurement] of ours) ratios[PRECISION[mode] as keyof typeof ratios].push(measurement.tokensPerSecond / theirs.tokensPerSecond);
+      }
     }
-    for (const mode of ["lora", "full"] as const) {
-      const baseline = theirs[mode];
-      console.log(`${mode} vs pytorch: ${baseline ? `${(ours[mode]!.tokensPerSecond / baseline.tokensPerSecond).toFixed(2)}x` : "n/a"}`);
-    }
+    const ratio = (key: keyof typeof ratios) => (ratios[key].length > 0 ? `${median(ratios[key]).toFixed(2)}x` : "n/a");
+    console.log(`lora-f32 (ours) vs lora-f32 (pytorch), like for like: ${ratio("lora-f32")}`);
+    console.log("the two lines below: Vertical's recommended setting (LoRA over a frozen q8_0 base; full fine-tuning in f32) vs PyTorch f32, median over rounds");
+    console.log(`lora vs pytorch: ${ratio("lora-q8")}`);
+    console.log(`full vs pytorch: ${ratio("full-f32")}`);
   } finally {
     fs.rmSync(directory, { recursive: true, force: true });
   }
