@@ -4,7 +4,21 @@
  * common colour-vision deficiencies.
  */
 
-export const palette = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"];
+// The lab compares nine or more systems: after Okabe–Ito's eight come three from Paul Tol's muted
+// scheme (also colour-blind safe), so no two of a lab's routes share a colour.
+export const palette = [
+  "#0072B2",
+  "#E69F00",
+  "#009E73",
+  "#CC79A7",
+  "#56B4E9",
+  "#D55E00",
+  "#F0E442",
+  "#000000",
+  "#882255",
+  "#44AA99",
+  "#999999",
+];
 
 export function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
