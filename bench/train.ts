@@ -12,12 +12,15 @@
  *   vertical lora-f32   LoRA over the f32 base weights (adapters f32): like for like with PyTorch's LoRA
  *   vertical lora-q8    LoRA over a q8_0 copy of the frozen base (adapters, gradients, AdamW f32):
  *                       QLoRA-style, Vertical's recommended LoRA setting on CPU (frozenType: q8_0)
- *   vertical full-f32   full fine-tuning, f32 weights, gradients and AdamW (the default and only setting)
+ *   vertical full-f32   full fine-tuning, f32 weights, gradients and AdamW (the default setting)
+ *   vertical full-bf16  full fine-tuning with `compute: bf16`: forward and input-gradient products
+ *                       through bf16 working copies of the weights; master weights, weight gradients
+ *                       and AdamW f32 (mixed precision, not like for like with PyTorch's f32)
  *   pytorch  lora-f32 / full-f32
  * Runs are interleaved (ours, then PyTorch's, per configuration and round) because the machine may be
  * shared; each ratio is taken within a round and the median over rounds is printed. The last two
  * lines are `lora vs pytorch: R.RRx` (Vertical's recommended LoRA setting, lora-q8, against PyTorch's
- * f32 LoRA) and `full vs pytorch: R.RRx` (f32 against f32).
+ * f32 LoRA) and `full vs pytorch: R.RRx` (f32 against f32); the full-bf16 ratio is printed before them.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -42,12 +45,13 @@ function peakMemory(): number {
   return match ? Number(match[1]) * 1024 : process.memoryUsage().rss;
 }
 
-type Mode = "lora" | "full" | "lora-q8";
+type Mode = "lora" | "full" | "lora-q8" | "full-bf16";
 
 const PRECISION: Record<Mode, string> = {
   lora: "lora-f32",
   "lora-q8": "lora-q8",
   full: "full-f32",
+  "full-bf16": "full-bf16",
 };
 
 async function worker(mode: Mode, modelPath: string, out: string): Promise<void> {
@@ -65,7 +69,8 @@ async function worker(mode: Mode, modelPath: string, out: string): Promise<void>
     out,
     data: corpus,
     tokenizer: new CharTokenizer(),
-    method: mode === "full" ? "full" : "lora",
+    method: mode === "full" || mode === "full-bf16" ? "full" : "lora",
+    compute: mode === "full-bf16" ? "bf16" : "f32",
     frozenType: mode === "lora-q8" ? "q8_0" : "as-stored",
     lora: { rank: config.rank, alpha: config.alpha },
     steps,
@@ -161,17 +166,17 @@ async function main(): Promise<void> {
       `llama ${(parameters / 1e6).toFixed(1)}M parameters (V ${config.vocab}, E ${config.hidden}, L ${config.layers}, H ${config.heads}, F ${config.ffn}), ` +
         `context ${config.ctx}, ${config.batch} sequences/batch, ${config.threads} threads, ${steps} steps (first excluded), ${rounds} round(s), interleaved`,
     );
-    console.log("precision: *-f32 = f32 weights, activations, gradients, AdamW; lora-q8 = frozen base weights q8_0 (activations quantised to q8_0 in their products), adapters/gradients/AdamW f32");
+    console.log("precision: *-f32 = f32 weights, activations, gradients, AdamW; lora-q8 = frozen base weights q8_0 (activations quantised to q8_0 in their products), adapters/gradients/AdamW f32; full-bf16 = bf16 working copies of the weights in the forward and input-gradient products (activations rounded to bf16 there), f32 master weights, weight gradients, AdamW");
     const python = findTorchPython();
     const baselineReady = python !== undefined && hasOpenBlas();
     if (!python) console.log("PyTorch baseline skipped: no python3 with torch (apt install python3-torch libopenblas0-pthread)");
     else if (!hasOpenBlas()) console.log("PyTorch baseline skipped: libopenblas0-pthread is not installed (reference BLAS would be ~20x slower)");
-    const ratios: Record<"lora-f32" | "lora-q8" | "full-f32", number[]> = { "lora-f32": [], "lora-q8": [], "full-f32": [] };
+    const ratios: Record<"lora-f32" | "lora-q8" | "full-f32" | "full-bf16", number[]> = { "lora-f32": [], "lora-q8": [], "full-f32": [], "full-bf16": [] };
     for (let round = 0; round < rounds; round++) {
       for (const baselineMode of ["lora", "full"] as const) {
-        const ourModes: Mode[] = baselineMode === "lora" ? ["lora", "lora-q8"] : ["full"];
+        const ourModes: Mode[] = baselineMode === "lora" ? ["lora", "lora-q8"] : ["full", "full-bf16"];
         const ours = new Map<Mode, Measurement>();
-        // ours, PyTorch's, ours again for LoRA: each of our LoRA settings ran next to the baseline
+        // ours, PyTorch's, then our second setting: each of ours ran next to the baseline
         ours.set(ourModes[0]!, runOurs(ourModes[0]!, modelPath, directory, round));
         console.log(`vertical ${PRECISION[ourModes[0]!].padEnd(9)} ${format(ours.get(ourModes[0]!))}`);
         const theirs = baselineReady ? runPytorch(python!, baselineMode) : undefined;
@@ -185,6 +190,10 @@ async function main(): Promise<void> {
     }
     const ratio = (key: keyof typeof ratios) => (ratios[key].length > 0 ? `${median(ratios[key]).toFixed(2)}x` : "n/a");
     console.log(`lora-f32 (ours) vs lora-f32 (pytorch), like for like: ${ratio("lora-f32")}`);
+    console.log(
+      `full-bf16 (ours, mixed precision: bf16 products, f32 master weights/AdamW) vs full-f32 (pytorch): ${ratio("full-bf16")} ` +
+        "(not like for like; the like-for-like full ratio, f32 against f32, is the last line)",
+    );
     console.log("the two lines below: Vertical's recommended setting (LoRA over a frozen q8_0 base; full fine-tuning in f32) vs PyTorch f32, median over rounds");
     console.log(`lora vs pytorch: ${ratio("lora-q8")}`);
     console.log(`full vs pytorch: ${ratio("full-f32")}`);

@@ -325,7 +325,7 @@ export class Graph {
   /**
    * After expandBackward(): ggml's autodiff computes the input gradient of `W x` as
    * out_prod(W, transpose(dy)), which runs ~3x slower on the CPU than a mul_mat. For every weight W
-   * given here with its transposed copy Wt (F32, or Q8_0 for a frozen Q8_0 weight; ne [out, in]),
+   * given here with its transposed copy Wt (F32, BF16 for compute: bf16, or Q8_0 for a frozen Q8_0 weight; ne [out, in]),
    * such nodes become mul_mat(Wt, dy): the same values (for Q8_0, up to ggml quantising dy as its
    * forward quantises activations), computed faster. Returns how many nodes were rewritten. (Added for training.)
    */
@@ -351,7 +351,7 @@ export class Graph {
       const gradientShape = readShape(gradient);
       const nodeShape = readShape(node);
       // node [in, N], Wt [out, in], dy [out, N]: 2-D products only
-      if ((weightT.type !== GgmlType.F32 && weightT.type !== GgmlType.Q8_0) || weightT.shape[2] !== 1 || weightT.shape[3] !== 1) continue;
+      if ((weightT.type !== GgmlType.F32 && weightT.type !== GgmlType.Q8_0 && weightT.type !== GgmlType.BF16) || weightT.shape[2] !== 1 || weightT.shape[3] !== 1) continue;
       if (gradientShape[0] !== out || nodeShape[0] !== inputs || nodeShape[1] !== gradientShape[1]) continue;
       if (nodeShape[2] !== 1 || nodeShape[3] !== 1 || gradientShape[2] !== 1 || gradientShape[3] !== 1) continue;
       koffi.encode(node, tensorLayout.op, "int32_t", mulMatOp);
@@ -441,6 +441,33 @@ export class Graph {
     koffi.encode(this.pointer, 4, "int32_t", ordered.length);
     for (const node of ordered) this.visited.add(node);
     return rewritten;
+  }
+
+  /**
+   * Mixed precision (added for training): every MUL_MAT node whose first source is a weight W given
+   * here reads W's working copy instead (e.g. BF16, ~2x ggml's f32 GEMM rate on the CPU). Call it
+   * after expandBackward() and the rewrites above: the backward was built against W, so W keeps its
+   * gradient (weight gradients come from activations, not from W), while the forward products run
+   * on the copy. The caller keeps the copies equal to W (up to rounding) after every update.
+   * Returns how many nodes were redirected.
+   */
+  useWorkingCopies(copies: ReadonlyMap<Pointer, Tensor>): number {
+    const g = this.context.ggml;
+    let redirected = 0;
+    for (let i = 0; i < this.nodeCount; i++) {
+      const node = g.ggml_graph_node(this.pointer, i) as Pointer;
+      if ((g.ggml_op_desc(node) as string) !== "MUL_MAT") continue;
+      const weight = sourcesOf(node)[0];
+      const copy = weight === undefined ? undefined : copies.get(weight);
+      if (!copy) continue;
+      const weightShape = readShape(weight!);
+      if (copy.shape.some((extent, axis) => extent !== weightShape[axis])) {
+        throw new EngineError(`working copy ${copy.name} has shape [${copy.shape.join(", ")}], its weight [${weightShape.join(", ")}]`);
+      }
+      koffi.encode(node, tensorLayout.src, "uint64_t", copy.pointer);
+      redirected++;
+    }
+    return redirected;
   }
 }
 

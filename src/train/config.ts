@@ -130,6 +130,12 @@ export const runConfigSchema = z.strictObject({
     .default({ every: 50, keep: 2 }),
   /** Storage of frozen base weights: as in the GGUF, or converted. Defaults to as-stored. */
   frozenType: z.enum(["as-stored", "f32", "q8_0", "q4_k"]).default("as-stored"),
+  /**
+   * Precision of the products through trained weights (full/subset): f32, or bf16 working copies
+   * of the weights (forward and input gradients; master weights, weight gradients and AdamW stay
+   * f32). Defaults to f32.
+   */
+  compute: z.enum(["f32", "bf16"]).default("f32"),
   /** Seed for initialisation, data order and anything random. Defaults to 0. */
   seed: z.number().int().min(0).default(0),
   /** ggml device. Defaults to VERTICAL_DEVICE or cpu. */

@@ -61,6 +61,8 @@ export class LossGraph implements Disposable {
   rewrittenProducts = 0;
   /** Other out_prod nodes of the last backward graph computed as mul_mat of transposed copies. */
   matMulProducts = 0;
+  /** Forward products of the last graph computed through BF16 working copies (compute: bf16). */
+  workingCopyProducts = 0;
   /** Milliseconds spent per phase since construction (for profiling). */
   readonly timings = { build: 0, allocate: 0, inputs: 0, compute: 0, gradients: 0 };
   private readonly promptLength: number;
@@ -99,6 +101,8 @@ export class LossGraph implements Disposable {
       if (backward) graph.expandBackward();
       if (backward && this.options.transposedWeights) this.rewrittenProducts = graph.useTransposedWeights(this.options.transposedWeights.byWeight);
       if (backward && this.options.matMulBackward) this.matMulProducts = graph.useMatMulForOutProducts();
+      // Last: the backward was built against the f32 weights, so their gradients stay exact.
+      if (this.options.transposedWeights) this.workingCopyProducts = graph.useWorkingCopies(this.options.transposedWeights.workingCopies);
       this.built = { context, graph, rows, labels, loss, setInputs: (tokens) => forward.writeInputs(tokens), targetCount, backward };
       return this.built;
     } catch (error) {

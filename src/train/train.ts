@@ -129,6 +129,12 @@ async function runTraining(config: RunConfig, resuming: boolean, hooks: TrainHoo
         )
       : [],
   );
+  if (config.compute === "bf16" && config.method !== "full" && config.method !== "subset") {
+    throw new ConfigError(`compute: bf16 applies to trained model weights (method full or subset), not to method ${config.method}`, {
+      where: "compute",
+      hint: "for LoRA, store the frozen base in a faster type with frozenType: q8_0",
+    });
+  }
   if (config.method === "full" && config.frozenType !== "as-stored") {
     throw new ConfigError("frozenType applies to frozen weights; full fine-tuning freezes none", { where: "frozenType" });
   }
@@ -197,7 +203,9 @@ async function runTraining(config: RunConfig, resuming: boolean, hooks: TrainHoo
   const linearNames = [model.outputWeightName];
   for (let layer = 0; layer < model.hparams.blockCount; layer++)
     for (const target of ALL_TARGETS) linearNames.push(`blk.${layer}.${targetByShort(target).gguf}.weight`);
-  using transposedWeights = new TransposedWeights(model, backend, linearNames);
+  // compute: bf16 -> BF16 working copies of the trained weights for the forward and input-gradient products.
+  const bf16Names = new Set(config.compute === "bf16" ? trainable.parameters.map((parameter) => parameter.name) : []);
+  using transposedWeights = new TransposedWeights(model, backend, linearNames, bf16Names);
   using lossGraph = new LossGraph(model, trainable, scheduler, { batch: batch.sequences, length: data.length, transposedWeights, matMulBackward: true });
 
   const saveCheckpoint = (step: number, elapsedSeconds: number): string => {

@@ -3,6 +3,9 @@
  * compute input gradients with mul_mat instead of ggml's slower out_prod (Graph.useTransposedWeights).
  * Copies of weights that are themselves trained are refreshed after every optimiser step. Frozen
  * Q8_0 weights get a Q8_0 copy (QLoRA-style runs keep the fast quantised product in the backward).
+ * Mixed precision (`compute: bf16`): trained f32 weights get BF16 copies, both transposed (input
+ * gradients) and as they are (forward products, Graph.useWorkingCopies), rounded from the f32
+ * master values after every step; the master values, AdamW and the weight gradients stay f32.
  */
 import { quantizeQ8_0, toF32 } from "../engine/gguf/index.js";
 import { Context, GgmlType, type Backend, type BackendBuffer, type Tensor } from "../engine/index.js";
@@ -19,15 +22,38 @@ function transpose(values: Float32Array, rows: number, columns: number): Float32
   return out;
 }
 
+/** bfloat16 bits of float32 bits: round to nearest even, NaN kept quiet (as fp32ToBf16, inlined for speed). */
+function bf16Bits(bits: number): number {
+  if ((bits & 0x7fffffff) >>> 0 > 0x7f800000) return ((bits >>> 16) | 64) & 0xffff;
+  return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+/** BF16 of `values` as they are, and transposed (`rows` rows of `columns` -> `columns` rows of `rows`), in one pass each. */
+function toBf16(values: Float32Array, rows: number, columns: number): { plain: Uint16Array; transposed: Uint16Array } {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const plain = new Uint16Array(values.length);
+  for (let i = 0; i < bits.length; i++) plain[i] = bf16Bits(bits[i]!);
+  const transposed = new Uint16Array(values.length);
+  const block = 64;
+  for (let r0 = 0; r0 < rows; r0 += block)
+    for (let c0 = 0; c0 < columns; c0 += block)
+      for (let r = r0; r < Math.min(rows, r0 + block); r++)
+        for (let c = c0; c < Math.min(columns, c0 + block); c++) transposed[c * rows + r] = plain[r * columns + c]!;
+  return { plain, transposed };
+}
+
 export class TransposedWeights implements Disposable {
   /** Weight pointer -> its transposed copy, for Graph.useTransposedWeights. */
   readonly byWeight = new Map<bigint, Tensor>();
+  /** Weight pointer -> its BF16 working copy (same shape), for Graph.useWorkingCopies. */
+  readonly workingCopies = new Map<bigint, Tensor>();
   private readonly byName = new Map<string, Tensor>();
+  private readonly workingByName = new Map<string, Tensor>();
   private readonly context: Context;
   private readonly buffer: BackendBuffer | undefined;
 
   /** Copies of every 2-D f32 or q8_0 weight of `names` (others are skipped and keep ggml's out_prod). */
-  constructor(model: LlamaModel, backend: Backend, names: readonly string[]) {
+  constructor(model: LlamaModel, backend: Backend, names: readonly string[], bf16Names: ReadonlySet<string> = new Set()) {
     const weights = names
       .map((name) => ({ name, weight: model.weight(name) }))
       .filter(
@@ -37,17 +63,27 @@ export class TransposedWeights implements Disposable {
           weight.shape[3] === 1 &&
           weight.shape[1] > 1,
       );
-    this.context = new Context({ maxTensors: weights.length + 1 });
-    const pending: { weight: Tensor; copy: Tensor }[] = [];
+    this.context = new Context({ maxTensors: 2 * weights.length + 1 });
+    const pending: { name: string; weight: Tensor; copy: Tensor }[] = [];
     for (const { name, weight } of weights) {
-      const copy = this.context.tensor(weight.type, [weight.shape[1], weight.shape[0]], `${name}.T`.slice(0, 63));
-      pending.push({ weight, copy });
+      const bf16 = weight.type === GgmlType.F32 && bf16Names.has(name);
+      const copy = this.context.tensor(bf16 ? GgmlType.BF16 : weight.type, [weight.shape[1], weight.shape[0]], `${name}.T`.slice(0, 63));
+      pending.push({ name, weight, copy });
       this.byName.set(name, copy);
       this.byWeight.set(weight.pointer, copy);
+      if (bf16) {
+        const working = this.context.tensor(GgmlType.BF16, [weight.shape[0], weight.shape[1]], `${name}.bf16`.slice(0, 63));
+        this.workingByName.set(name, working);
+        this.workingCopies.set(weight.pointer, working);
+      }
     }
     this.buffer = pending.length > 0 ? backend.allocate(this.context) : undefined;
-    for (const { weight, copy } of pending) {
+    for (const { name, weight, copy } of pending) {
       const values = weight.type === GgmlType.F32 ? weight.readFloats() : toF32(weight.type, weight.readBytes());
+      if (this.workingByName.has(name)) {
+        this.refresh(name, values);
+        continue;
+      }
       const transposed = transpose(values, weight.shape[1], weight.shape[0]);
       copy.write(copy.type === GgmlType.F32 ? transposed : quantizeQ8_0(transposed));
     }
@@ -56,8 +92,15 @@ export class TransposedWeights implements Disposable {
   /** Rewrites the copy of `name` from new values of the weight (ne [in, out] = out rows of in). */
   refresh(name: string, values: Float32Array): void {
     const copy = this.byName.get(name);
-    if (!copy || copy.type !== GgmlType.F32) return;
-    copy.write(transpose(values, copy.shape[1], copy.shape[0]));
+    if (!copy || copy.type === GgmlType.Q8_0) return;
+    // values: `out` rows of `in` (ne [in, out]); the copy has ne [out, in]
+    if (copy.type === GgmlType.F32) {
+      copy.write(transpose(values, copy.shape[0], copy.shape[1]));
+      return;
+    }
+    const { plain, transposed } = toBf16(values, copy.shape[0], copy.shape[1]);
+    copy.write(transposed);
+    this.workingByName.get(name)?.write(plain);
   }
 
   dispose(): void {
