@@ -180,15 +180,7 @@ export class LlamaCppBackend implements ChatModel, TokenScorer, ChatPromptRender
       });
       try {
         const history = [...toHistory(messages), { type: "model", response: [] } as ChatHistoryItem];
-        const result = await chat.generateResponse(history, {
-          maxTokens: options.maxTokens ?? 256,
-          temperature: options.temperature ?? 0,
-          ...(options.topP !== undefined ? { topP: options.topP } : {}),
-          ...(options.seed !== undefined ? { seed: options.seed } : {}),
-          ...(options.stop?.length ? { customStopTriggers: options.stop } : {}),
-          ...(options.onText ? { onTextChunk: options.onText } : {}),
-          ...(options.signal ? { signal: options.signal, stopOnAbortSignal: true } : {}),
-        });
+        const result = await chat.generateResponse(history, generationSettings(options));
         const promptText = this.renderChatPrompt(messages);
         return {
           text: result.response,
@@ -196,12 +188,7 @@ export class LlamaCppBackend implements ChatModel, TokenScorer, ChatPromptRender
             promptTokens: this.model.tokenize(promptText, true).length,
             completionTokens: this.model.tokenize(result.response, false).length,
           },
-          finishReason:
-            result.metadata.stopReason === "maxTokens"
-              ? "length"
-              : result.metadata.stopReason === "abort"
-                ? "abort"
-                : "stop",
+          finishReason: finishReasonOf(result.metadata.stopReason),
         };
       } finally {
         chat.dispose({ disposeSequence: false });
@@ -215,27 +202,14 @@ export class LlamaCppBackend implements ChatModel, TokenScorer, ChatPromptRender
       await this.sequence.clearHistory();
       const completion = new LlamaCompletion({ contextSequence: this.sequence, autoDisposeSequence: false });
       try {
-        const result = await completion.generateCompletionWithMeta(prompt, {
-          maxTokens: options.maxTokens ?? 256,
-          temperature: options.temperature ?? 0,
-          ...(options.topP !== undefined ? { topP: options.topP } : {}),
-          ...(options.seed !== undefined ? { seed: options.seed } : {}),
-          ...(options.stop?.length ? { customStopTriggers: options.stop } : {}),
-          ...(options.onText ? { onTextChunk: options.onText } : {}),
-          ...(options.signal ? { signal: options.signal, stopOnAbortSignal: true } : {}),
-        });
+        const result = await completion.generateCompletionWithMeta(prompt, generationSettings(options));
         return {
           text: result.response,
           usage: {
             promptTokens: this.contextTokens(prompt).length,
             completionTokens: this.model.tokenize(result.response, false).length,
           },
-          finishReason:
-            result.metadata.stopReason === "maxTokens"
-              ? "length"
-              : result.metadata.stopReason === "abort"
-                ? "abort"
-                : "stop",
+          finishReason: finishReasonOf(result.metadata.stopReason),
         };
       } finally {
         completion.dispose({ disposeSequence: false });
@@ -425,4 +399,22 @@ export class LlamaCppEmbedder implements Embedder {
     await this.context.dispose();
     await this.model.dispose();
   }
+}
+
+/** Vertical's generation options as node-llama-cpp's (chat and completion take the same ones); greedy by default. */
+function generationSettings(options: GenerateOptions) {
+  return {
+    maxTokens: options.maxTokens ?? 256,
+    temperature: options.temperature ?? 0,
+    ...(options.topP !== undefined ? { topP: options.topP } : {}),
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.stop?.length ? { customStopTriggers: options.stop } : {}),
+    ...(options.onText ? { onTextChunk: options.onText } : {}),
+    ...(options.signal ? { signal: options.signal, stopOnAbortSignal: true } : {}),
+  };
+}
+
+function finishReasonOf(stopReason: string): Generation["finishReason"] {
+  if (stopReason === "maxTokens") return "length";
+  return stopReason === "abort" ? "abort" : "stop";
 }
