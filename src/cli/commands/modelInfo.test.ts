@@ -1,27 +1,13 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, it, vi } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { GgmlType, gguf, writeGguf } from "../../engine/gguf/index.js";
 import { tokenizerGgufMetadata } from "../../tokenizer/index.js";
-import { main } from "../main.js";
+import { runCli } from "../testing/runCli.js";
 
 const directory = fs.mkdtempSync(path.join(os.tmpdir(), "vertical-model-info-"));
 afterAll(() => fs.rmSync(directory, { recursive: true, force: true }));
-
-/** Runs the CLI in-process and returns [exit code, stdout, stderr]. */
-async function run(...args: string[]): Promise<[number, string, string]> {
-  let stdout = "";
-  let stderr = "";
-  const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => ((stderr += String(chunk)), true));
-  try {
-    return [await main(["node", "vertical", ...args]), stdout, stderr];
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 describe("vertical model info", () => {
   it("prints architecture, parameters, hparams, tensors, tokenizer and chat template; --json the same data", async () => {
@@ -40,7 +26,7 @@ describe("vertical model info", () => {
         { name: "output_norm.weight", shape: [64], type: GgmlType.F32, data: new Float32Array(64) },
       ],
     });
-    const [code, text] = await run("model", "info", file);
+    const { code, out: text } = await runCli("model", "info", file);
     expect(code).toBe(0);
     expect(text).toContain("architecture:  qwen3  name: tiny");
     expect(text).toContain("parameters:    704 (704)");
@@ -51,7 +37,7 @@ describe("vertical model info", () => {
     expect(text).toMatch(/chat template: yes \(\d+ characters\)/);
     expect(text).toMatch(/token_embd\.weight +│ q8_0 │ \[64, 10\] +│ 680 /);
 
-    const [jsonCode, json] = await run("model", "info", file, "--json");
+    const { code: jsonCode, out: json } = await runCli("model", "info", file, "--json");
     expect(jsonCode).toBe(0);
     const summary = JSON.parse(json) as { parameters: number; tensors: { name: string; bytes: number }[]; tokenizer: { vocabSize: number }; chatTemplate: { present: boolean } };
     expect(summary.parameters).toBe(704);
@@ -67,17 +53,17 @@ describe("vertical model info", () => {
     const truncated = path.join(directory, "truncated.gguf");
     const whole = fs.readFileSync(path.join(directory, "tiny.gguf"));
     fs.writeFileSync(truncated, whole.subarray(0, 1000));
-    const [code, , stderr] = await run("model", "info", truncated);
+    const { code, err: stderr } = await runCli("model", "info", truncated);
     expect(code).toBe(1);
     expect(stderr).toMatch(new RegExp(`error: ${truncated}: key 'tokenizer.ggml.tokens' at offset \\d+ claims 151669 items, more than the remaining \\d+ bytes can hold`));
     fs.writeFileSync(truncated, whole.subarray(0, 300));
-    const [shortCode, , shortError] = await run("model", "info", truncated);
+    const { code: shortCode, err: shortError } = await runCli("model", "info", truncated);
     expect(shortCode).toBe(1);
     expect(shortError).toMatch(new RegExp(`error: ${truncated}: truncated at offset \\d+: .+ needs \\d+ bytes but the file ends at 300`));
 
     const text = path.join(directory, "notes.gguf");
     fs.writeFileSync(text, "just some notes");
-    const [textCode, , textError] = await run("model", "info", text);
+    const { code: textCode, err: textError } = await runCli("model", "info", text);
     expect(textCode).toBe(1);
     expect(textError).toContain(`${text}: not a GGUF file: magic is "just"`);
   });
