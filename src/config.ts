@@ -10,6 +10,12 @@ export interface Settings {
   threads: number;
   /** ggml device: "cpu", "cuda" or "vulkan" (VERTICAL_DEVICE). Defaults to "cpu". */
   device: "cpu" | "cuda" | "vulkan";
+  /**
+   * A folder holding your own ggml build (libggml-base.so, the libggml*.so registry and the backend
+   * libraries, built with GGML_BACKEND_DL=ON) to use instead of node-llama-cpp's packages
+   * (VERTICAL_GGML_DIR). Undefined: node-llama-cpp's.
+   */
+  ggmlDirectory: string | undefined;
   /** Where caches (built example models, cloned fixtures) live (VERTICAL_CACHE_DIR). Defaults to ./.cache. */
   cacheDir: string;
   /** API key for OpenAI-compatible endpoints (OPENAI_API_KEY or VERTICAL_API_KEY). */
@@ -35,6 +41,7 @@ export function loadSettings(overrides: Partial<Settings> = {}, env: NodeJS.Proc
   return {
     threads: overrides.threads ?? parseThreads(env.VERTICAL_THREADS) ?? Math.max(1, os.availableParallelism()),
     device: overrides.device ?? (device === "cuda" || device === "vulkan" ? device : "cpu"),
+    ggmlDirectory: "ggmlDirectory" in overrides ? overrides.ggmlDirectory : env.VERTICAL_GGML_DIR ? path.resolve(env.VERTICAL_GGML_DIR) : undefined,
     cacheDir: overrides.cacheDir ?? env.VERTICAL_CACHE_DIR ?? path.resolve(".cache"),
     apiKey: overrides.apiKey ?? env.VERTICAL_API_KEY ?? env.OPENAI_API_KEY,
     baseUrl: overrides.baseUrl ?? env.OPENAI_BASE_URL,

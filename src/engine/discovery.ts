@@ -2,10 +2,16 @@
  * Finds the ggml libraries that node-llama-cpp ships: the CPU package always, the CUDA or Vulkan
  * package when it is installed and asked for. Each package carries its own libggml-base, so one
  * process uses exactly one package directory.
+ *
+ * Or, when VERTICAL_GGML_DIR names a folder, your own ggml build (e.g. CUDA built for your GPU's
+ * architecture): built with GGML_BACKEND_DL=ON it holds libggml-base.so, the registry libggml.so
+ * and one loadable library per backend (libggml-cpu*.so, libggml-cuda.so, ...), so one process can
+ * hold a CPU and a GPU backend at once.
  */
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
+import { settings } from "../config.js";
 import { EngineError } from "../shared/errors.js";
 
 export type Device = "cpu" | "cuda" | "vulkan";
@@ -47,7 +53,51 @@ export function findBinsDirectory(device: Device, roots = nodeModulesRoots()): s
   return undefined;
 }
 
-export function resolveLibraries(device: Device): GgmlLibraries {
+/**
+ * The backend registry library among a folder's file names: node-llama-cpp's
+ * `libggml.<variant>.v<version>.so` / `libggml.v<version>.so`, or a plain build's `libggml.so`.
+ */
+export function findRegistryName(names: readonly string[]): string | undefined {
+  return names.find((name) => /^libggml(?:\.(?:[a-z]+\.)?v[\d.]+)?\.so$/.test(name));
+}
+
+/** The backend library a device needs in a ggml build folder (GGML_BACKEND_DL=ON names them so). */
+const backendLibrary: Record<Device, RegExp> = {
+  cpu: /^libggml-cpu(?:-[\w]+)?\.so$/,
+  cuda: /^libggml-cuda\.so$/,
+  vulkan: /^libggml-vulkan\.so$/,
+};
+
+/**
+ * The libraries of your own ggml build in `directory` (VERTICAL_GGML_DIR). Throws an EngineError
+ * naming what is missing.
+ */
+export function resolveOwnBuild(directory: string, device: Device): GgmlLibraries {
+  const hint =
+    "point VERTICAL_GGML_DIR at the folder holding libggml-base.so, libggml.so and the backend libraries " +
+    "(cmake -DGGML_BACKEND_DL=ON builds them into build/bin; see docs/engine-api.md), or unset it to use node-llama-cpp's";
+  let names: string[];
+  try {
+    names = fs.readdirSync(directory);
+  } catch {
+    throw new EngineError(`the ggml build folder ${directory} does not exist or cannot be read`, { where: "VERTICAL_GGML_DIR", hint });
+  }
+  if (!names.includes("libggml-base.so"))
+    throw new EngineError(`no libggml-base.so in the ggml build folder ${directory}`, { where: "VERTICAL_GGML_DIR", hint });
+  const registry = findRegistryName(names);
+  if (!registry)
+    throw new EngineError(`no libggml.so (backend registry) in the ggml build folder ${directory}`, { where: "VERTICAL_GGML_DIR", hint });
+  // A CPU-only folder asked for CUDA would otherwise fail later with "no cuda device".
+  if (device !== "cpu" && !names.some((name) => backendLibrary[device].test(name)))
+    throw new EngineError(`the ggml build folder ${directory} has no ${device} backend (libggml-${device}.so)`, {
+      where: "VERTICAL_GGML_DIR",
+      hint: `build ggml with -DGGML_${device.toUpperCase()}=ON -DGGML_BACKEND_DL=ON, or use device cpu`,
+    });
+  return { device, directory, base: path.join(directory, "libggml-base.so"), registry: path.join(directory, registry) };
+}
+
+export function resolveLibraries(device: Device, ggmlDirectory = settings().ggmlDirectory): GgmlLibraries {
+  if (ggmlDirectory !== undefined) return resolveOwnBuild(path.resolve(ggmlDirectory), device);
   const directory = findBinsDirectory(device);
   if (!directory) {
     throw new EngineError(`the ggml libraries for device "${device}" are not installed`, {
@@ -58,7 +108,7 @@ export function resolveLibraries(device: Device): GgmlLibraries {
           : `install the node-llama-cpp ${device} package or use device "cpu" (VERTICAL_DEVICE=cpu)`,
     });
   }
-  const registry = fs.readdirSync(directory).find((name) => /^libggml\.(?:[a-z]+\.)?v[\d.]+\.so$/.test(name));
+  const registry = findRegistryName(fs.readdirSync(directory));
   if (!registry) throw new EngineError("no libggml.*.so (backend registry) beside libggml-base.so", { where: directory });
   return { device, directory, base: path.join(directory, "libggml-base.so"), registry: path.join(directory, registry) };
 }
