@@ -46,7 +46,7 @@ class LoraLinear(nn.Module):
 def rope(x, positions, base):
     # x: [B, H, T, D]; NeoX-style halves (the cost is what matters here)
     d = x.shape[-1]
-    freqs = base ** (-torch.arange(0, d, 2, dtype=torch.float32) / d)
+    freqs = base ** (-torch.arange(0, d, 2, dtype=torch.float32, device=x.device) / d)
     angles = positions[:, None].float() * freqs[None, :]
     cos, sin = angles.cos(), angles.sin()
     x1, x2 = x[..., : d // 2], x[..., d // 2 :]
@@ -92,8 +92,8 @@ class Llama(nn.Module):
 
     def forward(self, tokens):
         b, t = tokens.shape
-        positions = torch.arange(t)
-        mask = torch.full((t, t), float("-inf")).triu(1)
+        positions = torch.arange(t, device=tokens.device)
+        mask = torch.full((t, t), float("-inf"), device=tokens.device).triu(1)
         x = self.embed(tokens)
         for block in self.blocks:
             x = block(x, positions, mask)
@@ -114,7 +114,13 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rank", type=int, default=16)
     parser.add_argument("--alpha", type=float, default=32)
+    parser.add_argument("--device", default="cpu", help="torch device: cpu (default) or cuda")
     args = parser.parse_args()
+    device = torch.device(args.device)
+    # On CUDA, time finished kernels (launches are asynchronous); f32 matmuls stay f32 (no TF32).
+    synchronize = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = False
 
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
@@ -125,12 +131,14 @@ def main():
         for block in model.blocks:
             for name in ["q", "k", "v", "o", "gate", "up", "down"]:
                 setattr(block, name, LoraLinear(getattr(block, name), args.rank, args.alpha))
+    model.to(device)
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=1e-4, weight_decay=0.0)
     generator = torch.Generator().manual_seed(1)
     step_seconds = []
     for _ in range(args.steps):
-        tokens = torch.randint(0, args.vocab, (args.batch, args.ctx + 1), generator=generator)
+        tokens = torch.randint(0, args.vocab, (args.batch, args.ctx + 1), generator=generator).to(device)
+        synchronize()
         started = time.perf_counter()
         logits = model(tokens[:, :-1])
         loss = F.cross_entropy(logits.reshape(-1, args.vocab), tokens[:, 1:].reshape(-1))
@@ -138,6 +146,7 @@ def main():
         loss.backward()
         torch.nn.utils.clip_grad_norm_(trainable, 1.0)
         optimizer.step()
+        synchronize()
         step_seconds.append(time.perf_counter() - started)
     measured = step_seconds[1:] if len(step_seconds) > 1 else step_seconds
     tokens_per_step = args.batch * args.ctx
@@ -146,6 +155,7 @@ def main():
             {
                 "tokensPerSecond": tokens_per_step * len(measured) / sum(measured),
                 "peakMemoryBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+                "peakDeviceMemoryBytes": torch.cuda.max_memory_allocated() if device.type == "cuda" else 0,
                 "stepSeconds": step_seconds,
                 "trainableValues": sum(p.numel() for p in trainable),
                 "parameters": sum(p.numel() for p in model.parameters()),

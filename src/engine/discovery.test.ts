@@ -24,16 +24,27 @@ describe("the backend registry's file name", () => {
   it("accepts node-llama-cpp's versioned names and a plain build's libggml.so", () => {
     expect(findRegistryName(["libggml-base.so", "libggml-cpu-zen4.so", "libggml.v0.4.0.so"])).toBe("libggml.v0.4.0.so");
     expect(findRegistryName(["libggml-base.so", "libggml.cuda.v0.4.0.so"])).toBe("libggml.cuda.v0.4.0.so");
-    expect(findRegistryName(["libggml-base.so", "libggml-base.so.0", "libggml.so.0", "libggml.so", "libggml-cpu.so"])).toBe("libggml.so");
+    expect(
+      findRegistryName(["libggml-base.so", "libggml-base.so.0", "libggml.so.0", "libggml.so", "libggml-cpu.so"]),
+    ).toBe("libggml.so");
   });
 
   it("does not take the base, a backend or a versioned symlink for the registry", () => {
-    expect(findRegistryName(["libggml-base.so", "libggml-cpu.so", "libggml-cuda.so", "libggml.so.0", "libggml.so.0.9.4"])).toBeUndefined();
+    expect(
+      findRegistryName(["libggml-base.so", "libggml-cpu.so", "libggml-cuda.so", "libggml.so.0", "libggml.so.0.9.4"]),
+    ).toBeUndefined();
   });
 });
 
 describe("your own ggml build (VERTICAL_GGML_DIR)", () => {
-  const gpuBuild = folder("cuda-build", ["libggml-base.so", "libggml-base.so.0", "libggml.so", "libggml.so.0", "libggml-cpu.so", "libggml-cuda.so"]);
+  const gpuBuild = folder("cuda-build", [
+    "libggml-base.so",
+    "libggml-base.so.0",
+    "libggml.so",
+    "libggml.so.0",
+    "libggml-cpu.so",
+    "libggml-cuda.so",
+  ]);
   const cpuBuild = folder("cpu-build", ["libggml-base.so", "libggml.so", "libggml-cpu.so"]);
 
   it("resolves base and registry from the folder, for CPU and CUDA", () => {
@@ -54,8 +65,12 @@ describe("your own ggml build (VERTICAL_GGML_DIR)", () => {
 
   it("names what is missing", () => {
     expect(() => resolveOwnBuild(cpuBuild, "cuda")).toThrow(/has no cuda backend \(libggml-cuda\.so\)/);
-    expect(() => resolveOwnBuild(folder("no-base", ["libggml.so", "libggml-cpu.so"]), "cpu")).toThrow(/no libggml-base\.so/);
-    expect(() => resolveOwnBuild(folder("no-registry", ["libggml-base.so", "libggml-cpu.so"]), "cpu")).toThrow(/no libggml\.so \(backend registry\)/);
+    expect(() => resolveOwnBuild(folder("no-base", ["libggml.so", "libggml-cpu.so"]), "cpu")).toThrow(
+      /no libggml-base\.so/,
+    );
+    expect(() => resolveOwnBuild(folder("no-registry", ["libggml-base.so", "libggml-cpu.so"]), "cpu")).toThrow(
+      /no libggml\.so \(backend registry\)/,
+    );
     expect(() => resolveOwnBuild(path.join(root, "absent"), "cpu")).toThrow(EngineError);
     expect(() => resolveOwnBuild(path.join(root, "absent"), "cpu")).toThrow(/does not exist/);
   });
