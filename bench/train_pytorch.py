@@ -115,12 +115,15 @@ def main():
     parser.add_argument("--rank", type=int, default=16)
     parser.add_argument("--alpha", type=float, default=32)
     parser.add_argument("--device", default="cpu", help="torch device: cpu (default) or cuda")
+    parser.add_argument(
+        "--tf32", action="store_true", help="CUDA: f32 matmuls as TF32 (ggml's CUDA backend does so by default)"
+    )
     args = parser.parse_args()
     device = torch.device(args.device)
-    # On CUDA, time finished kernels (launches are asynchronous); f32 matmuls stay f32 (no TF32).
+    # On CUDA, time finished kernels (launches are asynchronous); f32 matmuls stay f32 unless --tf32.
     synchronize = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     if device.type == "cuda":
-        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = args.tf32
 
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)

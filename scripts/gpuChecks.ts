@@ -115,13 +115,16 @@ async function tinyModel(directory: string, name: string, options: TinyModelOpti
 
 /**
  * (a) Log-softmax over the whole vocabulary at every position of two sequences, device vs CPU.
- * f32: both sides compute the same f32 graph; only summation order differs (cuBLAS/CUDA reductions
- * vs ggml's CPU kernels), which moves log-probabilities of O(log V) size by ~1e-6..1e-5; 1e-3 leaves
- * room for TF32-free cuBLAS differences but catches any wrong op (those move them by >= 1e-2).
- * q8_0: the weights are the same bytes on both sides, but the CPU quantises activations to q8_0
- * blocks and CUDA's MMQ to q8_1 blocks (or dequantises to f16 for cuBLAS), an 8-bit rounding of
- * each activation that differs by up to ~1/254 of the block maximum: 2e-2 is a few times what that
- * gives on this tiny model, and still an order below a wrong op.
+ * f32: ggml's CUDA backend runs f32 matrix products as TF32 (cuBLAS is set to
+ * CUBLAS_TF32_TENSOR_OP_MATH and the small-batch mmf kernels use TF32 mma): operands keep 10
+ * mantissa bits, ~5e-4 relative per product, which moves log-probabilities of O(log V) size by
+ * ~1e-3 through two blocks (the CPU side is plain f32; with VERTICAL_DEVICE=cpu the difference is
+ * 0). 1e-2 allows that and still catches a wrong op (which moves them by >= 1e-1: the q8_0 weight
+ * quantisation alone moves them by ~0.1, reported as quantisationGapOnCpu).
+ * q8_0: the weights are the same bytes on both sides; the CPU quantises activations to q8_0 and
+ * CUDA's MMQ to q8_1 blocks of the same 32 values with the same rounding, so the integer dot
+ * products agree and only accumulation order and fp16 scales differ; 2e-2 is a fifth of the
+ * quantisation gap itself.
  */
 export async function checkForward(options: CheckOptions): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
@@ -143,7 +146,7 @@ export async function checkForward(options: CheckOptions): Promise<CheckResult[]
         return logSoftmaxRows(evaluator.logits(tokens), tinyShape.vocab);
       });
       reference.set(typeName, logprobs[0]!);
-      const threshold = typeName === "f32" ? 1e-3 : 2e-2;
+      const threshold = typeName === "f32" ? 1e-2 : 2e-2;
       results.push(
         check(
           `forward ${architecture} ${typeName}`,
@@ -210,13 +213,14 @@ export async function checkGradients(options: CheckOptions): Promise<CheckResult
       using device = Backend.create({ device: options.device, threads: options.threads });
       const reference = perBackend(cpu);
       const tested = perBackend(device);
-      let worst = 0;
+      let worst = -1;
       let worstName = "";
       for (const [name, gradient] of reference.gradients) {
         const other = tested.gradients.get(name);
         const scale = maxAbs(gradient);
-        const error = other ? maxAbsDiff(other, gradient) / Math.max(scale, 1e-12) : Infinity;
-        if (!(error <= worst)) {
+        const ratio = other ? maxAbsDiff(other, gradient) / Math.max(scale, 1e-12) : Infinity;
+        const error = Number.isNaN(ratio) ? Infinity : ratio; // a NaN gradient fails
+        if (error > worst) {
           worst = error;
           worstName = name;
         }
@@ -247,13 +251,15 @@ const CORPUS =
 
 /**
  * (c) 20 steps of LoRA and of full fine-tuning with train() on the device and on the CPU, same seed
- * and data. The first step's loss differs only by forward rounding (~1e-6); AdamW's update is
- * sign-like where gradients are small, so rounding differences grow step by step, but over 20
- * steps at lr 2e-3 on a loss of ~4.6 nats they stay ~1e-4..1e-3; 2e-2 (0.4% of the loss) catches a
- * wrong gradient or optimiser step (which changes the curve by >= 0.1 within a few steps). The
- * curve must also fall by >= 0.05 nats on both, so agreeing is not trivial. The LoRA run's adapter
- * is exported as GGUF from both runs and loaded on the CPU: their log-probabilities must agree
- * within 2e-2 and differ from the base model's.
+ * and data. Before any update the losses differ only by forward rounding (TF32 on CUDA, ~1e-3):
+ * the first step's losses must agree within 1e-2. After that, rounding differences in the
+ * gradients change AdamW's steps slightly and the curves drift apart; over 20 steps the curves
+ * must stay within 5e-2 of each other, which is 6% of the LoRA curve's fall and 2% of the full
+ * curve's on this model (0.83 and 2.47 nats measured on CPU), while a wrong gradient or optimiser
+ * step changes the curve by the order of its fall. The curve must fall by >= 0.3 nats on both, so
+ * agreeing is not trivial. The LoRA run's adapter is exported as GGUF from both runs and loaded on
+ * the CPU: their log-probabilities must differ by < 5% of how far the adapter moves them from the
+ * base model (~2.3 nats here).
  */
 export async function checkTraining(options: CheckOptions, steps = 20): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
@@ -291,13 +297,17 @@ export async function checkTraining(options: CheckOptions, steps = 20): Promise<
     }
     const [cpuCurve, deviceCurve] = curves as [number[], number[]];
     const fall = Math.min(cpuCurve[0]! - cpuCurve.at(-1)!, deviceCurve[0]! - deviceCurve.at(-1)!);
+    const firstStep = Math.abs(cpuCurve[0]! - deviceCurve[0]!);
+    const minimumFall = steps >= 20 ? 0.3 : 0.05;
     results.push(
       check(
         `training ${method} ${steps} steps`,
-        `loss per step, ${options.device} vs cpu, max |diff| (and the loss must fall by >= 0.05 on both)`,
-        fall >= 0.05 && cpuCurve.length === steps ? maxAbsDiff(deviceCurve, cpuCurve) : Infinity,
-        2e-2,
-        { cpuCurve, deviceCurve, lossFall: fall },
+        `loss per step, ${options.device} vs cpu, max |diff| (first step within 1e-2; the loss must fall by >= ${minimumFall} on both)`,
+        fall >= minimumFall && firstStep <= 1e-2 && cpuCurve.length === steps && deviceCurve.length === steps
+          ? maxAbsDiff(deviceCurve, cpuCurve)
+          : Infinity,
+        5e-2,
+        { cpuCurve, deviceCurve, lossFall: fall, firstStepDiff: firstStep },
       ),
     );
     if (method === "lora") {
@@ -315,13 +325,14 @@ export async function checkTraining(options: CheckOptions, steps = 20): Promise<
         return tokenLogprobs(model, tokens, { lora: loaded.weights });
       });
       const effect = maxAbsDiff(withAdapter[1]!, base);
+      const gap = maxAbsDiff(withAdapter[1]!, withAdapter[0]!);
       results.push(
         check(
           "lora adapter export",
-          `GGUF adapters exported from the ${options.device} and the cpu run, loaded on cpu: log-prob max |diff| (the ${options.device} adapter must move log-probs by > 1e-2 from the base)`,
-          effect > 1e-2 ? maxAbsDiff(withAdapter[1]!, withAdapter[0]!) : Infinity,
-          2e-2,
-          { adapterEffect: effect },
+          `GGUF adapters exported from the ${options.device} and the cpu run, loaded on cpu: log-prob max |diff| / how far the adapter moves them from the base (> 1e-2 required)`,
+          effect > 1e-2 ? gap / effect : Infinity,
+          5e-2,
+          { adapterEffect: effect, logprobMaxDiff: gap },
         ),
       );
     }
@@ -341,9 +352,10 @@ export interface ThroughputOptions extends CheckOptions {
 export const benchShape = { vocab: 8192, hidden: 512, layers: 6, heads: 8, ffn: 1280, ctx: 256, batch: 8 };
 
 /**
- * (d) Tokens/s of train() on the device for LoRA (r 16, all linear modules) and full fine-tuning,
- * first step excluded, and bench/train_pytorch.py's same model and batch on the same device
- * (PyTorch f32: on CUDA its matmuls may use TF32 only if torch enables it; it does not by default).
+ * (d) Tokens/s of train() on the device for LoRA (r 16, all linear modules; over the f32 base and
+ * over a q8_0 copy) and full fine-tuning, first step excluded, and bench/train_pytorch.py's same
+ * model and batch on the same device. On CUDA, ggml runs f32 products as TF32, so PyTorch runs with
+ * --tf32 (like for like); each line states its precision.
  */
 export async function measureThroughput(
   options: ThroughputOptions,
@@ -413,7 +425,9 @@ export async function measureThroughput(
     const measured = stepSeconds.length > 1 ? stepSeconds.slice(1) : stepSeconds;
     ours.push({
       name: `vertical ${mode.name}`,
-      precision: mode.frozenType === "q8_0" ? "frozen base q8_0, adapters/AdamW f32" : "f32",
+      precision:
+        (mode.frozenType === "q8_0" ? "frozen base q8_0, adapters/AdamW f32" : "f32") +
+        (options.device === "cuda" ? " (ggml CUDA: TF32 f32 matmuls)" : ""),
       tokensPerSecond: (shape.batch * shape.ctx * measured.length) / measured.reduce((a, b) => a + b, 0),
       stepSeconds,
     });
@@ -422,7 +436,8 @@ export async function measureThroughput(
   let pytorchNote = "skipped: no python3 with torch";
   if (options.python) {
     const torchDevice = options.device === "cuda" ? "cuda" : "cpu";
-    pytorchNote = `bench/train_pytorch.py --device ${torchDevice}`;
+    const tf32 = torchDevice === "cuda";
+    pytorchNote = `bench/train_pytorch.py --device ${torchDevice}${tf32 ? " --tf32" : ""}`;
     for (const mode of ["lora", "full"] as const) {
       const args = [
         path.resolve("bench/train_pytorch.py"),
@@ -430,6 +445,7 @@ export async function measureThroughput(
         mode,
         "--device",
         torchDevice,
+        ...(tf32 ? ["--tf32"] : []),
         ...Object.entries({ ...shape, threads: options.threads, rank: 16, alpha: 32, steps: options.steps }).flatMap(
           ([key, value]) => [`--${key}`, String(value)],
         ),
