@@ -329,7 +329,7 @@ export class Context implements Disposable {
 
   // ---- element-wise -------------------------------------------------------------------------
 
-  private binary(name: "ggml_add" | "ggml_mul", a: Tensor, b: Tensor): Tensor {
+  private binary(name: "ggml_add" | "ggml_mul" | "ggml_div", a: Tensor, b: Tensor): Tensor {
     this.own(a, name);
     this.own(b, name);
     if (!canRepeat(b.shape, a.shape))
@@ -349,6 +349,33 @@ export class Context implements Disposable {
   /** a * b element-wise, b broadcast over a. */
   mul(a: Tensor, b: Tensor): Tensor {
     return this.binary("ggml_mul", a, b);
+  }
+
+  /** a / b element-wise, b broadcast over a. */
+  div(a: Tensor, b: Tensor): Tensor {
+    return this.binary("ggml_div", a, b);
+  }
+
+  /** a² element-wise. */
+  sqr(a: Tensor): Tensor {
+    this.own(a, "ggml_sqr");
+    this.reserve("ggml_sqr");
+    return this.wrap(this.ggml.ggml_sqr(this.pointer, a.pointer) as Pointer, "ggml_sqr");
+  }
+
+  /** √a element-wise. */
+  sqrt(a: Tensor): Tensor {
+    this.own(a, "ggml_sqrt");
+    this.reserve("ggml_sqrt");
+    return this.wrap(this.ggml.ggml_sqrt(this.pointer, a.pointer) as Pointer, "ggml_sqrt");
+  }
+
+  /** a limited to [min, max] element-wise. */
+  clamp(a: Tensor, min: number, max: number): Tensor {
+    this.own(a, "ggml_clamp");
+    if (!(min <= max)) throw new EngineError(`clamp: min ${min} must not exceed max ${max}`);
+    this.reserve("ggml_clamp");
+    return this.wrap(this.ggml.ggml_clamp(this.pointer, a.pointer, min, max) as Pointer, "ggml_clamp");
   }
 
   /** a * s. */
@@ -455,6 +482,21 @@ export class Context implements Disposable {
     this.own(a, "ggml_transpose");
     this.reserve("ggml_transpose");
     return this.wrap(this.ggml.ggml_transpose(this.pointer, a.pointer) as Pointer, "ggml_transpose");
+  }
+
+  /**
+   * Writes `source` (any layout, e.g. a transpose view) into `destination`, converting to its type
+   * (F32 -> BF16 rounds to nearest even); the result is a view of `destination` to expand into a graph.
+   */
+  copy(source: Tensor, destination: Tensor): Tensor {
+    this.own(source, "ggml_cpy");
+    this.own(destination, "ggml_cpy");
+    if (source.elements !== destination.elements)
+      throw new EngineError(`cpy: ${source} and ${destination} hold different numbers of values`);
+    if (isQuantized(destination.type) || isQuantized(source.type))
+      throw new EngineError(`cpy: only unquantised types are copied here, got ${source} -> ${destination}`);
+    this.reserve("ggml_cpy");
+    return this.wrap(this.ggml.ggml_cpy(this.pointer, source.pointer, destination.pointer) as Pointer, "ggml_cpy");
   }
 
   /** A contiguous copy (after permute/transpose). */

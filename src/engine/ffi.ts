@@ -85,6 +85,7 @@ function declare(lib: LibraryHandle) {
     ggml_permute: f("void * ggml_permute(void * ctx, void * a, int axis0, int axis1, int axis2, int axis3)"),
     ggml_transpose: f("void * ggml_transpose(void * ctx, void * a)"),
     ggml_cont: f("void * ggml_cont(void * ctx, void * a)"),
+    ggml_cast: f("void * ggml_cast(void * ctx, void * a, int type)"),
     ggml_cpy: f("void * ggml_cpy(void * ctx, void * a, void * b)"),
     ggml_acc: f("void * ggml_acc(void * ctx, void * a, void * b, size_t nb1, size_t nb2, size_t nb3, size_t offset)"),
     ggml_concat: f("void * ggml_concat(void * ctx, void * a, void * b, int dim)"),
@@ -98,6 +99,10 @@ function declare(lib: LibraryHandle) {
     ),
     ggml_cross_entropy_loss: f("void * ggml_cross_entropy_loss(void * ctx, void * a, void * b)"),
     ggml_sum: f("void * ggml_sum(void * ctx, void * a)"),
+    ggml_sqr: f("void * ggml_sqr(void * ctx, void * a)"),
+    ggml_sqrt: f("void * ggml_sqrt(void * ctx, void * a)"),
+    ggml_div: f("void * ggml_div(void * ctx, void * a, void * b)"),
+    ggml_clamp: f("void * ggml_clamp(void * ctx, void * a, float min, float max)"),
     ggml_opt_step_adamw: f(
       "void * ggml_opt_step_adamw(void * ctx, void * a, void * grad, void * m, void * v, void * adamw_params)",
     ),
