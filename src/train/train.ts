@@ -14,12 +14,13 @@ import { ALL_TARGETS, targetByShort } from "../model/loraTargets.js";
 import { ConfigError, InputError, ModelError } from "../shared/errors.js";
 import { writeFileAtomic } from "../shared/atomicWrite.js";
 import type { Tokenizer } from "../tokenizer/types.js";
-import { adamwUpdate, clipGradients, createMoments, globalNorm, type AdamWMoments } from "./adamw.js";
 import { BatchLoader, type PackedSequence } from "./batches.js";
 import { parseRunConfig, type RunConfig, type RunConfigInput } from "./config.js";
 import { fingerprintOfGguf } from "./fingerprint.js";
 import { prepareFrozenModel } from "./frozenModel.js";
 import { LossGraph } from "./lossGraph.js";
+import { OptimizerState, type AdamWMoments } from "./optimizerState.js";
+import type { AccumulationStage } from "./optimizerStep.js";
 import { loadModelTokenizer } from "./modelTokenizer.js";
 import { prepareData } from "./prepareData.js";
 import { Random } from "./random.js";
@@ -163,28 +164,24 @@ async function runTraining(config: RunConfig, resuming: boolean, hooks: TrainHoo
   }
 
   // ---- trainable values, optimiser state, data position -------------------------------------
-  const values = new Map<string, Float32Array>();
-  const moments = new Map<string, AdamWMoments>();
-  for (const parameter of trainable.parameters) {
-    values.set(parameter.name, parameter.tensor.readFloats().slice());
-    moments.set(parameter.name, createMoments(parameter.tensor.elements));
-  }
+  // The master values live in the trainable tensors, AdamW's moments beside them on the backend.
+  using optimizerState = new OptimizerState(backend, trainable.parameters, { accumulate: batch.accumulation > 1 });
   let startStep = 0;
   let adamSteps = 0;
   let elapsedBefore = 0;
   let loader = new BatchLoader(data.train, config.seed);
   let random = Random.derive(config.seed, "run");
   if (checkpoint) {
+    const byName = new Map(trainable.parameters.map((parameter) => [parameter.name, parameter]));
     for (const stored of checkpoint.parameters) {
-      const target = values.get(stored.name);
-      if (!target || target.length !== stored.data.length) {
+      const target = byName.get(stored.name);
+      if (!target || target.tensor.elements !== stored.data.length) {
         throw new ModelError(`checkpoint tensor ${stored.name} does not fit this run's trainable set`, { where: checkpoint.directory });
       }
-      target.set(stored.data);
+      target.tensor.write(stored.data);
       const storedMoments = checkpoint.moments.get(stored.name);
-      if (storedMoments) moments.set(stored.name, { m: storedMoments.m, v: storedMoments.v });
+      if (storedMoments) optimizerState.write(stored.name, storedMoments);
     }
-    for (const parameter of trainable.parameters) parameter.tensor.write(values.get(parameter.name)!);
     startStep = checkpoint.state.step;
     adamSteps = checkpoint.state.adamSteps;
     elapsedBefore = checkpoint.state.elapsedSeconds;
@@ -206,7 +203,14 @@ async function runTraining(config: RunConfig, resuming: boolean, hooks: TrainHoo
   // compute: bf16 -> BF16 working copies of the trained weights for the forward and input-gradient products.
   const bf16Names = new Set(config.compute === "bf16" ? trainable.parameters.map((parameter) => parameter.name) : []);
   using transposedWeights = new TransposedWeights(model, backend, linearNames, bf16Names);
-  using lossGraph = new LossGraph(model, trainable, scheduler, { batch: batch.sequences, length: data.length, transposedWeights, matMulBackward: true });
+  using lossGraph = new LossGraph(model, trainable, scheduler, {
+    batch: batch.sequences,
+    length: data.length,
+    transposedWeights,
+    matMulBackward: true,
+    bf16WeightGradients: config.compute === "bf16",
+    optimizer: optimizerState,
+  });
 
   const saveCheckpoint = (step: number, elapsedSeconds: number): string => {
     const state: CheckpointState = {
@@ -220,8 +224,9 @@ async function runTraining(config: RunConfig, resuming: boolean, hooks: TrainHoo
     const parameters: StoredTensor[] = trainable.parameters.map((parameter) => ({
       name: parameter.name,
       shape: trimShape(parameter.tensor.shape),
-      data: values.get(parameter.name)!,
+      data: parameter.tensor.readFloats().slice(),
     }));
+    const moments = new Map<string, AdamWMoments>(trainable.parameters.map((parameter) => [parameter.name, optimizerState.read(parameter.name)]));
     return writeCheckpoint(config.out, state, parameters, moments, config.checkpoint.keep);
   };
 
@@ -268,38 +273,28 @@ async function runTraining(config: RunConfig, resuming: boolean, hooks: TrainHoo
       minLrRatio: schedule.minLrRatio,
     });
 
-    // forward + backward over the micro-batches; each weighted by its share of the step's targets
-    const microBatches = Array.from({ length: batch.accumulation }, () => loader.nextBatch(batch.sequences));
-    const targetTotal = microBatches.reduce((sum, micro) => sum + LossGraph.countTargets(micro), 0);
-    const gradients = new Map<string, Float32Array>();
-    for (const parameter of trainable.parameters) gradients.set(parameter.name, new Float32Array(parameter.tensor.elements));
+    // forward, backward and AdamW in one graph per micro-batch; each micro-batch's gradients are
+    // weighted by its share of the step's targets (one without targets adds nothing and is skipped)
+    const microBatches = Array.from({ length: batch.accumulation }, () => loader.nextBatch(batch.sequences))
+      .map((sequences) => ({ sequences, targets: LossGraph.countTargets(sequences) }))
+      .filter((micro) => micro.targets > 0);
+    const targetTotal = microBatches.reduce((sum, micro) => sum + micro.targets, 0);
     let lossSum = 0;
-    for (const micro of microBatches) {
-      const result = lossGraph.run(micro, true);
-      if (result.targetCount === 0) continue;
-      lossSum += result.meanLoss * result.targetCount;
-      const weight = result.targetCount / targetTotal;
-      for (const [name, gradient] of result.gradients!) {
-        const total = gradients.get(name)!;
-        for (let i = 0; i < total.length; i++) total[i]! += weight * gradient[i]!;
-      }
+    let gradNorm = 0;
+    if (targetTotal > 0) {
+      adamSteps++;
+      optimizerState.setStep(adamSteps, { ...optimizer, lr }, optimizer.gradClip);
+      microBatches.forEach((micro, index) => {
+        const stage: AccumulationStage =
+          microBatches.length === 1 ? "only" : index === 0 ? "first" : index === microBatches.length - 1 ? "last" : "middle";
+        const result = lossGraph.step(micro.sequences, stage, micro.targets / targetTotal);
+        lossSum += result.meanLoss * result.targetCount;
+        if (result.gradNorm !== undefined) gradNorm = result.gradNorm;
+      });
     }
     const loss = targetTotal > 0 ? lossSum / targetTotal : Number.NaN;
     if (!Number.isFinite(loss) && targetTotal > 0) {
-      throw new InputError(`loss became ${loss} at step ${step + 1}`, { hint: "lower optimizer.lr or raise warmup" });
-    }
-
-    // clip, then AdamW on the master copies, then back to the backend
-    const gradNorm = globalNorm(gradients.values());
-    if (targetTotal > 0) {
-      clipGradients([...gradients.values()], gradNorm, optimizer.gradClip);
-      adamSteps++;
-      for (const parameter of trainable.parameters) {
-        const value = values.get(parameter.name)!;
-        adamwUpdate(value, gradients.get(parameter.name)!, moments.get(parameter.name)!, adamSteps, { ...optimizer, lr }, parameter.decay);
-        parameter.tensor.write(value);
-        transposedWeights.refresh(parameter.name, value);
-      }
+      throw new InputError(`loss became ${loss} at step ${step + 1}`, { hint: "lower optimizer.lr or raise warmup; resume from the last checkpoint" });
     }
     step++;
     finalLoss = loss;

@@ -1,11 +1,12 @@
 /**
  * Transposed copies (ne [out, in]) of the model's f32 linear weights, so the backward pass can
  * compute input gradients with mul_mat instead of ggml's slower out_prod (Graph.useTransposedWeights).
- * Copies of weights that are themselves trained are refreshed after every optimiser step. Frozen
- * Q8_0 weights get a Q8_0 copy (QLoRA-style runs keep the fast quantised product in the backward).
+ * Copies of weights that are themselves trained are rewritten inside the training graph after every
+ * optimiser step (refreshNodes). Frozen Q8_0 weights get a Q8_0 copy (QLoRA-style runs keep the
+ * fast quantised product in the backward).
  * Mixed precision (`compute: bf16`): trained f32 weights get BF16 copies, both transposed (input
  * gradients) and as they are (forward products, Graph.useWorkingCopies), rounded from the f32
- * master values after every step; the master values, AdamW and the weight gradients stay f32.
+ * master values after every step; the master values, AdamW and the gradients stay f32.
  */
 import { quantizeQ8_0, toF32 } from "../engine/gguf/index.js";
 import { Context, GgmlType, type Backend, type BackendBuffer, type Tensor } from "../engine/index.js";
@@ -81,7 +82,7 @@ export class TransposedWeights implements Disposable {
     for (const { name, weight, copy } of pending) {
       const values = weight.type === GgmlType.F32 ? weight.readFloats() : toF32(weight.type, weight.readBytes());
       if (this.workingByName.has(name)) {
-        this.refresh(name, values);
+        this.fill(name, values);
         continue;
       }
       const transposed = transpose(values, weight.shape[1], weight.shape[0]);
@@ -89,8 +90,23 @@ export class TransposedWeights implements Disposable {
     }
   }
 
-  /** Rewrites the copy of `name` from new values of the weight (ne [in, out] = out rows of in). */
-  refresh(name: string, values: Float32Array): void {
+  /**
+   * Graph nodes that rewrite the copies of weight `name` from `updated` (the weight after an
+   * optimiser step in the same graph): the transposed copy from a transpose view, the working copy
+   * as it is, each rounded to its type by ggml_cpy on the weights' backend. None for a weight without
+   * copies or with a quantised (frozen) one.
+   */
+  refreshNodes(context: Context, name: string, updated: Tensor): Tensor[] {
+    const nodes: Tensor[] = [];
+    const copy = this.byName.get(name);
+    if (copy && copy.type !== GgmlType.Q8_0) nodes.push(context.copy(context.transpose(updated), copy));
+    const working = this.workingByName.get(name);
+    if (working) nodes.push(context.copy(updated, working));
+    return nodes;
+  }
+
+  /** Writes the copies of `name` from the weight's values (ne [in, out] = out rows of in), on the host. */
+  private fill(name: string, values: Float32Array): void {
     const copy = this.byName.get(name);
     if (!copy || copy.type === GgmlType.Q8_0) return;
     // values: `out` rows of `in` (ne [in, out]); the copy has ne [out, in]

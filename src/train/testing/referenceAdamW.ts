@@ -1,21 +1,10 @@
 /**
- * AdamW (decoupled weight decay, as PyTorch's torch.optim.AdamW) and global gradient-norm clipping,
- * in TypeScript over f32 arrays. The optimiser runs once per step on the accumulated gradients; its
- * cost (a few passes over the trainable values) is small next to forward and backward, and keeping
- * it here makes moments, clipping and checkpoints plain arrays on every device.
+ * AdamW (decoupled weight decay, as PyTorch's torch.optim.AdamW) and global gradient-norm clipping
+ * in plain TypeScript over f32 arrays (f64 arithmetic): the reference that training's in-graph
+ * optimiser (optimizerStep.ts, ggml_opt_step_adamw) is tested against, itself checked against a
+ * PyTorch step by hand.
  */
-export interface AdamWOptions {
-  lr: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weightDecay: number;
-}
-
-export interface AdamWMoments {
-  m: Float32Array;
-  v: Float32Array;
-}
+import type { AdamWMoments, AdamWOptions } from "../optimizerState.js";
 
 export function createMoments(size: number): AdamWMoments {
   return { m: new Float32Array(size), v: new Float32Array(size) };
