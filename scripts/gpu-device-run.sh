@@ -11,7 +11,7 @@
 # Environment (all optional):
 #   GPU_DEVICE=cuda|cpu   cpu: no GPU needed, CPU-only ggml build (to test this script anywhere)
 #   GGML_PREBUILT_DIR=DIR use this ggml build folder instead of building
-#   BUILD_JOBS=N          ninja jobs (default: nproc)
+#   BUILD_JOBS=N          parallel build jobs (default: nproc)
 #   CUDA_ARCH=90          CMAKE_CUDA_ARCHITECTURES (default: from nvidia-smi's compute capability)
 #   GPU_CHECK_ARGS=...    extra flags for gpu-check (e.g. --quick, --skip-throughput)
 #   TOTAL_LIMIT_S=N       the whole script's budget (default 500, for run(timeout_s=540)): the check
@@ -42,8 +42,13 @@ for file in node.xz ggml-src.tar.xz gpu-check.mjs node_modules/koffi/package.jso
 done
 mkdir -p "$work/bin"
 
+# xz-utils is in most images; python3's lzma module stands in where it is not.
+unxz_to() {
+  if command -v xz >/dev/null; then xz -dc "$1" >"$2"; else python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' "$1" "$2"; fi
+}
+
 say "phase: unpack node"
-xz -dc .gpu/node.xz >"$work/bin/node"
+unxz_to .gpu/node.xz "$work/bin/node"
 chmod +x "$work/bin/node"
 say "node $("$work/bin/node" --version)"
 
@@ -53,8 +58,13 @@ if [ -n "${GGML_PREBUILT_DIR:-}" ]; then
 else
   say "phase: ggml configure"
   rm -rf "$work/ggml" "$work/build"
-  tar -C "$work" -xJf .gpu/ggml-src.tar.xz
-  cmake_args=(-G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON -DGGML_BACKEND_DL=ON
+  unxz_to .gpu/ggml-src.tar.xz "$work/ggml-src.tar"
+  tar -C "$work" -xf "$work/ggml-src.tar"
+  command -v cmake >/dev/null || fail "cmake not found"
+  generator=Ninja
+  command -v ninja >/dev/null || generator="Unix Makefiles"
+  say "cmake $(cmake --version | head -1 | awk '{print $3}'), generator $generator"
+  cmake_args=(-G "$generator" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON -DGGML_BACKEND_DL=ON
     -DGGML_BUILD_TESTS=OFF -DGGML_BUILD_EXAMPLES=OFF
     # Every library in bin/, where ggml_backend_load_all_from_path looks for the backends.
     -DCMAKE_LIBRARY_OUTPUT_DIRECTORY="$work/build/bin"
@@ -77,8 +87,8 @@ else
     }
   # Leave at least 2 minutes of the budget for the check; a build that would eat it stops here.
   build_timeout=$((${TOTAL_LIMIT_S:-500} - 120 - ($(date +%s) - started)))
-  say "phase: ggml build (ninja -j$jobs, stops after ${build_timeout}s)"
-  timeout "$build_timeout" ninja -C "$work/build" -j"$jobs" >>"$work/build.log" 2>&1 ||
+  say "phase: ggml build ($generator, $jobs jobs, stops after ${build_timeout}s)"
+  timeout "$build_timeout" cmake --build "$work/build" -j "$jobs" >>"$work/build.log" 2>&1 ||
     {
       status=$?
       { grep -n -B2 -A12 ' error' "$work/build.log" | head -80 || true; } >"$OUT/ggml-build.log"
