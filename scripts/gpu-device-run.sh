@@ -14,7 +14,7 @@
 #   BUILD_JOBS=N          parallel build jobs (default: nproc)
 #   CUDA_ARCH=90          CMAKE_CUDA_ARCHITECTURES (default: from nvidia-smi's compute capability)
 #   GPU_CHECK_ARGS=...    extra flags for gpu-check (e.g. --quick, --skip-throughput)
-#   TOTAL_LIMIT_S=N       the whole script's budget (default 500, for run(timeout_s=540)): the check
+#   TOTAL_LIMIT_S=N       the whole script's budget (default 450, for run(timeout_s=480)): the check
 #                         is stopped when it would pass it; the report so far is kept (written
 #                         after every phase)
 #   WORK_DIR=DIR          scratch (default /tmp/vertical-gpu)
@@ -52,9 +52,14 @@ unxz_to .gpu/node.xz "$work/bin/node"
 chmod +x "$work/bin/node"
 say "node $("$work/bin/node" --version)"
 
+# A second run on the same (still warm) machine reuses the build made from the same source.
+stamp="$device $(cksum <.gpu/ggml-src.tar.xz) ${CUDA_ARCH:-auto}"
 if [ -n "${GGML_PREBUILT_DIR:-}" ]; then
   ggml_dir=$(cd "$GGML_PREBUILT_DIR" && pwd)
   say "phase: ggml build skipped, using $ggml_dir"
+elif [ -f "$work/build/bin/libggml-base.so" ] && [ "$(cat "$work/build/vertical-stamp" 2>/dev/null)" = "$stamp" ]; then
+  ggml_dir="$work/build/bin"
+  say "phase: ggml build skipped, reusing $ggml_dir from an earlier run of this script"
 else
   say "phase: ggml configure"
   rm -rf "$work/ggml" "$work/build"
@@ -86,7 +91,7 @@ else
       fail "ggml configure failed (see ggml-build.log)"
     }
   # Leave at least 2 minutes of the budget for the check; a build that would eat it stops here.
-  build_timeout=$((${TOTAL_LIMIT_S:-500} - 120 - ($(date +%s) - started)))
+  build_timeout=$((${TOTAL_LIMIT_S:-450} - 120 - ($(date +%s) - started)))
   say "phase: ggml build ($generator, $jobs jobs, stops after ${build_timeout}s)"
   timeout "$build_timeout" cmake --build "$work/build" -j "$jobs" >>"$work/build.log" 2>&1 ||
     {
@@ -97,6 +102,7 @@ else
       fail "ggml build failed (exit $status; see ggml-build.log)"
     }
   tail -60 "$work/build.log" >"$OUT/ggml-build.log"
+  echo "$stamp" >"$work/build/vertical-stamp"
   ggml_dir="$work/build/bin"
   say "ggml built: $(ls "$ggml_dir" | tr '\n' ' ')"
 fi
@@ -109,7 +115,7 @@ if [ "$device" = cuda ]; then
   fi
 fi
 
-check_timeout=$((${TOTAL_LIMIT_S:-500} - ($(date +%s) - started)))
+check_timeout=$((${TOTAL_LIMIT_S:-450} - ($(date +%s) - started)))
 [ "$check_timeout" -ge 60 ] || check_timeout=60
 say "phase: gpu check (VERTICAL_DEVICE=$device, stops after ${check_timeout}s)"
 set +e
