@@ -180,17 +180,23 @@ const trainableDefaults: TrainableSetOptions = {
 
 /**
  * (b) Gradients of the training loss (LossGraph, as train() builds it) for LoRA (B set to random
- * values, so A's gradients are not zero), full fine-tuning and a soft prompt, device vs CPU. Error
+ * values, so A's gradients are not zero) over an f32 and over a q8_0 base, full fine-tuning and a
+ * soft prompt, device vs CPU. Error
  * per tensor = max |g_device - g_cpu| / max |g_cpu|; reported is the worst tensor. Threshold 1e-2:
  * f32 summation-order differences give ~1e-5; a wrong backward op gives O(1). Also with
  * matMulBackward (train()'s rewrite of out_prod as mul_mat), which changes the ops the GPU runs.
  */
 export async function checkGradients(options: CheckOptions): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
-  const file = await tinyModel(options.directory, "qwen3-f32", { architecture: "qwen3" });
+  const f32File = await tinyModel(options.directory, "qwen3-f32", { architecture: "qwen3" });
+  // LoRA over a frozen q8_0 base (the recommended LoRA setting): the input gradients go through
+  // out_prod with a q8_0 weight, which ggml's CUDA backend leaves to the CPU (more graph splits).
+  const q8File = await tinyModel(options.directory, "qwen3-q8_0", { architecture: "qwen3", matrixType: GgmlType.Q8_0 });
   const length = 24;
   const sequences = packedBatch(length, tinyShape.vocab, 21);
-  for (const method of ["lora", "full", "soft-prompt"] as const) {
+  for (const variant of ["lora", "lora-q8_0", "full", "soft-prompt"] as const) {
+    const method = variant === "lora-q8_0" ? "lora" : variant;
+    const file = variant === "lora-q8_0" ? q8File : f32File;
     for (const matMulBackward of [false, true]) {
       const perBackend = (backend: Backend) => {
         using model = loadModel(file, { backend });
@@ -227,7 +233,7 @@ export async function checkGradients(options: CheckOptions): Promise<CheckResult
       }
       results.push(
         check(
-          `gradients ${method}${matMulBackward ? " matMulBackward" : ""}`,
+          `gradients ${variant}${matMulBackward ? " matMulBackward" : ""}`,
           `${reference.gradients.size} gradient tensors, ${options.device} vs cpu, worst max|diff|/max|g_cpu|`,
           worst,
           1e-2,
