@@ -60,14 +60,23 @@ if [ -n "${GGML_PREBUILT_DIR:-}" ]; then
 elif [ -f "$work/build/bin/libggml-base.so" ] && [ "$(cat "$work/build/vertical-stamp" 2>/dev/null)" = "$stamp" ]; then
   ggml_dir="$work/build/bin"
   say "phase: ggml build skipped, reusing $ggml_dir from an earlier run of this script"
-else
+elif [ "$(cat "$work/build/vertical-configured" 2>/dev/null)" = "$stamp" ]; then
+  # An earlier run configured the same source and stopped mid-build (time budget): build on.
+  resume=1
+fi
+if [ -z "${ggml_dir:-}" ]; then
+  command -v cmake >/dev/null || fail "cmake not found"
+  generator=Ninja
+  command -v ninja >/dev/null || generator="Unix Makefiles"
+  if [ "$device" = cuda ] && ! command -v nvcc >/dev/null; then export PATH="/usr/local/cuda/bin:$PATH"; fi
+fi
+if [ -n "${resume:-}" ]; then
+  say "phase: ggml configure skipped, resuming the build an earlier run of this script started"
+elif [ -z "${ggml_dir:-}" ]; then
   say "phase: ggml configure"
   rm -rf "$work/ggml" "$work/build"
   unxz_to .gpu/ggml-src.tar.xz "$work/ggml-src.tar"
   tar -C "$work" -xf "$work/ggml-src.tar"
-  command -v cmake >/dev/null || fail "cmake not found"
-  generator=Ninja
-  command -v ninja >/dev/null || generator="Unix Makefiles"
   say "cmake $(cmake --version | head -1 | awk '{print $3}'), generator $generator"
   cmake_args=(-G "$generator" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON -DGGML_BACKEND_DL=ON
     -DGGML_BUILD_TESTS=OFF -DGGML_BUILD_EXAMPLES=OFF
@@ -77,7 +86,6 @@ else
     # serve the CPU reference.
     -DGGML_NATIVE=OFF)
   if [ "$device" = cuda ]; then
-    if ! command -v nvcc >/dev/null; then export PATH="/usr/local/cuda/bin:$PATH"; fi
     command -v nvcc >/dev/null || fail "nvcc not found (looked in PATH and /usr/local/cuda/bin)"
     arch=${CUDA_ARCH:-$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -1 | tr -d '. ')}
     [ -n "$arch" ] || arch=90
@@ -90,6 +98,9 @@ else
       tail -40 "$work/build.log" >"$OUT/ggml-build.log"
       fail "ggml configure failed (see ggml-build.log)"
     }
+  echo "$stamp" >"$work/build/vertical-configured"
+fi
+if [ -z "${ggml_dir:-}" ]; then
   # Leave at least 2 minutes of the budget for the check; a build that would eat it stops here.
   build_timeout=$((${TOTAL_LIMIT_S:-450} - 120 - ($(date +%s) - started)))
   say "phase: ggml build ($generator, $jobs jobs, stops after ${build_timeout}s)"
