@@ -1,7 +1,7 @@
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "runs/**", "examples/**/out/**", "web/dist/**"] },
+  { ignores: ["node_modules/**", "runs/**", "examples/**/out/**", "web/dist/**", ".cache/**", ".gpu/**"] },
   ...tseslint.configs.recommended,
   {
     rules: {

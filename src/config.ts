@@ -16,6 +16,12 @@ export interface Settings {
    * (VERTICAL_GGML_DIR). Undefined: node-llama-cpp's.
    */
   ggmlDirectory: string | undefined;
+  /**
+   * ggml's BLAS backend for CPU runs (VERTICAL_BLAS): "auto" uses the library `npm run build:blas`
+   * made (.cache/ggml-blas/libggml-blas.so in the package) when it exists, "off" never, any other
+   * value is the path of a libggml-blas.so built against node-llama-cpp's ggml. Defaults to "auto".
+   */
+  blas: string;
   /** Where caches (built example models, cloned fixtures) live (VERTICAL_CACHE_DIR). Defaults to ./.cache. */
   cacheDir: string;
   /** API key for OpenAI-compatible endpoints (OPENAI_API_KEY or VERTICAL_API_KEY). */
@@ -42,6 +48,7 @@ export function loadSettings(overrides: Partial<Settings> = {}, env: NodeJS.Proc
     threads: overrides.threads ?? parseThreads(env.VERTICAL_THREADS) ?? Math.max(1, os.availableParallelism()),
     device: overrides.device ?? (device === "cuda" || device === "vulkan" ? device : "cpu"),
     ggmlDirectory: "ggmlDirectory" in overrides ? overrides.ggmlDirectory : env.VERTICAL_GGML_DIR ? path.resolve(env.VERTICAL_GGML_DIR) : undefined,
+    blas: overrides.blas ?? (env.VERTICAL_BLAS ? (["auto", "off"].includes(env.VERTICAL_BLAS) ? env.VERTICAL_BLAS : path.resolve(env.VERTICAL_BLAS)) : "auto"),
     cacheDir: overrides.cacheDir ?? env.VERTICAL_CACHE_DIR ?? path.resolve(".cache"),
     apiKey: overrides.apiKey ?? env.VERTICAL_API_KEY ?? env.OPENAI_API_KEY,
     baseUrl: overrides.baseUrl ?? env.OPENAI_BASE_URL,
@@ -56,4 +63,12 @@ let cached: Settings | undefined;
 export function settings(): Settings {
   cached ??= loadSettings();
   return cached;
+}
+
+/**
+ * Gives a native library that is about to load a default for one of its environment variables,
+ * unless the user set it (native code reads them with getenv at load; this module owns process.env).
+ */
+export function defaultNativeVariable(name: string, value: string): void {
+  process.env[name] ??= value;
 }

@@ -153,6 +153,7 @@ function declare(lib: LibraryHandle) {
     ggml_backend_sched_graph_compute: f("int ggml_backend_sched_graph_compute(void * sched, void * graph)"),
     ggml_backend_sched_reset: f("void ggml_backend_sched_reset(void * sched)"),
     ggml_backend_sched_get_n_splits: f("int ggml_backend_sched_get_n_splits(void * sched)"),
+    ggml_backend_sched_get_tensor_backend: f("void * ggml_backend_sched_get_tensor_backend(void * sched, void * node)"),
 
     // graph allocator (single backend, no scheduler)
     ggml_gallocr_new: f("void * ggml_gallocr_new(void * buft)"),
@@ -165,6 +166,7 @@ function declareRegistry(lib: LibraryHandle) {
   const f = (signature: string) => lib.func(signature);
   return {
     ggml_backend_load_all_from_path: f("void ggml_backend_load_all_from_path(const char * dir_path)"),
+    ggml_backend_load: f("void * ggml_backend_load(const char * path)"),
     ggml_backend_reg_count: f("size_t ggml_backend_reg_count()"),
     ggml_backend_reg_get: f("void * ggml_backend_reg_get(size_t index)"),
     ggml_backend_dev_count: f("size_t ggml_backend_dev_count()"),

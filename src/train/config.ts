@@ -131,11 +131,16 @@ export const runConfigSchema = z.strictObject({
   /** Storage of frozen base weights: as in the GGUF, or converted. Defaults to as-stored. */
   frozenType: z.enum(["as-stored", "f32", "q8_0", "q4_k"]).default("as-stored"),
   /**
-   * Precision of the products through trained weights (full/subset): f32, or bf16 working copies
-   * of the weights (forward and input gradients; master weights, weight gradients and AdamW stay
-   * f32). Defaults to f32.
+   * Precision of the products through trained weights (full/subset): f32, or bf16 (bf16 working
+   * copies of the weights for forward and input gradients, bf16 operands for weight gradients, all
+   * accumulated in f32; master weights, gradients and AdamW stay f32). Defaults to f32.
    */
   compute: z.enum(["f32", "bf16"]).default("f32"),
+  /**
+   * ggml's BLAS backend on the CPU (decision 0003): "auto" uses it when `npm run build:blas` built
+   * it and VERTICAL_BLAS is not "off" (compute f32 only); "off" never. Defaults to auto.
+   */
+  blas: z.enum(["auto", "off"]).default("auto"),
   /** Seed for initialisation, data order and anything random. Defaults to 0. */
   seed: z.number().int().min(0).default(0),
   /** ggml device. Defaults to VERTICAL_DEVICE or cpu. */

@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readGguf } from "../engine/gguf/index.js";
-import { Backend } from "../engine/index.js";
+import { Backend, defaultBlasLibrary } from "../engine/index.js";
 import { Evaluator, loadLoraAdapter, loadModel, tokenLogprobs, type LlamaModel, type LoraWeights } from "../model/index.js";
 import { readLoraAdapterFile } from "../model/loraAdapterFile.js";
 import { readChatDocuments } from "./documents.js";
@@ -193,6 +193,47 @@ describe("QLoRA and validation", () => {
     // at most 0.21% and 0.17% over these 30 steps)
     expect(Math.max(...gaps)).toBeLessThan(0.01);
     expect(Math.abs(result.finalLoss - exact.finalLoss) / exact.finalLoss).toBeLessThan(0.005);
+  });
+});
+
+describe("BLAS backend", () => {
+  // Runs when `npm run build:blas` built the library (.ci/run does).
+  it.skipIf(!fs.existsSync(defaultBlasLibrary()))("full fine-tuning and LoRA with ggml's BLAS backend follow the plain CPU run", async () => {
+    const corpus = write("blas.txt", `${PARAGRAPH} ${PARAGRAPH.toUpperCase()}`);
+    for (const method of ["full", "lora"] as const) {
+      const backends: string[][] = [];
+      const run = (out: string, blas: "auto" | "off") =>
+        train({
+          ...base(out),
+          data: corpus,
+          method,
+          blas,
+          steps: 12,
+          optimizer: { lr: 3e-3 },
+          batch: { sequenceLength: 32, sequences: 2 },
+          checkpoint: { every: 1000 },
+          onStart: (info) => backends.push(info.backends),
+        });
+      const withBlas = await run(`${method}-blas`, "auto");
+      const plain = await run(`${method}-plain`, "off");
+      expect(backends).toEqual([["BLAS", "CPU"], ["CPU"]]);
+      const curve = (directory: string) =>
+        readMetrics(directory)
+          .filter((metric) => metric.type === "train")
+          .map((metric) => metric.loss);
+      const blasCurve = curve(withBlas.runDirectory);
+      const plainCurve = curve(plain.runDirectory);
+      // Same arithmetic in another summation order (OpenBLAS vs ggml's kernels): measured gaps
+      // ~1e-7 relative; 1e-4 allows AdamW's normalised steps to amplify them over 12 steps, while a
+      // wrong product (e.g. a transposed operand) changes the loss by > 1e-1 from step 1.
+      expect(blasCurve).toHaveLength(12);
+      const gaps = blasCurve.map((loss, step) => Math.abs(loss - plainCurve[step]!) / plainCurve[step]!);
+      if (process.env.VERTICAL_DEBUG_GRADIENTS) console.log(`${method} BLAS vs plain relative loss gaps`, gaps.map((gap) => gap.toExponential(1)).join(" "));
+      expect(Math.max(...gaps)).toBeLessThan(1e-4);
+      // ...and BLAS really computed products: ggml's kernels would give identical losses (measured ~1e-7 apart)
+      expect(Math.max(...gaps)).toBeGreaterThan(0);
+      expect(blasCurve.at(-1)!).toBeLessThan(blasCurve[0]! - 0.5);
+    }
   });
 });
 

@@ -6,7 +6,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { Backend, Scheduler } from "../engine/index.js";
+import { Backend, GgmlType, Scheduler } from "../engine/index.js";
 import { readGguf } from "../engine/gguf/index.js";
 import { readHyperparameters } from "../model/hyperparameters.js";
 import { loadModel } from "../model/loadModel.js";
@@ -59,7 +59,17 @@ export interface TrainHooks {
   /** Tokenizer for text and chat data. Defaults to the model's own (from its GGUF). */
   tokenizer?: Tokenizer;
   /** Called once before the first step with what the run will do. */
-  onStart?: (info: { startStep: number; steps: number; trainableValues: number; sequences: number; truncated: number }) => void;
+  onStart?: (info: TrainStartInfo) => void;
+}
+
+export interface TrainStartInfo {
+  startStep: number;
+  steps: number;
+  trainableValues: number;
+  sequences: number;
+  truncated: number;
+  /** The ggml backends that compute, in the scheduler's order (e.g. ["BLAS", "CPU"], ["CUDA0", "CPU"]). */
+  backends: string[];
 }
 
 /**
@@ -121,7 +131,11 @@ async function runTraining(config: RunConfig, resuming: boolean, hooks: TrainHoo
   using backend = Backend.create({ threads: config.threads, device: config.device });
   // A GPU run keeps a CPU backend last in the scheduler for ops the GPU lacks.
   using cpu = backend.isCpu ? undefined : Backend.cpu(config.threads);
-  using scheduler = new Scheduler(cpu ? [backend, cpu] : [backend]);
+  // ggml's BLAS backend (OpenBLAS GEMM, decision 0003) when built: first in the scheduler, it takes
+  // the f32 matrix products, forward and backward (its out_prod is a GEMM too). Not for compute
+  // bf16, whose bf16 products it would convert back to f32 on every call.
+  using blas = backend.isCpu && config.compute === "f32" && config.blas === "auto" ? Backend.blasFromSettings(config.threads) : undefined;
+  using scheduler = new Scheduler(cpu ? [backend, cpu] : blas ? [blas, backend] : [backend]);
   const fingerprint = fingerprintOfGguf(readGguf(config.model));
   const trainedNames = new Set(
     config.method === "subset"
@@ -130,6 +144,12 @@ async function runTraining(config: RunConfig, resuming: boolean, hooks: TrainHoo
         )
       : [],
   );
+  if (config.compute === "bf16" && !backend.isCpu) {
+    throw new ConfigError(`compute: bf16 is a CPU setting (bf16 products on ggml's CPU kernels); device ${config.device} runs f32 products on its own fast kernels`, {
+      where: "compute",
+      hint: "leave compute at f32 on a GPU",
+    });
+  }
   if (config.compute === "bf16" && config.method !== "full" && config.method !== "subset") {
     throw new ConfigError(`compute: bf16 applies to trained model weights (method full or subset), not to method ${config.method}`, {
       where: "compute",
@@ -196,18 +216,23 @@ async function runTraining(config: RunConfig, resuming: boolean, hooks: TrainHoo
   }
   truncateMetrics(config.out, startStep);
   const metrics = new MetricsLog(config.out);
-  // Transposed copies of the f32 linear weights let the backward use mul_mat for input gradients.
+  // The graph rewrites work around ggml's CPU kernels, whose out_prod (the backward of W x) is slow:
+  // transposed copies of the linear weights turn input gradients into mul_mat, other out_prods become
+  // mul_mat of transposed copies. BLAS runs f32 out_prod as a GEMM (only q8_0 weights keep copies);
+  // a GPU backend runs ggml's own backward (cuBLAS), as scripts/gpu-check.ts verifies it.
+  const cpuKernels = backend.isCpu && !blas;
   const linearNames = [model.outputWeightName];
   for (let layer = 0; layer < model.hparams.blockCount; layer++)
     for (const target of ALL_TARGETS) linearNames.push(`blk.${layer}.${targetByShort(target).gguf}.weight`);
+  const copiedNames = !backend.isCpu ? [] : linearNames.filter((name) => cpuKernels || model.weight(name).type !== GgmlType.F32);
   // compute: bf16 -> BF16 working copies of the trained weights for the forward and input-gradient products.
   const bf16Names = new Set(config.compute === "bf16" ? trainable.parameters.map((parameter) => parameter.name) : []);
-  using transposedWeights = new TransposedWeights(model, backend, linearNames, bf16Names);
+  using transposedWeights = new TransposedWeights(model, backend, copiedNames, bf16Names);
   using lossGraph = new LossGraph(model, trainable, scheduler, {
     batch: batch.sequences,
     length: data.length,
     transposedWeights,
-    matMulBackward: true,
+    matMulBackward: cpuKernels,
     bf16WeightGradients: config.compute === "bf16",
     optimizer: optimizerState,
   });
@@ -253,6 +278,7 @@ async function runTraining(config: RunConfig, resuming: boolean, hooks: TrainHoo
     trainableValues: trainable.size,
     sequences: data.train.reduce((sum, source) => sum + source.sequences.length, 0),
     truncated: data.truncated,
+    backends: scheduler.backends.map((computing) => computing.name),
   });
 
   // ---- the loop ---------------------------------------------------------------------------------

@@ -5,7 +5,7 @@
  */
 import type { Command } from "commander";
 import type { RunConfig } from "../../train/config.js";
-import type { RunResult, TrainProgress } from "../../train/train.js";
+import type { RunResult, TrainProgress, TrainStartInfo } from "../../train/train.js";
 
 function integer(value: string): number {
   return Number(value);
@@ -93,9 +93,9 @@ async function runTrainingFromCli(what: { config: RunConfig } | { resume: string
   };
   process.once("SIGINT", onInterrupt);
   let bar: import("cli-progress").SingleBar | undefined;
-  const onStart = (info: { startStep: number; steps: number; trainableValues: number; sequences: number; truncated: number }) => {
+  const onStart = (info: TrainStartInfo) => {
     process.stderr.write(
-      `training ${info.trainableValues.toLocaleString("en-US")} values on ${info.sequences} sequences` +
+      `training ${info.trainableValues.toLocaleString("en-US")} values on ${info.sequences} sequences with ${info.backends.join(" + ")}` +
         (info.startStep > 0 ? `, resuming at step ${info.startStep}` : "") +
         (info.truncated > 0 ? ` (${info.truncated} chat examples cut to fit the sequence length)` : "") +
         "\n",
