@@ -5,22 +5,25 @@
  * OpenBLAS), each in its own process so peak memory is its own. The first step (graph building,
  * warm-up) is excluded from tokens/s on both sides.
  *
- *   npm run bench:train              # 3 steps per configuration, 1 round
+ *   npm run build:blas && npm run bench:train     # 3 steps per configuration, 1 round
  *   BENCH_STEPS=5 BENCH_ROUNDS=3 BENCH_THREADS=1 npm run bench:train
  *
+ * Our f32 products run on ggml's BLAS backend (OpenBLAS, decision 0003) when `npm run build:blas`
+ * built it, else on ggml's CPU kernels; the output says which. Both sides use the same OpenBLAS with
+ * the same settings (OPENBLAS_THREAD_TIMEOUT=4: its threads sleep right after a product instead of
+ * spinning; PyTorch's f32 LoRA and full runs are ~10-20% faster with it here).
+ *
  * Configurations, each line states its precision:
- *   vertical lora-f32   LoRA over the f32 base weights (adapters f32): like for like with PyTorch's LoRA
+ *   vertical lora-f32   LoRA over the f32 base weights, adapters f32: like for like with PyTorch's LoRA
  *   vertical lora-q8    LoRA over a q8_0 copy of the frozen base (adapters, gradients, AdamW f32):
- *                       QLoRA-style, Vertical's recommended LoRA setting on CPU (frozenType: q8_0)
- *   vertical full-f32   full fine-tuning, f32 weights, gradients and AdamW (the default setting)
- *   vertical full-bf16  full fine-tuning with `compute: bf16`: forward and input-gradient products
- *                       through bf16 working copies of the weights; master weights, weight gradients
- *                       and AdamW f32 (mixed precision, not like for like with PyTorch's f32)
+ *                       QLoRA-style (frozenType: q8_0)
+ *   vertical full-f32   full fine-tuning, f32 weights, gradients and AdamW: like for like
+ *   vertical full-bf16  full fine-tuning with `compute: bf16` (bf16 products on ggml's CPU kernels,
+ *                       f32 master weights, gradients, AdamW): for machines without BLAS
  *   pytorch  lora-f32 / full-f32
  * Runs are interleaved (ours, then PyTorch's, per configuration and round) because the machine may be
  * shared; each ratio is taken within a round and the median over rounds is printed. The last two
- * lines are `lora vs pytorch: R.RRx` (Vertical's recommended LoRA setting, lora-q8, against PyTorch's
- * f32 LoRA) and `full vs pytorch: R.RRx` (f32 against f32); the full-bf16 ratio is printed before them.
+ * lines are like for like, f32 against f32: `lora vs pytorch: R.RRx` and `full vs pytorch: R.RRx`.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -37,6 +40,8 @@ interface Measurement {
   tokensPerSecond: number;
   peakMemoryBytes: number;
   stepSeconds: number[];
+  /** ggml backends of our run (e.g. BLAS + CPU); absent for PyTorch. */
+  backends?: string[];
 }
 
 function peakMemory(): number {
@@ -63,6 +68,7 @@ async function worker(mode: Mode, modelPath: string, out: string): Promise<void>
   for (let i = 0; text.length < (steps + 2) * config.batch * (config.ctx + 1); i++) text += `${words[(i * 7919) % words.length]} `;
   fs.writeFileSync(corpus, text);
   const stepSeconds: number[] = [];
+  let backends: string[] = [];
   let last = performance.now();
   await train({
     model: modelPath,
@@ -78,6 +84,10 @@ async function worker(mode: Mode, modelPath: string, out: string): Promise<void>
     batch: { sequenceLength: config.ctx, sequences: config.batch },
     checkpoint: { every: 100_000 },
     threads: config.threads,
+    onStart: (info) => {
+      backends = info.backends;
+      last = performance.now();
+    },
     onProgress: () => {
       const now = performance.now();
       stepSeconds.push((now - last) / 1000);
@@ -89,6 +99,7 @@ async function worker(mode: Mode, modelPath: string, out: string): Promise<void>
     tokensPerSecond: (config.batch * config.ctx * measured.length) / measured.reduce((a, b) => a + b, 0),
     peakMemoryBytes: peakMemory(),
     stepSeconds,
+    backends,
   };
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
 }
@@ -107,7 +118,10 @@ function hasOpenBlas(): boolean {
 
 function format(measurement: Measurement | undefined): string {
   if (!measurement) return "skipped";
-  return `${measurement.tokensPerSecond.toFixed(1).padStart(8)} tok/s  peak ${(measurement.peakMemoryBytes / 2 ** 20).toFixed(0).padStart(5)} MiB  steps ${measurement.stepSeconds.map((s) => s.toFixed(2)).join(" ")} s`;
+  return (
+    `${measurement.tokensPerSecond.toFixed(1).padStart(8)} tok/s  peak ${(measurement.peakMemoryBytes / 2 ** 20).toFixed(0).padStart(5)} MiB  ` +
+    `steps ${measurement.stepSeconds.map((s) => s.toFixed(2)).join(" ")} s${measurement.backends ? `  on ${measurement.backends.join(" + ")}` : ""}`
+  );
 }
 
 function median(values: number[]): number {
@@ -136,7 +150,7 @@ function runPytorch(python: string, mode: "lora" | "full"): Measurement {
       ([key, value]) => [`--${key}`, String(value)],
     ),
   ];
-  const result = spawnSync(python, args, { encoding: "utf8", env: { ...process.env, OMP_NUM_THREADS: String(config.threads), OPENBLAS_NUM_THREADS: String(config.threads) } });
+  const result = spawnSync(python, args, { encoding: "utf8", env: { ...process.env, OMP_NUM_THREADS: String(config.threads), OPENBLAS_NUM_THREADS: String(config.threads), OPENBLAS_THREAD_TIMEOUT: "4" } });
   if (result.status !== 0) throw new Error(`PyTorch baseline failed:\n${result.stderr}`);
   return JSON.parse(result.stdout.trim().split("\n").pop()!) as Measurement;
 }
@@ -166,7 +180,13 @@ async function main(): Promise<void> {
       `llama ${(parameters / 1e6).toFixed(1)}M parameters (V ${config.vocab}, E ${config.hidden}, L ${config.layers}, H ${config.heads}, F ${config.ffn}), ` +
         `context ${config.ctx}, ${config.batch} sequences/batch, ${config.threads} threads, ${steps} steps (first excluded), ${rounds} round(s), interleaved`,
     );
-    console.log("precision: *-f32 = f32 weights, activations, gradients, AdamW; lora-q8 = frozen base weights q8_0 (activations quantised to q8_0 in their products), adapters/gradients/AdamW f32; full-bf16 = bf16 working copies of the weights in the forward and input-gradient products (activations rounded to bf16 there), f32 master weights, weight gradients, AdamW");
+    console.log("precision: *-f32 = f32 weights, activations, gradients, AdamW; lora-q8 = frozen base weights q8_0 (activations quantised to q8_0 in their products), adapters/gradients/AdamW f32; full-bf16 = bf16 operands in every product of the trained weights (f32 accumulation), f32 master weights, gradients, AdamW");
+    const { defaultBlasLibrary } = await import("../src/engine/index.js");
+    console.log(
+      fs.existsSync(defaultBlasLibrary())
+        ? "ours: f32 products on ggml's BLAS backend (OpenBLAS, built by npm run build:blas); PyTorch uses the same OpenBLAS"
+        : "ours: ggml's BLAS backend is not built (npm run build:blas), so our f32 products run on ggml's CPU kernels (~2.7x slower GEMM than OpenBLAS here)",
+    );
     const python = findTorchPython();
     const baselineReady = python !== undefined && hasOpenBlas();
     if (!python) console.log("PyTorch baseline skipped: no python3 with torch (apt install python3-torch libopenblas0-pthread)");
@@ -189,13 +209,10 @@ async function main(): Promise<void> {
       }
     }
     const ratio = (key: keyof typeof ratios) => (ratios[key].length > 0 ? `${median(ratios[key]).toFixed(2)}x` : "n/a");
-    console.log(`lora-f32 (ours) vs lora-f32 (pytorch), like for like: ${ratio("lora-f32")}`);
-    console.log(
-      `full-bf16 (ours, mixed precision: bf16 products, f32 master weights/AdamW) vs full-f32 (pytorch): ${ratio("full-bf16")} ` +
-        "(not like for like; the like-for-like full ratio, f32 against f32, is the last line)",
-    );
-    console.log("the two lines below: Vertical's recommended setting (LoRA over a frozen q8_0 base; full fine-tuning in f32) vs PyTorch f32, median over rounds");
-    console.log(`lora vs pytorch: ${ratio("lora-q8")}`);
+    console.log(`lora-q8 (ours, frozen base q8_0) vs lora-f32 (pytorch): ${ratio("lora-q8")} (not like for like)`);
+    console.log(`full-bf16 (ours, bf16 products) vs full-f32 (pytorch): ${ratio("full-bf16")} (not like for like)`);
+    console.log("the two lines below: like for like, f32 against f32, median over rounds");
+    console.log(`lora vs pytorch: ${ratio("lora-f32")}`);
     console.log(`full vs pytorch: ${ratio("full-f32")}`);
   } finally {
     fs.rmSync(directory, { recursive: true, force: true });

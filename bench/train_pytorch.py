@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Plain PyTorch baseline for bench/train.ts: the same llama config, batch and optimiser (AdamW, f32),
-LoRA (r, alpha on q/k/v/o/gate/up/down, base frozen) or full fine-tuning. Prints one JSON line:
+LoRA (r, alpha on q/k/v/o/gate/up/down, base frozen) or full fine-tuning; f32 throughout, or with
+--autocast bf16 PyTorch's own mixed precision. Prints one JSON line:
 {"tokensPerSecond": ..., "peakMemoryBytes": ..., "stepSeconds": [...]}.
 
 Run with Debian's python3-torch; with libopenblas0-pthread installed torch uses OpenBLAS (the
@@ -118,6 +119,12 @@ def main():
     parser.add_argument(
         "--tf32", action="store_true", help="CUDA: f32 matmuls as TF32 (ggml's CUDA backend does so by default)"
     )
+    parser.add_argument(
+        "--autocast",
+        choices=["none", "bf16"],
+        default="none",
+        help="bf16: torch.autocast mixed precision (bf16 products, f32 weights, gradients and AdamW)",
+    )
     args = parser.parse_args()
     device = torch.device(args.device)
     # On CUDA, time finished kernels (launches are asynchronous); f32 matmuls stay f32 unless --tf32.
@@ -143,8 +150,9 @@ def main():
         tokens = torch.randint(0, args.vocab, (args.batch, args.ctx + 1), generator=generator).to(device)
         synchronize()
         started = time.perf_counter()
-        logits = model(tokens[:, :-1])
-        loss = F.cross_entropy(logits.reshape(-1, args.vocab), tokens[:, 1:].reshape(-1))
+        with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=args.autocast == "bf16"):
+            logits = model(tokens[:, :-1])
+            loss = F.cross_entropy(logits.reshape(-1, args.vocab), tokens[:, 1:].reshape(-1))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(trainable, 1.0)
