@@ -22,6 +22,7 @@ import {
   benchShape,
   checkForward,
   checkGradients,
+  checkOptimizer,
   checkTraining,
   findTorchPython,
   measureThroughput,
@@ -117,7 +118,7 @@ function writeReport(report: Report): void {
   }
 }
 
-const PHASES = ["forward", "gradients", "training", "throughput"] as const;
+const PHASES = ["forward", "gradients", "optimizer", "training", "throughput"] as const;
 type PhaseName = (typeof PHASES)[number];
 
 interface PhaseResult {
@@ -152,6 +153,7 @@ async function runPhase(name: PhaseName): Promise<PhaseResult> {
     );
     if (name === "forward") record(await checkForward(options));
     else if (name === "gradients") record(await checkGradients(options));
+    else if (name === "optimizer") record(await checkOptimizer(options));
     else if (name === "training") record(await checkTraining(options, quick ? 5 : 20));
     else {
       const shape = quick ? { vocab: 256, hidden: 64, layers: 2, heads: 4, ffn: 128, ctx: 32, batch: 2 } : benchShape;

@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { settings } from "../../src/config.js";
-import { checkForward, checkGradients, checkTraining, openDevice, type CheckResult } from "../../scripts/gpuChecks.js";
+import { checkForward, checkGradients, checkOptimizer, checkTraining, openDevice, type CheckResult } from "../../scripts/gpuChecks.js";
 
 const { gpuTests, device, threads } = settings();
 const directory = fs.mkdtempSync(path.join(os.tmpdir(), "vertical-gpu-tier-"));
@@ -28,5 +28,6 @@ describe.skipIf(!gpuTests)(`${device} backend against the CPU backend`, () => {
   });
   it("forward log-probabilities agree", async () => expectAllPass(await checkForward(options)), 120_000);
   it("LoRA, full and soft-prompt gradients agree", async () => expectAllPass(await checkGradients(options)), 120_000);
+  it("the in-graph optimiser's steps agree", async () => expectAllPass(await checkOptimizer(options)), 120_000);
   it("training curves agree and the adapter exports", async () => expectAllPass(await checkTraining(options)), 300_000);
 });
