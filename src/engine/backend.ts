@@ -573,6 +573,7 @@ export class Scheduler extends Owned {
   readonly graphSize: number;
   private readonly ggml: Ggml;
   private allocated: Graph | undefined;
+  private readonly everAllocated = new WeakSet<Graph>();
 
   constructor(backends: readonly Backend[], graphSize = 8192) {
     if (backends.length === 0) throw new EngineError("a scheduler needs at least one backend");
@@ -599,13 +600,29 @@ export class Scheduler extends Owned {
       });
   }
 
-  /** Allocates the graph's intermediate tensors; set inputs after this and before compute(). */
+  /**
+   * Allocates the graph's intermediate tensors; set inputs after this and before compute(). Allocate
+   * a graph once and compute it as often as needed (inputs rewritten before each compute). With
+   * several backends ggml's scheduler points nodes at copies of their inputs that it frees at the
+   * next allocation, so allocating a graph a second time would read freed tensors (seen on CUDA as
+   * get_rows reading garbage row ids): that is refused; build the graph again instead.
+   */
   allocate(graph: Graph): void {
     this.checkGraph(graph);
+    if (this.backends.length > 1 && this.everAllocated.has(graph))
+      throw new EngineError("this graph was allocated by a multi-backend scheduler before; build it again to allocate it", {
+        hint: "keep the allocation and call compute() again, or rebuild the graph",
+      });
     this.ggml.ggml_backend_sched_reset(this.pointer);
     if (!(this.ggml.ggml_backend_sched_alloc_graph(this.pointer, graph.pointer) as boolean))
       throw new EngineError("the scheduler could not allocate the graph (out of memory?)");
     this.allocated = graph;
+    this.everAllocated.add(graph);
+  }
+
+  /** Whether `graph` holds this scheduler's current allocation (compute() may run it again). */
+  holds(graph: Graph): boolean {
+    return this.allocated === graph;
   }
 
   /** Runs the graph allocated by allocate(). */

@@ -48,3 +48,23 @@ describe("BLAS backend", () => {
     expect(() => Backend.blas(1, "/nonexistent/libggml-blas.so")).toThrow(/nonexistent\/libggml-blas.so/);
   });
 });
+
+describe("multi-backend scheduler", () => {
+  it.skipIf(!built)("refuses to allocate a graph a second time (ggml would read the input copies it freed)", () => {
+    using blas = Backend.blas(1, defaultBlasLibrary());
+    using cpu = Backend.cpu(1);
+    using weights = new Context({ maxTensors: 2 });
+    const a = weights.tensor(GgmlType.F32, [64, 64], "a");
+    using _buffer = cpu.allocate(weights);
+    a.write(new Float32Array(64 * 64).fill(0.5));
+    using compute = new Context({ maxTensors: 8, graphBytes: Graph.bytesFor(16) });
+    const graph = new Graph(compute, { size: 16 }).expand(compute.mulMat(a, a));
+    using scheduler = new Scheduler([blas, cpu], 16);
+    scheduler.allocate(graph);
+    scheduler.compute(graph);
+    scheduler.compute(graph);
+    expect(scheduler.holds(graph)).toBe(true);
+    scheduler.reset();
+    expect(() => scheduler.allocate(graph)).toThrow(/allocated by a multi-backend scheduler before/);
+  });
+});

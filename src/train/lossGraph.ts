@@ -18,7 +18,7 @@ import { Context, Graph, GgmlType, type Scheduler, type Tensor } from "../engine
 import { buildForward } from "../model/forward.js";
 import type { LlamaModel } from "../model/loadModel.js";
 import { EngineError } from "../shared/errors.js";
-import type { PackedSequence } from "./batches.js";
+import { segmentOf, type PackedSequence } from "./batches.js";
 import { appendOptimizerStep, type AccumulationStage } from "./optimizerStep.js";
 import type { OptimizerState } from "./optimizerState.js";
 import type { TrainableSet } from "./trainable.js";
@@ -41,8 +41,9 @@ type Pass = "loss" | "gradients" | AccumulationStage;
 /**
  * Graphs kept at once: one. A graph the scheduler allocated keeps its tensors' addresses, and
  * ggml's allocator takes a tensor that has an address for one allocated elsewhere, so computing a
- * graph again after another one was allocated would write into memory now used by other tensors.
- * Rebuilding costs ~10 ms next to seconds of compute.
+ * graph again after another one was allocated would write into memory now used by other tensors;
+ * such a graph is rebuilt (~10 ms next to seconds of compute). The graph of a run's steps stays
+ * allocated from step to step.
  */
 const KEPT_GRAPHS = 1;
 
@@ -52,7 +53,7 @@ interface BuiltGraph {
   rows: Tensor;
   labels: Tensor;
   loss: Tensor;
-  setInputs: (tokens: Int32Array) => void;
+  setInputs: (tokens: Int32Array, segments: readonly Int32Array[]) => void;
   gradNorm: Tensor | undefined;
   labelValues?: Float32Array;
   labelTargets?: Int32Array;
@@ -77,9 +78,13 @@ export interface LossGraphOptions {
   bf16WeightGradients?: boolean;
   /** AdamW state for step(); the graphs of a step then update the weights in place. */
   optimizer?: OptimizerState;
+  /** Attention stays inside each document of a packed sequence (PackedSequence.segmentStarts). */
+  documentAttention?: boolean;
 }
 
 export class LossGraph implements Disposable {
+  /** Graphs that were allocated already (they are never allocated twice). */
+  private readonly allocatedOnce = new WeakSet<Graph>();
   /** Built graphs by `${targetCount}:${pass}` (at most KEPT_GRAPHS), least recently used first. */
   private readonly graphs = new Map<string, BuiltGraph>();
   /** Input-gradient products of the last backward graph computed through transposed weights. */
@@ -123,6 +128,7 @@ export class LossGraph implements Disposable {
         lora: this.trainable.lora.size > 0 ? this.trainable.lora : undefined,
         softPrompt: this.trainable.softPrompt,
         outputRows: rows,
+        documentMask: this.options.documentAttention ?? false,
       });
       if (!forward.logits) throw new EngineError("buildForward returned no logits");
       const vocabulary = forward.logits.shape[0];
@@ -145,7 +151,7 @@ export class LossGraph implements Disposable {
           copies: this.options.transposedWeights,
         });
       }
-      const built: BuiltGraph = { context, graph, rows, labels, loss, setInputs: (tokens) => forward.writeInputs(tokens), gradNorm };
+      const built: BuiltGraph = { context, graph, rows, labels, loss, setInputs: (tokens, segments) => forward.writeInputs(tokens, segments), gradNorm };
       this.graphs.set(key, built);
       return built;
     } catch (error) {
@@ -155,7 +161,7 @@ export class LossGraph implements Disposable {
   }
 
   /** Token ids [T*B], the gathered hidden-state rows and the target id of each row. */
-  private layout(sequences: readonly PackedSequence[]): { tokens: Int32Array; rows: Int32Array; targets: Int32Array } {
+  private layout(sequences: readonly PackedSequence[]): { tokens: Int32Array; rows: Int32Array; targets: Int32Array; segments: Int32Array[] } {
     const { batch, length } = this.options;
     if (sequences.length !== batch) throw new EngineError(`micro-batch has ${sequences.length} sequences, the graph takes ${batch}`);
     const tokens = new Int32Array(batch * length);
@@ -173,7 +179,8 @@ export class LossGraph implements Disposable {
         targets.push(sequence.tokens[t + 1]!);
       }
     });
-    return { tokens, rows: Int32Array.from(rows), targets: Int32Array.from(targets) };
+    const segments = sequences.map((sequence) => segmentOf(sequence, length));
+    return { tokens, rows: Int32Array.from(rows), targets: Int32Array.from(targets), segments };
   }
 
   /** Number of target rows of a micro-batch (without running anything). */
@@ -209,7 +216,7 @@ export class LossGraph implements Disposable {
   }
 
   private compute(sequences: readonly PackedSequence[], pass: Pass, weight: number): MicroBatchResult {
-    const { tokens, rows, targets } = this.layout(sequences);
+    const { tokens, rows, targets, segments } = this.layout(sequences);
     if (rows.length === 0) {
       if (pass !== "loss" && pass !== "gradients") throw new EngineError("an optimiser step's micro-batch has no target tokens");
       return { meanLoss: 0, targetCount: 0 };
@@ -220,11 +227,20 @@ export class LossGraph implements Disposable {
       this.timings[phase] += now - mark;
       mark = now;
     };
-    const built = this.build(rows.length, pass);
+    let built = this.build(rows.length, pass);
+    // A graph is allocated once and then computed again and again; one whose allocation the
+    // scheduler gave to another graph is built anew (Scheduler.allocate explains why).
+    if (!this.scheduler.holds(built.graph) && this.allocatedOnce.has(built.graph)) {
+      this.release(`${rows.length}:${pass}`);
+      built = this.build(rows.length, pass);
+    }
     lap("build");
-    this.scheduler.allocate(built.graph);
+    if (!this.scheduler.holds(built.graph)) {
+      this.scheduler.allocate(built.graph);
+      this.allocatedOnce.add(built.graph);
+    }
     lap("allocate");
-    built.setInputs(tokens);
+    built.setInputs(tokens, segments);
     built.rows.write(rows);
     // One-hot labels: the host buffer is kept per graph and only the previous ones are cleared.
     const vocabulary = built.labels.shape[0];
