@@ -29,6 +29,12 @@ export interface ForwardOptions {
   outputRows?: Tensor;
   /** Build the LM head. Defaults to true; false leaves only `hidden`. */
   logits?: boolean;
+  /**
+   * Per-document attention inside packed sequences: an input mask lets a token attend only to
+   * earlier tokens of its own document (and to the soft prompt); writeInputs takes each sequence's
+   * segment indices. Defaults to false (causal attention across the whole sequence).
+   */
+  documentMask?: boolean;
 }
 
 export interface ForwardGraph {
@@ -38,6 +44,13 @@ export interface ForwardGraph {
   positions: Tensor;
   /** F32 [1, N]: 0 on soft-prompt rows, 1 elsewhere. Input, only with a soft prompt. */
   promptMask: Tensor | undefined;
+  /**
+   * F16 [S, S, H*B]: 0 where query row i may attend key row j, -inf elsewhere, repeated for each head
+   * of a sequence (heads and sequences share the scores' third dimension, which ggml's mask
+   * broadcasting cannot split; a 4-D reshape around the softmax gave wrong gradients). Half the
+   * bytes of one attention-scores tensor. Input, only with documentMask.
+   */
+  attentionMask: Tensor | undefined;
   /** F32 [E, n]: final hidden states after output_norm, of the outputRows only when given (else all N). */
   hidden: Tensor;
   /** F32 [V, n]: logits of the selected rows (all N by default). */
@@ -46,9 +59,10 @@ export interface ForwardGraph {
   sequenceLength: number;
   /**
    * Writes the inputs once the graph is allocated: `tokens` holds B * T ids, sequence after
-   * sequence (soft-prompt slots are filled in here).
+   * sequence (soft-prompt slots are filled in here); with documentMask, `segments` holds each
+   * sequence's segment index per token (B arrays of T; tokens see earlier tokens of their segment).
    */
-  writeInputs(tokens: Int32Array): void;
+  writeInputs(tokens: Int32Array, segments?: readonly Int32Array[]): void;
 }
 
 /** W x (+ bias) + sum over adapters of scale * B (A x). */
@@ -95,6 +109,7 @@ export function buildForward(context: Context, model: LlamaModel, options: Forwa
 
   const tokens = context.tensor(GgmlType.I32, [N], "tokens").markInput();
   const positions = context.tensor(GgmlType.I32, [N], "positions").markInput();
+  const attentionMask = options.documentMask ? context.tensor(GgmlType.F16, [S, S, H * B], "attention_mask").markInput() : undefined;
 
   // [E, N]
   let x = context.getRows(model.weight("token_embd.weight"), tokens);
@@ -145,7 +160,7 @@ export function buildForward(context: Context, model: LlamaModel, options: Forwa
     const k3 = context.reshape(context.cont(context.permute(context.reshape(k, [D, Hkv, S, B]), [0, 2, 1, 3])), [D, S, Hkv * B]);
     // [S(keys), S(queries), H*B]
     let scores = context.mulMat(k3, q3);
-    scores = context.softMax(context.diagMaskInf(scores, 0), scale);
+    scores = attentionMask ? context.softMax(scores, scale, attentionMask) : context.softMax(context.diagMaskInf(scores, 0), scale);
     // [S, D, Hkv*B]
     const vT = context.reshape(context.cont(context.permute(context.reshape(v, [D, Hkv, S, B]), [1, 2, 0, 3])), [S, D, Hkv * B]);
     // [D, S, H, B]
@@ -181,7 +196,7 @@ export function buildForward(context: Context, model: LlamaModel, options: Forwa
     logits.setName("logits").markOutput();
   }
 
-  function writeInputs(ids: Int32Array): void {
+  function writeInputs(ids: Int32Array, segments?: readonly Int32Array[]): void {
     if (ids.length !== B * T) throw new EngineError(`expected ${B} x ${T} = ${B * T} token ids, got ${ids.length}`);
     const vocab = hp.vocabSize;
     const rows = new Int32Array(N);
@@ -203,7 +218,23 @@ export function buildForward(context: Context, model: LlamaModel, options: Forwa
       for (let s = 0; s < B; s++) mask.fill(1, s * S + P, (s + 1) * S);
       promptMask.write(mask);
     }
+    if (attentionMask) {
+      if (!segments || segments.length !== B || segments.some((segment) => segment.length !== T))
+        throw new EngineError(`documentMask needs ${B} segment arrays of ${T} entries`);
+      // row i (query) of sequence b: keys j <= i of the soft prompt or of i's own document; f16 bits
+      const negativeInfinity = 0xfc00;
+      const mask = new Uint16Array(S * S * H * B).fill(negativeInfinity);
+      for (let b = 0; b < B; b++) {
+        const segment = segments[b]!;
+        const pattern = mask.subarray(b * H * S * S, (b * H + 1) * S * S);
+        for (let i = 0; i < S; i++)
+          for (let j = 0; j <= i; j++) if (j < P || segment[i - P] === segment[j - P]) pattern[i * S + j] = 0;
+        // slice h + H*b of the scores belongs to head h of sequence b
+        for (let h = 1; h < H; h++) mask.copyWithin((b * H + h) * S * S, b * H * S * S, (b * H + 1) * S * S);
+      }
+      attentionMask.write(mask);
+    }
   }
 
-  return { tokens, positions, promptMask, hidden, logits, sequenceLength: S, writeInputs };
+  return { tokens, positions, promptMask, attentionMask, hidden, logits, sequenceLength: S, writeInputs };
 }

@@ -10,10 +10,31 @@ import type { TrainingDocument } from "./documents.js";
 export interface PackedSequence {
   tokens: Int32Array;
   lossMask: Uint8Array;
+  /**
+   * Positions in `tokens` where a document begins (ascending, the first is 0). With per-document
+   * attention a token sees only earlier tokens of its own document. Absent: one document.
+   */
+  segmentStarts?: Int32Array;
 }
 
 function emptySequence(length: number, padId: number): PackedSequence {
   return { tokens: new Int32Array(length + 1).fill(padId), lossMask: new Uint8Array(length) };
+}
+
+/**
+ * Segment index of each of the first `count` positions of a sequence (0 for the first document),
+ * from its segment starts.
+ */
+export function segmentOf(sequence: PackedSequence, count: number): Int32Array {
+  const segments = new Int32Array(count);
+  const starts = sequence.segmentStarts;
+  if (!starts) return segments;
+  let segment = 0;
+  for (let position = 0; position < count; position++) {
+    while (segment + 1 < starts.length && starts[segment + 1]! <= position) segment++;
+    segments[position] = segment;
+  }
+  return segments;
 }
 
 /**
@@ -25,19 +46,29 @@ export function packStream(documents: readonly TrainingDocument[], length: numbe
   const total = documents.reduce((sum, document) => sum + document.tokens.length, 0);
   const tokens = new Int32Array(total);
   const mask = new Uint8Array(total);
+  const documentStarts: number[] = [];
   let offset = 0;
   for (const document of documents) {
     tokens.set(document.tokens, offset);
     mask.set(document.lossMask, offset);
+    if (document.tokens.length > 0) documentStarts.push(offset);
     offset += document.tokens.length;
   }
   const sequences: PackedSequence[] = [];
+  let next = 0;
   for (let start = 0; start + 1 < total; start += length) {
     const sequence = emptySequence(length, padId);
     const end = Math.min(total, start + length + 1);
     sequence.tokens.set(tokens.subarray(start, end));
     // target t is token start+t+1
     sequence.lossMask.set(mask.subarray(start + 1, end));
+    // a window that begins inside a document starts a segment there too
+    while (next < documentStarts.length && documentStarts[next]! <= start) next++;
+    const starts = [0];
+    for (let k = next; k < documentStarts.length && documentStarts[k]! < end; k++) starts.push(documentStarts[k]! - start);
+    // padding after the stream's end is a segment of its own (never predicted)
+    if (end - start < length + 1) starts.push(end - start);
+    sequence.segmentStarts = Int32Array.from(starts);
     sequences.push(sequence);
   }
   return sequences;
@@ -57,6 +88,11 @@ export function packWhole(
   let truncated = 0;
   let current: PackedSequence | undefined;
   let used = 0;
+  let starts: number[] = [];
+  // the padding after a sequence's last document is a segment of its own (never predicted)
+  const close = () => {
+    if (current) current.segmentStarts = Int32Array.from(used < length + 1 ? [...starts, used] : starts);
+  };
   for (const document of documents) {
     let tokens = document.tokens;
     let lossMask = document.lossMask;
@@ -66,10 +102,13 @@ export function packWhole(
       lossMask = lossMask.subarray(0, length + 1);
     }
     if (!current || used + tokens.length > length + 1) {
+      close();
       current = emptySequence(length, padId);
       sequences.push(current);
       used = 0;
+      starts = [];
     }
+    starts.push(used);
     current.tokens.set(tokens, used);
     // lossMask of document token j (j >= 1 within the sequence) lands at target index used+j-1;
     // the first token of a sequence is never a target.
@@ -79,6 +118,7 @@ export function packWhole(
     }
     used += tokens.length;
   }
+  close();
   return { sequences, truncated };
 }
 

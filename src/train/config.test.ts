@@ -31,7 +31,7 @@ describe("parseRunConfig", () => {
     expect(config.method).toBe("lora");
     expect(config.lora).toMatchObject({ rank: 16, alpha: 32, targets: ["q", "k", "v", "o", "gate", "up", "down"] });
     expect(config.optimizer.lr).toBe(2e-4);
-    expect(config.batch).toEqual({ sequenceLength: 256, sequences: 8, accumulation: 1 });
+    expect(config.batch).toEqual({ sequenceLength: 256, sequences: 8, accumulation: 1, attention: "per-document" });
     expect(config.data).toEqual([{ path: text, kind: "text", weight: 1 }]);
   });
 

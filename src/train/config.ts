@@ -108,8 +108,14 @@ export const runConfigSchema = z.strictObject({
       sequences: positiveInt.default(8),
       /** Micro-batches per optimiser step. Defaults to 1. */
       accumulation: positiveInt.default(1),
+      /**
+       * Attention inside a packed sequence: "per-document" (a token sees only earlier tokens of its
+       * own document or conversation, as LLaMA-Factory's neat_packing) or "across-documents" (plain
+       * causal attention over the whole sequence). Defaults to per-document.
+       */
+      attention: z.enum(["per-document", "across-documents"]).default("per-document"),
     })
-    .default({ sequenceLength: 256, sequences: 8, accumulation: 1 }),
+    .default({ sequenceLength: 256, sequences: 8, accumulation: 1, attention: "per-document" }),
   validation: z
     .strictObject({
       /** Share of packed sequences held out. Defaults to 0.05 (at least one sequence when every > 0). */

@@ -41,7 +41,7 @@ function shardSequences(directory: string, index: number): { sequences: PackedSe
   const sequences: PackedSequence[] = [];
   for (const row of dataset) {
     // Shards mark token t as a target; a packed sequence marks target t+1 at position t.
-    sequences.push({ tokens: Int32Array.from(row.tokens), lossMask: row.lossMask.slice(1) });
+    sequences.push({ tokens: Int32Array.from(row.tokens), lossMask: row.lossMask.slice(1), segmentStarts: Int32Array.from(row.docStarts) });
   }
   if (sequences.length === 0) throw new InputError("the dataset has no rows", { where: `data[${index}]: ${directory}` });
   return { sequences, length: seqLen - 1 };

@@ -231,6 +231,8 @@ async function runTraining(config: RunConfig, resuming: boolean, hooks: TrainHoo
   using lossGraph = new LossGraph(model, trainable, scheduler, {
     batch: batch.sequences,
     length: data.length,
+    // runs written before this option existed attended across documents
+    documentAttention: (batch.attention ?? "across-documents") === "per-document",
     transposedWeights,
     matMulBackward: cpuKernels,
     bf16WeightGradients: config.compute === "bf16",
