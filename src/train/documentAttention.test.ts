@@ -75,5 +75,24 @@ describe("per-document attention", () => {
     const shared = loss(packed, T, false);
     expect(Math.abs(isolated - reference)).toBeLessThan(1e-5);
     expect(Math.abs(shared - reference)).toBeGreaterThan(1e-3);
+
+    // Gradients through the mask: with one document the mask is the causal one, so they must equal
+    // the causal graph's (which gradients.test.ts checks against finite differences). A 4-D reshape
+    // around the masked softmax once broke exactly this while leaving the loss right.
+    const gradients = (documentAttention: boolean) => {
+      using graph = new LossGraph(model, trainable, scheduler, { batch: 1, length: second.length - 1, documentAttention });
+      return graph.run([alone], true).gradients!;
+    };
+    const masked = gradients(true);
+    for (const [name, causal] of gradients(false)) {
+      const other = masked.get(name)!;
+      let worst = 0;
+      let scale = 0;
+      for (let i = 0; i < causal.length; i++) {
+        worst = Math.max(worst, Math.abs(other[i]! - causal[i]!));
+        scale = Math.max(scale, Math.abs(causal[i]!));
+      }
+      expect(worst, name).toBeLessThanOrEqual(1e-6 * Math.max(scale, 1e-3));
+    }
   });
 });
