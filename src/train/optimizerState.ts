@@ -7,6 +7,7 @@
  * tensors on the GPU. Checkpoints read the moments back; resuming writes them.
  */
 import { Context, GgmlType, type Backend, type BackendBuffer, type Tensor } from "../engine/index.js";
+import { EngineError } from "../shared/errors.js";
 import type { TrainableParameter } from "./trainable.js";
 
 export interface AdamWOptions {
@@ -60,7 +61,7 @@ export class OptimizerState implements Disposable {
 
   moments(name: string): { m: Tensor; v: Tensor } {
     const moments = this.momentsByName.get(name);
-    if (!moments) throw new Error(`no optimiser state for ${name}`);
+    if (!moments) throw new EngineError(`no optimiser state for ${name}`);
     return moments;
   }
 

@@ -9,6 +9,7 @@
  * starts from (Graph.seedLossGradient), so the gradients arrive already weighted.
  */
 import type { Context, Graph, Tensor } from "../engine/index.js";
+import { EngineError } from "../shared/errors.js";
 import type { OptimizerState } from "./optimizerState.js";
 import type { TrainableParameter } from "./trainable.js";
 import type { TransposedWeights } from "./transposedWeights.js";
@@ -32,7 +33,7 @@ export function appendOptimizerStep(context: Context, graph: Graph, stage: Accum
   const gradientOf = (parameter: TrainableParameter) => graph.gradient(parameter.tensor) ?? context.scale(parameter.tensor, 0);
   const accumulatorOf = (parameter: TrainableParameter) => {
     const accumulator = state.accumulator(parameter.name);
-    if (!accumulator) throw new Error(`stage ${stage} needs gradient accumulators (OptimizerState with accumulate)`);
+    if (!accumulator) throw new EngineError(`stage ${stage} needs gradient accumulators (OptimizerState with accumulate)`);
     return accumulator;
   };
 
