@@ -135,7 +135,8 @@ async function runTraining(config: RunConfig, resuming: boolean, hooks: TrainHoo
   // the f32 matrix products, forward and backward (its out_prod is a GEMM too). Not for compute
   // bf16, whose bf16 products it would convert back to f32 on every call.
   using blas = backend.isCpu && config.compute === "f32" && config.blas === "auto" ? Backend.blasFromSettings(config.threads) : undefined;
-  using scheduler = new Scheduler(cpu ? [backend, cpu] : blas ? [blas, backend] : [backend]);
+  // Room for a training graph of a deep model: forward, backward (~3x) and the optimiser's nodes.
+  using scheduler = new Scheduler(cpu ? [backend, cpu] : blas ? [blas, backend] : [backend], 65536);
   const fingerprint = fingerprintOfGguf(readGguf(config.model));
   const trainedNames = new Set(
     config.method === "subset"
