@@ -135,7 +135,7 @@ async function runTraining(config: RunConfig, resuming: boolean, hooks: TrainHoo
   // the f32 matrix products, forward and backward (its out_prod is a GEMM too). Not for compute
   // bf16, whose bf16 products it would convert back to f32 on every call.
   using blas = backend.isCpu && config.compute === "f32" && config.blas === "auto" ? Backend.blasFromSettings(config.threads) : undefined;
-  // Room for a training graph of a deep model: forward, backward (~3x) and the optimiser's nodes.
+  // Headroom for deep models: forward, backward (~3x) and the optimiser's nodes (32 blocks fit 8192).
   using scheduler = new Scheduler(cpu ? [backend, cpu] : blas ? [blas, backend] : [backend], 65536);
   const fingerprint = fingerprintOfGguf(readGguf(config.model));
   const trainedNames = new Set(
