@@ -185,14 +185,14 @@ export class Backend extends Owned {
    */
   static blas(threads: number, library: string): Backend {
     checkThreads(threads);
-    const { ggml } = loadGgml("cpu");
+    const { ggml, loadBackend } = loadGgml("cpu");
     let registry = loadedBlas.get(library);
     if (registry === undefined) {
       // OpenBLAS threads spin for 2^28 cycles after each GEMM by default, fighting ggml's CPU threads
       // for the same cores between products (measured: 3.3 s vs 1.9 s per full fine-tuning step on 2
       // cores). OpenBLAS reads this when it loads, which ggml_backend_load is about to do.
       defaultNativeVariable("OPENBLAS_THREAD_TIMEOUT", "4");
-      registry = ggml.ggml_backend_load(library) as Pointer;
+      registry = loadBackend(library);
       if (!registry)
         throw new EngineError(`ggml could not load the BLAS backend ${library}`, {
           where: library,

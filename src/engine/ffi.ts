@@ -7,7 +7,7 @@
  * Signatures follow ggml/include/{ggml,ggml-alloc,ggml-backend,ggml-cpu}.h of the llama.cpp release
  * that node-llama-cpp 3.21.1 ships (v0.4.0 binaries).
  */
-import koffi, { type LibraryHandle, type TypeObject } from "koffi";
+import koffi, { type KoffiFunc, type LibraryHandle, type TypeObject } from "koffi";
 import { settings } from "../config.js";
 import { EngineError } from "../shared/errors.js";
 import { resolveLibraries, type Device, type GgmlLibraries } from "./discovery.js";
@@ -186,6 +186,8 @@ export type Ggml = ReturnType<typeof declare> & ReturnType<typeof declareRegistr
 export interface LoadedGgml {
   ggml: Ggml;
   libraries: GgmlLibraries;
+  /** ggml_backend_load with ggml's log routed through the log sink: a backend library's registry, or NULL. */
+  loadBackend: (path: string) => Pointer;
 }
 
 let loaded: LoadedGgml | undefined;
@@ -216,25 +218,31 @@ export function loadGgml(requested?: Device): LoadedGgml {
   const base = koffi.load(libraries.base);
   const registry = koffi.load(libraries.registry);
   const ggml = { ...declare(base), ...declareRegistry(registry) };
-  // The registry logs a line per backend it loads; route those through logSink while loading, then
-  // give the logger back (node-llama-cpp may have installed its own in this process). The callback
-  // is only live during this synchronous call, so ggml never calls it from another thread.
-  const getLog = base.func("void ggml_log_get(_Out_ void ** callback, _Out_ void ** user_data)");
-  const setLog = base.func("void ggml_log_set(void * callback, void * user_data)");
+  const logs = { get: base.func("void ggml_log_get(_Out_ void ** callback, _Out_ void ** user_data)"), set: base.func("void ggml_log_set(void * callback, void * user_data)") };
+  withGgmlLogSink(logs, () => ggml.ggml_backend_load_all_from_path(libraries.directory));
+  checkTensorLayout(ggml);
+  loaded = { ggml, libraries, loadBackend: (path) => withGgmlLogSink(logs, () => ggml.ggml_backend_load(path) as Pointer) };
+  return loaded;
+}
+
+/**
+ * Runs `load` with ggml's log routed through logSink: the registry logs a line per backend it
+ * loads. The logger is given back afterwards (node-llama-cpp may have installed its own in this
+ * process); the callback is only live during this synchronous call, so ggml never calls it from
+ * another thread.
+ */
+function withGgmlLogSink<T>(logs: { get: KoffiFunc<(...args: unknown[]) => unknown>; set: KoffiFunc<(...args: unknown[]) => unknown> }, load: () => T): T {
   const previousCallback = [null] as unknown[];
   const previousUserData = [null] as unknown[];
-  getLog(previousCallback, previousUserData);
+  logs.get(previousCallback, previousUserData);
   const callback = koffi.register((level: number, text: string) => logSink(level, text), koffi.pointer(LogCallbackProto));
-  setLog(callback, null);
+  logs.set(callback, null);
   try {
-    ggml.ggml_backend_load_all_from_path(libraries.directory);
+    return load();
   } finally {
-    setLog(previousCallback[0] ?? null, previousUserData[0] ?? null);
+    logs.set(previousCallback[0] ?? null, previousUserData[0] ?? null);
     koffi.unregister(callback);
   }
-  checkTensorLayout(ggml);
-  loaded = { ggml, libraries };
-  return loaded;
 }
 
 /**
