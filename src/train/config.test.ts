@@ -89,5 +89,8 @@ describe("rawConfigFromFlags", () => {
     expect(config.lora.rank).toBe(8);
     expect(config.optimizer.lr).toBe(1e-3);
     expect(config.method).toBe("full");
+    const engine = parseRunConfig(rawConfigFromFlags({ model, data: [text], steps: 5, out: "r", method: "full", attention: "across-documents", compute: "bf16", blas: "off" }), "flags");
+    expect([engine.batch.attention, engine.compute, engine.blas]).toEqual(["across-documents", "bf16", "off"]);
+    expect(() => parseRunConfig(rawConfigFromFlags({ model, data: [text], steps: 5, out: "r", attention: "sideways" }), "flags")).toThrow(/batch\.attention/);
   });
 });

@@ -328,6 +328,9 @@ export interface QuickFlags {
   sequenceLength?: number;
   batchSize?: number;
   accumulation?: number;
+  attention?: string;
+  compute?: string;
+  blas?: string;
   seed?: number;
   device?: string;
   threads?: number;
@@ -350,6 +353,8 @@ export function rawConfigFromFlags(flags: QuickFlags): Record<string, unknown> {
   set("seed", flags.seed);
   set("device", flags.device);
   set("threads", flags.threads);
+  set("compute", flags.compute);
+  set("blas", flags.blas);
   const lora: Record<string, unknown> = {};
   if (flags.rank !== undefined) lora.rank = flags.rank;
   if (flags.alpha !== undefined) lora.alpha = flags.alpha;
@@ -360,6 +365,7 @@ export function rawConfigFromFlags(flags: QuickFlags): Record<string, unknown> {
   if (flags.sequenceLength !== undefined) batch.sequenceLength = flags.sequenceLength;
   if (flags.batchSize !== undefined) batch.sequences = flags.batchSize;
   if (flags.accumulation !== undefined) batch.accumulation = flags.accumulation;
+  if (flags.attention !== undefined) batch.attention = flags.attention;
   if (Object.keys(batch).length > 0) raw.batch = batch;
   if (flags.checkpointEvery !== undefined) raw.checkpoint = { every: flags.checkpointEvery };
   if (flags.softPromptTokens !== undefined) raw.softPrompt = { tokens: flags.softPromptTokens };

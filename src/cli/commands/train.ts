@@ -32,6 +32,9 @@ export function register(program: Command): void {
     .option("--seq-len <n>", "tokens per sequence", integer)
     .option("--batch-size <n>", "sequences per micro-batch", integer)
     .option("--accumulation <n>", "micro-batches per step", integer)
+    .option("--attention <mode>", "per-document | across-documents (packed sequences)")
+    .option("--compute <precision>", "f32 | bf16 (full/subset on the CPU)")
+    .option("--blas <mode>", "auto | off: ggml's BLAS backend for CPU training (npm run build:blas)")
     .option("--soft-prompt-tokens <n>", "virtual tokens (method soft-prompt)", integer)
     .option("--checkpoint-every <n>", "steps between checkpoints", integer)
     .option("--seed <n>", "seed", integer)
@@ -62,6 +65,9 @@ export function register(program: Command): void {
         sequenceLength: flags.seqLen as number | undefined,
         batchSize: flags.batchSize as number | undefined,
         accumulation: flags.accumulation as number | undefined,
+        attention: flags.attention as string | undefined,
+        compute: flags.compute as string | undefined,
+        blas: flags.blas as string | undefined,
         seed: flags.seed as number | undefined,
         device: flags.device as string | undefined,
         threads: flags.threads as number | undefined,
