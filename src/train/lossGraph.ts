@@ -38,16 +38,9 @@ export interface MicroBatchResult {
 /** What a graph computes: the loss, gradients to read back, or a stage of an optimiser step. */
 type Pass = "loss" | "gradients" | AccumulationStage;
 
-/**
- * Graphs kept at once: one. A graph the scheduler allocated keeps its tensors' addresses, and
- * ggml's allocator takes a tensor that has an address for one allocated elsewhere, so computing a
- * graph again after another one was allocated would write into memory now used by other tensors;
- * such a graph is rebuilt (~10 ms next to seconds of compute). The graph of a run's steps stays
- * allocated from step to step.
- */
-const KEPT_GRAPHS = 1;
-
 interface BuiltGraph {
+  /** `${targetCount}:${pass}`: what the graph was built for. */
+  key: string;
   context: Context;
   graph: Graph;
   rows: Tensor;
@@ -83,18 +76,21 @@ export interface LossGraphOptions {
 }
 
 export class LossGraph implements Disposable {
-  /** Graphs that were allocated already (they are never allocated twice). */
-  private readonly allocatedOnce = new WeakSet<Graph>();
-  /** Built graphs by `${targetCount}:${pass}` (at most KEPT_GRAPHS), least recently used first. */
-  private readonly graphs = new Map<string, BuiltGraph>();
+  /**
+   * The one graph kept. Allocated once, it is computed again as long as the scheduler holds its
+   * allocation; one that lost it is built anew (~10 ms next to seconds of compute): a graph's
+   * tensors keep their old addresses, which ggml's allocator would take as allocated elsewhere, and
+   * with several backends its nodes point at input copies the scheduler has freed (Scheduler.allocate).
+   */
+  private built: BuiltGraph | undefined;
   /** Input-gradient products of the last backward graph computed through transposed weights. */
   rewrittenProducts = 0;
   /** Other out_prod nodes of the last backward graph computed as mul_mat of transposed copies. */
   matMulProducts = 0;
   /** Forward products of the last graph computed through BF16 working copies (compute: bf16). */
   workingCopyProducts = 0;
-  /** Milliseconds spent per phase since construction (for profiling). */
-  readonly timings = { build: 0, allocate: 0, inputs: 0, compute: 0, gradients: 0 };
+  /** Milliseconds spent per phase since construction (for profiling; build includes allocating). */
+  readonly timings = { build: 0, inputs: 0, compute: 0, gradients: 0 };
   private readonly promptLength: number;
 
   constructor(
@@ -106,16 +102,18 @@ export class LossGraph implements Disposable {
     this.promptLength = trainable.softPrompt?.shape[1] ?? 0;
   }
 
-  private build(targetCount: number, pass: Pass): BuiltGraph {
+  /** The graph for `targetCount` rows and `pass`, allocated on the scheduler. */
+  private prepare(targetCount: number, pass: Pass): BuiltGraph {
     const key = `${targetCount}:${pass}`;
-    const kept = this.graphs.get(key);
-    if (kept) {
-      // most recently used last
-      this.graphs.delete(key);
-      this.graphs.set(key, kept);
-      return kept;
+    if (this.built?.key !== key || !this.scheduler.holds(this.built.graph)) {
+      this.release();
+      this.built = this.build(key, targetCount, pass);
+      this.scheduler.allocate(this.built.graph);
     }
-    if (this.graphs.size >= KEPT_GRAPHS) this.release(this.graphs.keys().next().value!);
+    return this.built;
+  }
+
+  private build(key: string, targetCount: number, pass: Pass): BuiltGraph {
     const backward = pass !== "loss";
     const { batch, length } = this.options;
     const size = 16384 + 64 * this.model.hparams.blockCount * (backward ? 8 : 2);
@@ -151,9 +149,7 @@ export class LossGraph implements Disposable {
           copies: this.options.transposedWeights,
         });
       }
-      const built: BuiltGraph = { context, graph, rows, labels, loss, setInputs: (tokens, segments) => forward.writeInputs(tokens, segments), gradNorm };
-      this.graphs.set(key, built);
-      return built;
+      return { key, context, graph, rows, labels, loss, setInputs: (tokens, segments) => forward.writeInputs(tokens, segments), gradNorm };
     } catch (error) {
       context.dispose();
       throw error;
@@ -192,10 +188,9 @@ export class LossGraph implements Disposable {
 
   /** Runs forward (and backward, reading the gradients back) on one micro-batch. A batch without targets returns zero loss. */
   run(sequences: readonly PackedSequence[], backward: boolean): MicroBatchResult {
-    const result = this.compute(sequences, backward ? "gradients" : "loss", 1);
-    if (!backward || result.targetCount === 0) return { ...result, ...(backward ? { gradients: new Map() } : {}) };
+    const { result, built } = this.compute(sequences, backward ? "gradients" : "loss", 1);
+    if (!backward || !built) return { ...result, ...(backward ? { gradients: new Map() } : {}) };
     const started = performance.now();
-    const built = this.build(result.targetCount, "gradients");
     const gradients = new Map<string, Float32Array>();
     for (const parameter of this.trainable.parameters) {
       const gradient = built.graph.gradient(parameter.tensor);
@@ -212,14 +207,15 @@ export class LossGraph implements Disposable {
    * without targets must not be passed (it would neither add gradients nor need a graph).
    */
   step(sequences: readonly PackedSequence[], stage: AccumulationStage, weight: number): MicroBatchResult {
-    return this.compute(sequences, stage, weight);
+    return this.compute(sequences, stage, weight).result;
   }
 
-  private compute(sequences: readonly PackedSequence[], pass: Pass, weight: number): MicroBatchResult {
+  /** Runs one micro-batch through the graph of `pass`; `built` is that graph (none without targets). */
+  private compute(sequences: readonly PackedSequence[], pass: Pass, weight: number): { result: MicroBatchResult; built?: BuiltGraph } {
     const { tokens, rows, targets, segments } = this.layout(sequences);
     if (rows.length === 0) {
       if (pass !== "loss" && pass !== "gradients") throw new EngineError("an optimiser step's micro-batch has no target tokens");
-      return { meanLoss: 0, targetCount: 0 };
+      return { result: { meanLoss: 0, targetCount: 0 } };
     }
     let mark = performance.now();
     const lap = (phase: keyof LossGraph["timings"]) => {
@@ -227,19 +223,8 @@ export class LossGraph implements Disposable {
       this.timings[phase] += now - mark;
       mark = now;
     };
-    let built = this.build(rows.length, pass);
-    // A graph is allocated once and then computed again and again; one whose allocation the
-    // scheduler gave to another graph is built anew (Scheduler.allocate explains why).
-    if (!this.scheduler.holds(built.graph) && this.allocatedOnce.has(built.graph)) {
-      this.release(`${rows.length}:${pass}`);
-      built = this.build(rows.length, pass);
-    }
+    const built = this.prepare(rows.length, pass);
     lap("build");
-    if (!this.scheduler.holds(built.graph)) {
-      this.scheduler.allocate(built.graph);
-      this.allocatedOnce.add(built.graph);
-    }
-    lap("allocate");
     built.setInputs(tokens, segments);
     built.rows.write(rows);
     // One-hot labels: the host buffer is kept per graph and only the previous ones are cleared.
@@ -256,20 +241,19 @@ export class LossGraph implements Disposable {
     lap("compute");
     const meanLoss = built.loss.readFloats()[0]!;
     const gradNorm = built.gradNorm?.readFloats()[0];
-    return { meanLoss, targetCount: rows.length, ...(gradNorm === undefined ? {} : { gradNorm }) };
+    return { result: { meanLoss, targetCount: rows.length, ...(gradNorm === undefined ? {} : { gradNorm }) }, built };
   }
 
-  private release(key: string): void {
-    const built = this.graphs.get(key);
-    if (!built) return;
+  private release(): void {
+    if (!this.built) return;
     // the scheduler may hold this graph's allocation
-    this.scheduler.reset();
-    built.context.dispose();
-    this.graphs.delete(key);
+    if (this.scheduler.holds(this.built.graph)) this.scheduler.reset();
+    this.built.context.dispose();
+    this.built = undefined;
   }
 
   dispose(): void {
-    for (const key of [...this.graphs.keys()]) this.release(key);
+    this.release();
   }
 
   [Symbol.dispose](): void {
