@@ -8,7 +8,7 @@
  * gradients) and as they are (forward products, Graph.useWorkingCopies), rounded from the f32
  * master values after every step; the master values, AdamW and the gradients stay f32.
  */
-import { quantizeQ8_0, toF32 } from "../engine/gguf/index.js";
+import { fromF32, toF32 } from "../engine/gguf/index.js";
 import { Context, GgmlType, type Backend, type BackendBuffer, type Tensor } from "../engine/index.js";
 import type { LlamaModel } from "../model/loadModel.js";
 
@@ -21,26 +21,6 @@ function transpose(values: Float32Array, rows: number, columns: number): Float32
       for (let r = r0; r < Math.min(rows, r0 + block); r++)
         for (let c = c0; c < Math.min(columns, c0 + block); c++) out[c * rows + r] = values[r * columns + c]!;
   return out;
-}
-
-/** bfloat16 bits of float32 bits: round to nearest even, NaN kept quiet (as fp32ToBf16, inlined for speed). */
-function bf16Bits(bits: number): number {
-  if ((bits & 0x7fffffff) >>> 0 > 0x7f800000) return ((bits >>> 16) | 64) & 0xffff;
-  return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
-}
-
-/** BF16 of `values` as they are, and transposed (`rows` rows of `columns` -> `columns` rows of `rows`), in one pass each. */
-function toBf16(values: Float32Array, rows: number, columns: number): { plain: Uint16Array; transposed: Uint16Array } {
-  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
-  const plain = new Uint16Array(values.length);
-  for (let i = 0; i < bits.length; i++) plain[i] = bf16Bits(bits[i]!);
-  const transposed = new Uint16Array(values.length);
-  const block = 64;
-  for (let r0 = 0; r0 < rows; r0 += block)
-    for (let c0 = 0; c0 < columns; c0 += block)
-      for (let r = r0; r < Math.min(rows, r0 + block); r++)
-        for (let c = c0; c < Math.min(columns, c0 + block); c++) transposed[c * rows + r] = plain[r * columns + c]!;
-  return { plain, transposed };
 }
 
 export class TransposedWeights implements Disposable {
@@ -81,12 +61,9 @@ export class TransposedWeights implements Disposable {
     this.buffer = pending.length > 0 ? backend.allocate(this.context) : undefined;
     for (const { name, weight, copy } of pending) {
       const values = weight.type === GgmlType.F32 ? weight.readFloats() : toF32(weight.type, weight.readBytes());
-      if (this.workingByName.has(name)) {
-        this.fill(name, values);
-        continue;
-      }
-      const transposed = transpose(values, weight.shape[1], weight.shape[0]);
-      copy.write(copy.type === GgmlType.F32 ? transposed : quantizeQ8_0(transposed));
+      // values: `out` rows of `in` (ne [in, out]); the copy has ne [out, in]
+      copy.write(fromF32(copy.type, transpose(values, weight.shape[1], weight.shape[0])));
+      this.workingByName.get(name)?.write(fromF32(GgmlType.BF16, values));
     }
   }
 
@@ -103,20 +80,6 @@ export class TransposedWeights implements Disposable {
     const working = this.workingByName.get(name);
     if (working) nodes.push(context.copy(updated, working));
     return nodes;
-  }
-
-  /** Writes the copies of `name` from the weight's values (ne [in, out] = out rows of in), on the host. */
-  private fill(name: string, values: Float32Array): void {
-    const copy = this.byName.get(name);
-    if (!copy || copy.type === GgmlType.Q8_0) return;
-    // values: `out` rows of `in` (ne [in, out]); the copy has ne [out, in]
-    if (copy.type === GgmlType.F32) {
-      copy.write(transpose(values, copy.shape[0], copy.shape[1]));
-      return;
-    }
-    const { plain, transposed } = toBf16(values, copy.shape[0], copy.shape[1]);
-    copy.write(transposed);
-    this.workingByName.get(name)?.write(plain);
   }
 
   dispose(): void {
