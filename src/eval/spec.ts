@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import YAML from "yaml";
 import { z } from "zod";
+import { describeIssuePath } from "../shared/configIssues.js";
 import { ConfigError } from "../shared/errors.js";
 
 const NAME = z
@@ -94,20 +95,12 @@ export interface EvalSpec {
   sets: SetSpec[];
 }
 
-function formatPath(segments: readonly PropertyKey[]): string {
-  return segments.reduce<string>(
-    (text, segment) =>
-      typeof segment === "number" ? `${text}[${segment}]` : text ? `${text}.${String(segment)}` : String(segment),
-    "",
-  );
-}
-
 /** Validates `value` against `schema`, throwing a ConfigError that lists every bad field of `file`. */
 function validate<T>(schema: z.ZodType<T>, value: unknown, file: string, prefix: PropertyKey[] = []): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const problems = result.error.issues.map(
-    (issue) => `  ${formatPath([...prefix, ...issue.path]) || "(top level)"}: ${issue.message}`,
+    (issue) => `  ${describeIssuePath([...prefix, ...issue.path]) || "(top level)"}: ${issue.message}`,
   );
   throw new ConfigError(`invalid fields:\n${problems.join("\n")}`, {
     where: file,

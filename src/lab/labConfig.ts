@@ -8,6 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { describeIssuePath, valueAt } from "../shared/configIssues.js";
 import { ConfigError, InputError } from "../shared/errors.js";
 import { ROUTE_NAMES, STAGES, isRouteName, stagesFor, type RouteName } from "./routes.js";
 
@@ -171,19 +172,6 @@ export interface LabConfig extends Omit<Parsed, "routes" | "data"> {
   file: string;
   routes: RouteName[];
   data: Parsed["data"];
-}
-
-function describeIssuePath(issuePath: readonly PropertyKey[]): string {
-  return issuePath.map((part) => (typeof part === "number" ? `[${part}]` : `.${String(part)}`)).join("").replace(/^\./, "");
-}
-
-function valueAt(root: unknown, issuePath: readonly PropertyKey[]): unknown {
-  let current = root;
-  for (const part of issuePath) {
-    if (current === null || typeof current !== "object") return undefined;
-    current = (current as Record<PropertyKey, unknown>)[part];
-  }
-  return current;
 }
 
 /** Validates a parsed lab.yaml; `file` names it in errors, paths resolve against `folder`. Does no work. */

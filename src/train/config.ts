@@ -8,6 +8,7 @@ import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { settings } from "../config.js";
+import { describeIssuePath, valueAt } from "../shared/configIssues.js";
 import { ConfigError, InputError } from "../shared/errors.js";
 import { ALL_TARGETS, resolveTargetModule, type TargetName } from "../model/loraTargets.js";
 
@@ -171,22 +172,9 @@ export type RunConfig = Omit<z.output<typeof runConfigSchema>, "data" | "device"
   threads: number;
 };
 
-function describeIssuePath(issuePath: readonly PropertyKey[]): string {
-  return issuePath.map((part) => (typeof part === "number" ? `[${part}]` : `.${String(part)}`)).join("").replace(/^\./, "");
-}
-
 function describeValue(value: unknown): string {
   const text = JSON.stringify(value);
   return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
-
-function valueAt(root: unknown, issuePath: readonly PropertyKey[]): unknown {
-  let current = root;
-  for (const part of issuePath) {
-    if (current === null || typeof current !== "object") return undefined;
-    current = (current as Record<PropertyKey, unknown>)[part];
-  }
-  return current;
 }
 
 /** Guesses a data source's kind from its file: folders are shards, .jsonl lines with "messages" are chat. */
