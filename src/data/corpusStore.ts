@@ -10,8 +10,7 @@ import { InputError } from "../shared/errors.js";
 export type DocumentStatus = "ingested" | "cleaned" | "deduped" | "rejected" | "duplicate" | "contaminated";
 export const ACTIVE_STATUSES: readonly DocumentStatus[] = ["ingested", "cleaned", "deduped"];
 
-export interface StoredDocument {
-  id: number;
+export interface NewDocument {
   source: string;
   path: string;
   /** Position of the document inside its file (row, line) — 0 for one-document files. */
@@ -20,22 +19,15 @@ export interface StoredDocument {
   language: string;
   title: string | null;
   text: string;
-  cleanText: string | null;
   metadata: Record<string, unknown>;
+}
+
+export interface StoredDocument extends NewDocument {
+  id: number;
+  cleanText: string | null;
   status: DocumentStatus;
   reason: string | null;
   duplicateOf: number | null;
-}
-
-export interface NewDocument {
-  source: string;
-  path: string;
-  ordinal: number;
-  contentHash: string;
-  language: string;
-  title: string | null;
-  text: string;
-  metadata: Record<string, unknown>;
 }
 
 interface DocumentRow {
