@@ -175,7 +175,8 @@ export class LossGraph implements Disposable {
         targets.push(sequence.tokens[t + 1]!);
       }
     });
-    const segments = sequences.map((sequence) => segmentOf(sequence, length));
+    // segment indices only feed the per-document attention mask
+    const segments = this.options.documentAttention ? sequences.map((sequence) => segmentOf(sequence, length)) : [];
     return { tokens, rows: Int32Array.from(rows), targets: Int32Array.from(targets), segments };
   }
 

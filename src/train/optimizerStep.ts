@@ -63,6 +63,6 @@ export function appendOptimizerStep(context: Context, graph: Graph, stage: Accum
     graph.expand(updated);
     for (const node of parts.copies?.refreshNodes(context, parameter.name, updated) ?? []) graph.expand(node);
   });
-  graph.expand(norm);
+  // norm is in the graph already: the clip factor of every update depends on it
   return norm;
 }
