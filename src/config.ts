@@ -17,6 +17,13 @@ export interface Settings {
    */
   ggmlDirectory: string | undefined;
   /**
+   * Force one of ggml's CPU variant libraries (VERTICAL_CPU_VARIANT: e.g. "haswell", "skylakex",
+   * "icelake", "sapphirerapids", "zen4", "sse42"; see `libggml-cpu-<variant>.so` beside the registry)
+   * instead of the one ggml's registry scores best for this processor. Undefined: ggml's choice.
+   * node-llama-cpp loaded later in the same process runs on the same variant (the first CPU device).
+   */
+  cpuVariant: string | undefined;
+  /**
    * ggml's BLAS backend for CPU runs (VERTICAL_BLAS): "auto" uses the library `npm run build:blas`
    * made (.cache/ggml-blas/libggml-blas.so in the package) when it exists, "off" never, any other
    * value is the path of a libggml-blas.so built against node-llama-cpp's ggml. Defaults to "auto".
@@ -48,6 +55,7 @@ export function loadSettings(overrides: Partial<Settings> = {}, env: NodeJS.Proc
     threads: overrides.threads ?? parseThreads(env.VERTICAL_THREADS) ?? Math.max(1, os.availableParallelism()),
     device: overrides.device ?? (device === "cuda" || device === "vulkan" ? device : "cpu"),
     ggmlDirectory: "ggmlDirectory" in overrides ? overrides.ggmlDirectory : env.VERTICAL_GGML_DIR ? path.resolve(env.VERTICAL_GGML_DIR) : undefined,
+    cpuVariant: "cpuVariant" in overrides ? overrides.cpuVariant : env.VERTICAL_CPU_VARIANT || undefined,
     blas: overrides.blas ?? (env.VERTICAL_BLAS ? (["auto", "off"].includes(env.VERTICAL_BLAS) ? env.VERTICAL_BLAS : path.resolve(env.VERTICAL_BLAS)) : "auto"),
     cacheDir: overrides.cacheDir ?? env.VERTICAL_CACHE_DIR ?? path.resolve(".cache"),
     apiKey: overrides.apiKey ?? env.VERTICAL_API_KEY ?? env.OPENAI_API_KEY,

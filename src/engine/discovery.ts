@@ -112,3 +112,23 @@ export function resolveLibraries(device: Device, ggmlDirectory = settings().ggml
   if (!registry) throw new EngineError("no libggml.*.so (backend registry) beside libggml-base.so", { where: directory });
   return { device, directory, base: path.join(directory, "libggml-base.so"), registry: path.join(directory, registry) };
 }
+
+/** `libggml-cpu-<variant>.so` → variant, for the CPU variant libraries in a ggml folder (sorted). */
+export function cpuVariantNames(names: readonly string[]): string[] {
+  return names
+    .map((name) => /^libggml-cpu-([\w]+)\.so$/.exec(name)?.[1])
+    .filter((variant): variant is string => variant !== undefined)
+    .sort();
+}
+
+/** The path of one CPU variant library, or an EngineError listing the folder's variants. */
+export function cpuVariantLibrary(directory: string, variant: string): string {
+  const names = fs.readdirSync(directory);
+  const variants = cpuVariantNames(names);
+  if (!variants.includes(variant))
+    throw new EngineError(`there is no ggml CPU variant "${variant}" in ${directory}`, {
+      where: "VERTICAL_CPU_VARIANT",
+      hint: `use one of ${variants.join(", ") || "(none: this folder has a single libggml-cpu.so)"}, or unset it to let ggml choose`,
+    });
+  return path.join(directory, `libggml-cpu-${variant}.so`);
+}

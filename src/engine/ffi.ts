@@ -10,7 +10,9 @@
 import koffi, { type KoffiFunc, type LibraryHandle, type TypeObject } from "koffi";
 import { settings } from "../config.js";
 import { EngineError } from "../shared/errors.js";
-import { resolveLibraries, type Device, type GgmlLibraries } from "./discovery.js";
+import fs from "node:fs";
+import path from "node:path";
+import { cpuVariantLibrary, cpuVariantNames, resolveLibraries, type Device, type GgmlLibraries } from "./discovery.js";
 
 /** A native pointer as koffi returns it. */
 export type Pointer = bigint;
@@ -188,6 +190,8 @@ export interface LoadedGgml {
   libraries: GgmlLibraries;
   /** ggml_backend_load with ggml's log routed through the log sink: a backend library's registry, or NULL. */
   loadBackend: (path: string) => Pointer;
+  /** The CPU variant VERTICAL_CPU_VARIANT forced, if any (see activeCpuVariant). */
+  forcedCpuVariant: string | undefined;
 }
 
 let loaded: LoadedGgml | undefined;
@@ -219,10 +223,58 @@ export function loadGgml(requested?: Device): LoadedGgml {
   const registry = koffi.load(libraries.registry);
   const ggml = { ...declare(base), ...declareRegistry(registry) };
   const logs = { get: base.func("void ggml_log_get(_Out_ void ** callback, _Out_ void ** user_data)"), set: base.func("void ggml_log_set(void * callback, void * user_data)") };
-  withGgmlLogSink(logs, () => ggml.ggml_backend_load_all_from_path(libraries.directory));
+  const loadBackend = (path: string) => withGgmlLogSink(logs, () => ggml.ggml_backend_load(path) as Pointer);
+  const variant = settings().cpuVariant;
+  if (variant === undefined) withGgmlLogSink(logs, () => ggml.ggml_backend_load_all_from_path(libraries.directory));
+  else loadForcedCpuVariant(libraries, variant, loadBackend);
   checkTensorLayout(ggml);
-  loaded = { ggml, libraries, loadBackend: (path) => withGgmlLogSink(logs, () => ggml.ggml_backend_load(path) as Pointer) };
+  loaded = { ggml, libraries, loadBackend, forcedCpuVariant: variant };
   return loaded;
+}
+
+/**
+ * Registers one chosen CPU variant library instead of the best-scored one (and the GPU library the
+ * device needs). ggml refuses a variant whose instructions this processor lacks (its score is 0).
+ */
+function loadForcedCpuVariant(libraries: GgmlLibraries, variant: string, loadBackend: (path: string) => Pointer): void {
+  const library = cpuVariantLibrary(libraries.directory, variant);
+  if (!loadBackend(library))
+    throw new EngineError(`this processor cannot run ggml's CPU variant "${variant}" (ggml scores it 0)`, {
+      where: "VERTICAL_CPU_VARIANT",
+      hint: `use one it can run: ${supportedCpuVariants(libraries.directory).join(", ")}; or unset it to let ggml choose`,
+    });
+  if (libraries.device === "cpu") return;
+  const gpu = path.join(libraries.directory, `libggml-${libraries.device}.so`);
+  if (!fs.existsSync(gpu) || !loadBackend(gpu))
+    throw new EngineError(`could not load ${gpu} beside the forced CPU variant "${variant}"`, { where: libraries.directory });
+}
+
+/**
+ * ggml's own suitability score of each CPU variant library in `directory` for this processor
+ * (`ggml_backend_score`, 0 = cannot run here), as ggml_backend_load_all_from_path ranks them.
+ * Opening a variant library runs no backend code beyond its score function.
+ */
+export function cpuVariantScores(directory: string): Map<string, number> {
+  const scores = new Map<string, number>();
+  for (const variant of cpuVariantNames(fs.readdirSync(directory))) {
+    const library = koffi.load(path.join(directory, `libggml-cpu-${variant}.so`));
+    scores.set(variant, library.func("int ggml_backend_score()")() as number);
+  }
+  return scores;
+}
+
+/** The CPU variants this processor can run, best first. */
+export function supportedCpuVariants(directory: string): string[] {
+  return [...cpuVariantScores(directory)].filter(([, score]) => score > 0).sort((a, b) => b[1] - a[1]).map(([variant]) => variant);
+}
+
+/**
+ * The CPU variant library the engine computes with (`libggml-cpu-<variant>.so`): the forced one, or
+ * the one ggml's registry picked (the best score). Undefined for a build with a single libggml-cpu.so.
+ */
+export function activeCpuVariant(): string | undefined {
+  const { forcedCpuVariant, libraries } = loadGgml();
+  return forcedCpuVariant ?? supportedCpuVariants(libraries.directory)[0];
 }
 
 /**

@@ -4,4 +4,4 @@ export { Backend, BackendBuffer, Graph, Scheduler, checkThreads, defaultBlasLibr
 export { GgmlType, typeName, rowBytes, isQuantized, blockOf } from "./types.js";
 export { quantizeRows, halfToFloat } from "./quantize.js";
 export { findBinsDirectory, resolveLibraries, type Device, type GgmlLibraries } from "./discovery.js";
-export { loadGgml, setGgmlLogSink } from "./ffi.js";
+export { activeCpuVariant, cpuVariantScores, loadGgml, setGgmlLogSink, supportedCpuVariants } from "./ffi.js";

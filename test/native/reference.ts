@@ -3,8 +3,8 @@
  * token sequence (F32 KV cache, no flash attention, so nothing is rounded that our graph keeps).
  */
 import { getLlama, LlamaLogLevel, type ControlledEvaluateInputItem, type Llama, type Token } from "node-llama-cpp";
-import { createModel, normalSampler, readTokenizerMetadata, writeModel, type ModelSpec } from "../../src/model/index.js";
-import { GgmlType } from "../../src/engine/index.js";
+import { createModel, loadModel, normalSampler, readTokenizerMetadata, writeModel, type InitialisedModel, type ModelSpec } from "../../src/model/index.js";
+import { Backend, Context, GgmlType, Graph, Scheduler } from "../../src/engine/index.js";
 import { llamaCppVocab } from "./fixtures.js";
 
 let llama: Promise<Llama> | undefined;
@@ -62,6 +62,11 @@ export const vocabFor: Record<string, string> = {
  * so the comparison exercises them (a fresh init would leave them neutral).
  */
 export async function writeTinyModel(path: string, spec: Partial<ModelSpec> & { architecture: string }, type = GgmlType.F32): Promise<void> {
+  await writeModel(path, tinyModel(spec), type);
+}
+
+/** The tiny model writeTinyModel writes, in f32 (the same spec and seed give the same values). */
+export function tinyModel(spec: Partial<ModelSpec> & { architecture: string }): InitialisedModel {
   const tokenizer = readTokenizerMetadata(llamaCppVocab(vocabFor[spec.architecture]!));
   const model = createModel(
     { hidden: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, context: 256, seed: 7, initStd: 0.2, ...spec },
@@ -73,5 +78,33 @@ export async function writeTinyModel(path: string, spec: Partial<ModelSpec> & { 
     const isNorm = tensor.name.includes("norm");
     for (let i = 0; i < tensor.values.length; i++) tensor.values[i] = isNorm ? 1 + 0.2 * noise() : 0.2 * noise();
   }
-  await writeModel(path, model, type);
+  return model;
+}
+
+/**
+ * The f32 twin of a model file: every matrix replaced by exactly the values its stored type holds
+ * (ggml's own dequantisation, through get_rows), every other tensor unchanged. Running the twin
+ * separates what the weights' rounding does from what a weight type's kernels do to activations.
+ */
+export async function writeF32Twin(path: string, source: string, spec: Partial<ModelSpec> & { architecture: string }): Promise<void> {
+  const model = tinyModel(spec);
+  using backend = Backend.cpu(1);
+  using stored = loadModel(source, { backend });
+  for (const tensor of model.tensors) {
+    if (!tensor.matrix) continue;
+    const weight = stored.weight(tensor.name);
+    const [columns, rows] = weight.shape;
+    using compute = new Context({ maxTensors: 4, graphBytes: Graph.bytesFor(8) });
+    const ids = compute.tensor(GgmlType.I32, [rows], "ids");
+    const values = compute.getRows(weight, ids);
+    using scheduler = new Scheduler([backend], 8);
+    const graph = new Graph(compute, { size: 8 }).expand(values);
+    scheduler.allocate(graph);
+    ids.write(Int32Array.from({ length: rows }, (_, row) => row));
+    scheduler.compute(graph);
+    const dequantised = values.readFloats();
+    if (dequantised.length !== columns * rows) throw new Error(`${tensor.name}: ${dequantised.length} values, expected ${columns * rows}`);
+    tensor.values.set(dequantised);
+  }
+  await writeModel(path, model, GgmlType.F32);
 }
