@@ -12,11 +12,21 @@ afterEach(() => {
   for (const folder of folders.splice(0)) fs.rmSync(folder, { recursive: true, force: true });
 });
 
-/** A scaffolded domain folder with a (fake, existing) base model, so only the field under test can fail. */
+/** A scaffolded domain folder, its placeholders replaced by (tiny) data and a (fake, existing) base model, so only the field under test can fail. */
 function scaffold(): string {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), "lab-config-"));
   folders.push(folder);
   initLab(folder);
+  fs.rmSync(path.join(folder, "docs/README.md"));
+  fs.rmSync(path.join(folder, "general/text/README.txt"));
+  fs.writeFileSync(path.join(folder, "docs/pilotage.md"), "Pilotage is compulsory for ships over 500 GT.\n");
+  fs.writeFileSync(path.join(folder, "general/text/water.txt"), "Water boils at 100 degrees Celsius at sea level.\n");
+  const mcq = (id: string) => JSON.stringify({ id, question: "When is pilotage compulsory?", choices: ["over 500 GT", "never", "always", "at night"], answer: 0 }) + "\n";
+  fs.writeFileSync(path.join(folder, "eval/mcq.jsonl"), mcq("q1"));
+  fs.writeFileSync(path.join(folder, "eval/mcq-dev.jsonl"), mcq("d1"));
+  fs.writeFileSync(path.join(folder, "general/mcq.jsonl"), JSON.stringify({ id: "g1", question: "Water boils at?", choices: ["100 C", "50 C", "0 C", "10 C"], answer: 0 }) + "\n");
+  fs.writeFileSync(path.join(folder, "eval/open.jsonl"), JSON.stringify({ id: "o1", question: "Who needs a pilot?", reference: "Ships over 500 GT." }) + "\n");
+  fs.writeFileSync(path.join(folder, "sft/chat.jsonl"), JSON.stringify({ messages: [{ role: "user", content: "Pilot?" }, { role: "assistant", content: "Over 500 GT." }] }) + "\n");
   fs.writeFileSync(path.join(folder, "models/base.gguf"), "GGUF");
   return folder;
 }
@@ -29,9 +39,21 @@ function withYaml(folder: string, edit: (raw: Record<string, unknown>) => void):
 }
 
 describe("lab.yaml", () => {
-  it("loads the scaffold written by `lab init` with every route, base first", () => {
+  it("refuses the placeholders `lab init` wrote, naming the file and line, before any work", () => {
+    const fresh = fs.mkdtempSync(path.join(os.tmpdir(), "lab-config-"));
+    folders.push(fresh);
+    initLab(fresh);
+    fs.writeFileSync(path.join(fresh, "models/base.gguf"), "GGUF");
+    // The docs README (an untouched init file) would be indexed and trained on as a document.
+    expect(() => loadLabConfig(fresh)).toThrow(/docs\/README\.md \(lab\.yaml data\.docs\): docs\/README\.md is still the example `vertical lab init` wrote, not data/);
+    const folder = scaffold();
+    fs.appendFileSync(path.join(folder, "sft/chat.jsonl"), '{"messages": [{"role": "user", "content": "Replace me: a user question"}, {"role": "assistant", "content": "x"}]}\n');
+    expect(() => loadLabConfig(folder)).toThrow(/sft\/chat\.jsonl:2 \(lab\.yaml data\.sft\)/);
+  });
+
+  it("loads a filled scaffold with every route but the chat ones (no model.chat), base first", () => {
     const config = loadLabConfig(scaffold());
-    expect(config.routes).toEqual(ROUTE_NAMES);
+    expect(config.routes).toEqual(ROUTE_NAMES.filter((route) => !route.startsWith("chat")));
     expect(config.model.path).toMatch(/models\/base\.gguf$/);
     expect(config.budgets.cpt.steps).toBe(200);
     expect(path.isAbsolute(config.data.docs)).toBe(true);
@@ -47,6 +69,22 @@ describe("lab.yaml", () => {
     const folder = scaffold();
     fs.rmSync(path.join(folder, "models/base.gguf"));
     expect(() => loadLabConfig(folder)).toThrow(/lab\.yaml: model\.path: base model not found: .*models\/base\.gguf/);
+  });
+
+  it("refuses the chat routes without model.chat, and runs them by default with one", () => {
+    const folder = withYaml(scaffold(), (raw) => {
+      raw.routes = ["base", "sft", "chat-sft"];
+    });
+    expect(() => loadLabConfig(folder)).toThrow(/lab\.yaml: routes: routes chat-sft need a chat model, and model\.chat is not set/);
+    withYaml(folder, (raw) => {
+      (raw.model as Record<string, unknown>).chat = "models/chat.gguf";
+    });
+    expect(() => loadLabConfig(folder)).toThrow(/model\.chat: chat model not found: .*models\/chat\.gguf/);
+    fs.writeFileSync(path.join(folder, "models/chat.gguf"), "GGUF");
+    const config = loadLabConfig(folder);
+    expect(config.routes).toEqual(ROUTE_NAMES);
+    expect(config.model.chat).toBe(path.join(folder, "models/chat.gguf"));
+    expect(stagesFor(["base", "chat", "chat-sft-small", "sft-small"])).toEqual(["chat-sft-small", "sft-small"]);
   });
 
   it("rejects a model section with neither path nor build", () => {

@@ -71,14 +71,19 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
 
   // ---- model ---------------------------------------------------------------------------------
   const recipe = config.model.build;
+  const chatModel = config.model.chat;
   steps.push({
     name: "model",
     kind: "model",
-    inputs: recipe ? { recipe, seed: config.seed, general: config.data.general, docs: config.data.docs } : { path: config.model.path, size: fs.statSync(config.model.path!).size },
+    inputs: {
+      ...(recipe ? { recipe, seed: config.seed, general: config.data.general, docs: config.data.docs } : { path: config.model.path, size: fs.statSync(config.model.path!).size }),
+      ...(chatModel ? { chat: chatModel, chatSize: fs.statSync(chatModel).size } : {}),
+    },
     // ~1.2 s per 2048-token step of a ~1M-parameter model on one core; a time budget caps it.
     estimateSeconds: recipe ? 30 + Math.min(recipe.pretrain.steps * 1.2, (recipe.pretrain.minutes ?? Infinity) * 60) : 1,
     async run(context) {
-      if (!recipe) return { modelPath: config.model.path!, built: false };
+      const chat = chatModel ? { chatModelPath: chatModel } : {};
+      if (!recipe) return { modelPath: config.model.path!, built: false, ...chat };
       const { buildBaseModel } = await import("./buildBaseModel.js");
       const built = await buildBaseModel({
         recipe,
@@ -91,7 +96,7 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
         progress: (fraction, detail) => context.progress(fraction, detail),
         log: (line) => context.log(line),
       });
-      return { ...built, built: true };
+      return { ...built, built: true, ...chat };
     },
   });
 
@@ -99,7 +104,8 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
   steps.push({
     name: "data",
     kind: "data",
-    inputs: { data: config.data, generalPerDomain: config.training.generalPerDomain },
+    // format 2: the small SFT set and the reasons for dropped conversations.
+    inputs: { format: 2, data: config.data, generalPerDomain: config.training.generalPerDomain, seed: config.seed },
     after: ["model"],
     estimateSeconds: 10,
     async run(context) {
@@ -116,7 +122,8 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
     const budget = config.budgets[definition.budget];
     const sequenceLength = sequenceLengthOf(config);
     const tokensPerStep = sequenceLength * config.training.sequences;
-    const plannedSteps = budget.tokens !== undefined ? Math.max(1, Math.min(budget.steps, Math.floor(budget.tokens / tokensPerStep))) : budget.steps;
+    const budgetSteps = budget.tokens !== undefined ? Math.min(budget.steps, Math.floor(budget.tokens / tokensPerStep)) : budget.steps;
+    const plannedSteps = Math.max(1, Math.round(budgetSteps * (definition.stepShare ?? 1)));
     steps.push({
       name: `train:${stage}`,
       kind: "train",
@@ -127,7 +134,9 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
         const { trainStage } = await import("./trainStage.js");
         const startModel = definition.startsFrom
           ? absolute(paths, startingPoint(context.outputsOf(`train:${definition.startsFrom}`) as unknown as StageOutputs))
-          : String(context.outputsOf("model").modelPath);
+          : definition.model === "chat"
+            ? String(context.outputsOf("model").chatModelPath)
+            : String(context.outputsOf("model").modelPath);
         const outputs = await trainStage({
           config,
           stage,
@@ -163,8 +172,8 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
   };
   const routeModel = (route: RouteName, context: StepContext): RouteModel => {
     const definition: RouteDefinition = ROUTES[route];
-    const base = String(context.outputsOf("model").modelPath);
-    if (!definition.stage) return { model: base, adapters: [], trainingTokens: null, trainingSeconds: null };
+    const start = String(context.outputsOf("model")[definition.model === "chat" ? "chatModelPath" : "modelPath"]);
+    if (!definition.stage) return { model: start, adapters: [], trainingTokens: null, trainingSeconds: null };
     const stage = context.outputsOf(`train:${definition.stage}`) as unknown as StageOutputs;
     // Training cost of a route = every stage on its path (cpt-sft counts its CPT too).
     let tokens = 0;
