@@ -55,7 +55,7 @@ export function register(program: Command): void {
     .action(async (dir: string) => {
       const { initLab } = await import("../../lab/initLab.js");
       const written = initLab(dir);
-      process.stdout.write(`wrote ${written.map((file) => `${dir}/${file}`).join("\n      ")}\nnext: put your documents in ${dir}/docs and a GGUF path in ${dir}/lab.yaml, then run: vertical lab ${dir}\n`);
+      process.stdout.write(`wrote ${written.map((file) => `${dir}/${file}`).join("\n      ")}\nnext: put your documents in ${dir}/docs and a GGUF path in ${dir}/lab.yaml, then replace every example file ("Replace me") with your data and run: vertical lab ${dir} --check, then vertical lab ${dir}\n`);
     });
 
   lab
