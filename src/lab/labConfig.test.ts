@@ -6,27 +6,17 @@ import { parse as parseYaml } from "yaml";
 import { initLab, LAB_YAML_TEMPLATE } from "./initLab.js";
 import { labJsonSchema, loadLabConfig, parseLabConfig } from "./labConfig.js";
 import { ROUTE_NAMES, stagesFor } from "./routes.js";
+import { filledLab } from "./testing/filledLab.js";
 
 const folders: string[] = [];
 afterEach(() => {
   for (const folder of folders.splice(0)) fs.rmSync(folder, { recursive: true, force: true });
 });
 
-/** A scaffolded domain folder, its placeholders replaced by (tiny) data and a (fake, existing) base model, so only the field under test can fail. */
+/** A filled scaffold with a (fake, existing) base model, so only the field under test can fail. */
 function scaffold(): string {
-  const folder = fs.mkdtempSync(path.join(os.tmpdir(), "lab-config-"));
+  const folder = filledLab();
   folders.push(folder);
-  initLab(folder);
-  fs.rmSync(path.join(folder, "docs/README.md"));
-  fs.rmSync(path.join(folder, "general/text/README.txt"));
-  fs.writeFileSync(path.join(folder, "docs/pilotage.md"), "Pilotage is compulsory for ships over 500 GT.\n");
-  fs.writeFileSync(path.join(folder, "general/text/water.txt"), "Water boils at 100 degrees Celsius at sea level.\n");
-  const mcq = (id: string) => JSON.stringify({ id, question: "When is pilotage compulsory?", choices: ["over 500 GT", "never", "always", "at night"], answer: 0 }) + "\n";
-  fs.writeFileSync(path.join(folder, "eval/mcq.jsonl"), mcq("q1"));
-  fs.writeFileSync(path.join(folder, "eval/mcq-dev.jsonl"), mcq("d1"));
-  fs.writeFileSync(path.join(folder, "general/mcq.jsonl"), JSON.stringify({ id: "g1", question: "Water boils at?", choices: ["100 C", "50 C", "0 C", "10 C"], answer: 0 }) + "\n");
-  fs.writeFileSync(path.join(folder, "eval/open.jsonl"), JSON.stringify({ id: "o1", question: "Who needs a pilot?", reference: "Ships over 500 GT." }) + "\n");
-  fs.writeFileSync(path.join(folder, "sft/chat.jsonl"), JSON.stringify({ messages: [{ role: "user", content: "Pilot?" }, { role: "assistant", content: "Over 500 GT." }] }) + "\n");
   fs.writeFileSync(path.join(folder, "models/base.gguf"), "GGUF");
   return folder;
 }

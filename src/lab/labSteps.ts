@@ -11,6 +11,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { settings } from "../config.js";
+import { readGguf } from "../engine/gguf/index.js";
 import type { Retriever } from "../llm/retriever.js";
 import type { ChatModel } from "../llm/types.js";
 import { Bm25Retriever } from "../rag/bm25Retriever.js";
@@ -59,8 +60,21 @@ const startingPoint = (outputs: StageOutputs) => outputs.merged ?? outputs.model
 const relative = (paths: LabPaths, file: string) => path.relative(paths.out, file);
 const absolute = (paths: LabPaths, file: unknown) => path.resolve(paths.out, String(file));
 
-function sequenceLengthOf(config: LabConfig): number {
-  return config.training.sequenceLength ?? Math.min(512, config.model.build?.context ?? 512);
+/** Tokens per training sequence: lab.yaml's, else the model's context (a built model's, or the GGUF's), at most 512. */
+export function sequenceLengthOf(config: LabConfig): number {
+  if (config.training.sequenceLength !== undefined) return config.training.sequenceLength;
+  const context = config.model.build?.context ?? (config.model.path ? contextOfGguf(config.model.path) : undefined);
+  return Math.min(512, context ?? 512);
+}
+
+function contextOfGguf(file: string): number | undefined {
+  try {
+    const gguf = readGguf(file);
+    const architecture = gguf.getString("general.architecture");
+    return architecture ? gguf.getNumber(`${architecture}.context_length`) : undefined;
+  } catch {
+    return undefined; // not a readable GGUF: the model step reports that with its own error
+  }
 }
 
 /** The lab's steps for `config`, writing into `outDir`. */
