@@ -119,7 +119,7 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
     name: "data",
     kind: "data",
     // format 2: the small SFT set and the reasons for dropped conversations.
-    inputs: { format: 2, data: config.data, generalPerDomain: config.training.generalPerDomain, seed: config.seed },
+    inputs: { format: 2, data: config.data, generalPerDomain: config.training.generalPerDomain, seed: config.seed, systemPrompt: config.model.systemPrompt ?? null },
     after: ["model"],
     estimateSeconds: 10,
     async run(context) {

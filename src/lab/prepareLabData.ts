@@ -115,7 +115,7 @@ export async function prepareLabData(config: LabConfig, dataDir: string, modelPa
       }
       kept++;
       sftTokens += count(text);
-      lines.push(JSON.stringify(conversation));
+      lines.push(JSON.stringify(withSystemPrompt(conversation, config.model.systemPrompt)));
     }
     sftFile = path.join(dataDir, "sft.jsonl");
     writeFileAtomic(sftFile, lines.join("\n") + "\n");
@@ -146,6 +146,16 @@ export async function prepareLabData(config: LabConfig, dataDir: string, modelPa
     sftDroppedWhy: droppedWhy,
     domainDocumentsOverlappingEval: overlapping,
   };
+}
+
+/**
+ * The chat routes are asked with model.systemPrompt, so they are trained with it too: a conversation without
+ * a system turn gets it (one with its own keeps that). Without a systemPrompt the template's default applies
+ * in training and in asking alike.
+ */
+function withSystemPrompt(conversation: Conversation, systemPrompt: string | undefined): Conversation {
+  if (systemPrompt === undefined || conversation.messages.some((message) => message.role === "system")) return conversation;
+  return { messages: [{ role: "system", content: systemPrompt }, ...conversation.messages] };
 }
 
 export const DROP_OVERLAPS_EVAL = "shares a 13-gram with an evaluation item";
