@@ -28,7 +28,7 @@ const input: AdvisorInput = {
     measure("retrieval", [0.0375, -0.02, 0.09]),
     measure("cpt", [0.15, 0.08, 0.22], [-0.094, -0.15, -0.04], 122_880),
     measure("cpt-general", [0.12, 0.05, 0.19], [-0.01, -0.05, 0.03], 122_880),
-    measure("sft", [-0.08, -0.13, -0.03], null, 40_960),
+    { ...measure("sft", [-0.08, -0.13, -0.03], null, 40_960), cutStages: ["sft 9/40"] },
     measure("sft-small", [0.01, -0.04, 0.06], null, 10_240),
     measure("mip", [0.05, -0.01, 0.11], null, 122_880),
     measure("cpt-sft", [0.14, 0.07, 0.21], null, 163_840),
@@ -71,6 +71,13 @@ describe("adviseLab", () => {
     const cpt = advice.perRoute.find((line) => line.startsWith("cpt:"))!;
     expect(cpt).toBe("cpt: domain +15.0 pts [95% CI +8.0 pts, +22.0 pts] (a gain) vs base; general −9.4 pts [95% CI −15.0 pts, −4.0 pts] (a loss); cost 122,880 training tokens in 61 s.");
     expect(advice.perRoute.find((line) => line.startsWith("retrieval:"))).toContain("not resolved) vs base; general not measured; cost no training.");
+  });
+
+  it("says where a time cap cut a route's training, in its line and in the closing", () => {
+    expect(advice.perRoute.find((line) => line.startsWith("sft:"))).toMatch(/cost 40,960 training tokens in 61 s; training cut by its time cap \(sft 9\/40 steps\)\.$/);
+    expect(advice.closing).toContain(
+      "Time caps (budgets.*.minutes) cut the training of sft (sft 9/40 steps): those routes trained less than planned on this machine; raise the caps or budget by steps alone to measure them as planned.",
+    );
   });
 
   it("closes with the routes that did not beat the base and why, from the MDD", () => {

@@ -18,6 +18,8 @@ export interface RouteMeasure {
   generalDelta: Estimate | null;
   trainingTokens: number | null;
   trainingSeconds: number | null;
+  /** Stages on the route's path that a time cap stopped early, as "stage reached/planned". */
+  cutStages?: string[];
 }
 
 export type MeasuredSet = "domain" | "general";
@@ -90,7 +92,8 @@ function cost(measure: RouteMeasure): string {
 function routeSentence(measure: RouteMeasure): string {
   if (measure.route === "base")
     return `base (the reference): domain ${measure.domain ? percent(measure.domain.value) : "not measured"}, general ${measure.general ? percent(measure.general.value) : "not measured"}.`;
-  return `${measure.route}: ${change("domain", measure.domainDelta)} vs base; ${change("general", measure.generalDelta)}; cost ${cost(measure)}.`;
+  const cut = measure.cutStages?.length ? `; training cut by its time cap (${measure.cutStages.join(", ")} steps)` : "";
+  return `${measure.route}: ${change("domain", measure.domainDelta)} vs base; ${change("general", measure.generalDelta)}; cost ${cost(measure)}${cut}.`;
 }
 
 function judgeRule(test: RuleTest, input: AdvisorInput, present: Set<string>): RuleFinding {
@@ -124,6 +127,12 @@ function closingNotes(input: AdvisorInput): string[] {
           : ""),
     );
   }
+  const cut = input.routes.filter((measure) => measure.cutStages?.length);
+  if (cut.length > 0)
+    notes.push(
+      `Time caps (budgets.*.minutes) cut the training of ${cut.map((measure) => `${measure.route} (${measure.cutStages!.join(", ")} steps)`).join(", ")}: ` +
+        "those routes trained less than planned on this machine; raise the caps or budget by steps alone to measure them as planned.",
+    );
   const better = trained.filter((measure) => intervalSide(measure.domainDelta!) === "above");
   if (better.length === 0 && trained.length > 0) notes.push("No route beat the base on the domain set in this lab.");
   return notes;

@@ -20,7 +20,7 @@ import { readTextDocuments } from "../rag/readTextDocuments.js";
 import { writeFileAtomic } from "../shared/atomicWrite.js";
 import { InterruptedError } from "../shared/errors.js";
 import type { LabConfig } from "./labConfig.js";
-import { ROUTES, STAGES, stagesFor, type RouteDefinition, type RouteName, type StageName } from "./routes.js";
+import { ROUTES, STAGES, stageChain, stagesFor, type RouteDefinition, type RouteName, type StageName } from "./routes.js";
 import { evaluationThreads } from "./labBackend.js";
 import type { LabStep, StepContext } from "./runSteps.js";
 import type { TrainStageOutputs as StageOutputs } from "./trainStage.js";
@@ -273,13 +273,6 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
     },
   });
   return steps;
-}
-
-/** A stage and the stages it starts from, outermost last. */
-function stageChain(stage: StageName): StageName[] {
-  const chain: StageName[] = [];
-  for (let at: StageName | undefined = stage; at; at = STAGES[at].startsFrom) chain.push(at);
-  return chain;
 }
 
 /** Throws InterruptedError when the user asked to stop. */

@@ -94,6 +94,13 @@ export function needsChatModel(route: RouteName): boolean {
   return STAGES[at].model === "chat";
 }
 
+/** A stage and the stages it starts from, outermost last. */
+export function stageChain(stage: StageName | undefined): StageName[] {
+  const chain: StageName[] = [];
+  for (let at = stage; at; at = STAGES[at].startsFrom) chain.push(at);
+  return chain;
+}
+
 /** Training stages needed by `routes`, in dependency order (a stage after the one it starts from). */
 export function stagesFor(routes: readonly RouteName[]): StageName[] {
   const needed = new Set<StageName>();

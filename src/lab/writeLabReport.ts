@@ -22,7 +22,7 @@ import { adviseLab, type Advice } from "./adviseLab.js";
 import { labReportSections, type PowerSummary } from "./labReportSections.js";
 import type { LabDataOutputs } from "./prepareLabData.js";
 import { answeredModel } from "./routeChatModels.js";
-import { ROUTES, stagesFor, type RouteName } from "./routes.js";
+import { ROUTES, stageChain, stagesFor, type RouteDefinition, type RouteName } from "./routes.js";
 import type { TrainStageOutputs } from "./trainStage.js";
 import type { StepContext } from "./runSteps.js";
 
@@ -143,12 +143,16 @@ export async function writeLabReport(options: {
     powerOf(GENERAL_MCQ, rows.map((row) => row.generalDelta as ReturnType<typeof pairedBetween>), outcomes(paths.eval, "base", GENERAL_MCQ).size),
   ];
   const domainPower = power[0]!;
+  const stages = Object.fromEntries(stagesFor(config.routes).map((stage) => [stage, options.context.outputsOf(`train:${stage}`) as unknown as TrainStageOutputs]));
+  const cutStages = (route: RouteName) =>
+    stageChain((ROUTES[route] as RouteDefinition).stage)
+      .filter((stage) => stages[stage]?.stoppedEarly)
+      .map((stage) => `${stage} ${stages[stage]!.steps}/${stages[stage]!.plannedSteps}`);
   const advice = adviseLab({
-    routes: rows,
+    routes: rows.map((row) => ({ ...row, cutStages: cutStages(row.route as RouteName) })),
     paired: (first, second, set) => pairedBetween(paths.eval, first, second, set === "domain" ? DOMAIN_MCQ : GENERAL_MCQ),
     domainMdd: domainPower.mdd === null ? null : { value: domainPower.mdd, items: domainPower.items },
   });
-  const stages = Object.fromEntries(stagesFor(config.routes).map((stage) => [stage, options.context.outputsOf(`train:${stage}`) as unknown as TrainStageOutputs]));
   const sections = labReportSections({
     evalDir: paths.eval,
     data: options.context.outputsOf("data") as unknown as LabDataOutputs,
