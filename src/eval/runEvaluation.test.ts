@@ -6,7 +6,7 @@ import { startFakeOpenAIServer, type FakeOpenAIServer } from "../llm/testing/fak
 import { ConfigError, InputError, InterruptedError } from "../shared/errors.js";
 import { readItemRecords, readResults } from "./results.js";
 import { runEvaluation } from "./runEvaluation.js";
-import { loadEvalSpec } from "./spec.js";
+import { defineEvalSpec, loadEvalSpec } from "./spec.js";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "vertical-eval-run-"));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -178,6 +178,44 @@ describe("runEvaluation against OpenAI-compatible endpoints on loopback", () => 
     expect(
       server.requests.every((request) => request.path === "/chat/completions" && request.body.logprobs === true),
     ).toBe(true);
+  });
+
+  it("keeps 'template applied' when a rerun finds every item scored and builds no backend", async () => {
+    const folder = path.join(root, "template-rerun");
+    writeSets(folder);
+    let built = 0;
+    const contexts: string[] = [];
+    const createBackend = async () => {
+      built++;
+      return {
+        id: "fake-engine",
+        scorer: {
+          id: "fake-scorer",
+          score: async (requests: { context: string; continuation: string }[]) =>
+            requests.map((request) => {
+              contexts.push(request.context);
+              return { logprob: -request.continuation.length, tokenLogprobs: [], isGreedy: false, tokenCount: 1 };
+            }),
+        },
+        renderChatPrompt: (messages: { content: string }[]) => `<|im_start|>user\n${messages.at(-1)!.content}<|im_end|>\n<|im_start|>assistant\n`,
+        dispose: async () => {},
+      };
+    };
+    const spec = defineEvalSpec({
+      name: "t",
+      baseSystem: "chat",
+      systems: [{ name: "chat", backend: "engine", model: path.join(folder, "m.gguf"), chatTemplate: "auto", scoring: "option" }],
+      sets: [{ name: "domain", kind: "mcq", path: path.join(folder, "domain.csv") }],
+    });
+    const outDir = path.join(folder, "out");
+    const first = await runEvaluation(spec, { outDir, createBackend });
+    expect(first.systems[0]!.templateApplied).toBe(true);
+    expect(contexts[0]).toMatch(/^<\|im_start\|>user/);
+    expect(readItemRecords(path.join(outDir, "items", "chat", "domain.jsonl"))[0]!.templateApplied).toBe(true);
+    const again = await runEvaluation(spec, { outDir, createBackend });
+    expect(built).toBe(1);
+    expect(again.systems[0]!.templateApplied).toBe(true);
+    expect(again.results[0]!.templateApplied).toBe(true);
   });
 
   it("resumes an interrupted run without scoring finished items again", async () => {

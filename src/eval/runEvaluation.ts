@@ -183,6 +183,7 @@ async function prepareItem(item: McqItem, context: ItemContext): Promise<Prepare
     letters: item.options.map((option) => option.letter),
     gold: item.answer,
     ...(retrieved.length > 0 ? { retrieved } : {}),
+    templateApplied,
   };
   return { item, prompt, messages, rawText, contextText, base };
 }
@@ -384,6 +385,14 @@ function forgettingRows(spec: EvalSpec, sets: LoadedSet[], outDir: string): Forg
   return rows;
 }
 
+/** Whether a system's scored items went through the chat template, from their records; undefined when none say. */
+function recordedTemplateApplied(outDir: string, system: string, sets: readonly string[]): boolean | undefined {
+  for (const set of sets)
+    for (const record of readItemRecords(itemsFile(outDir, system, set), { repair: true }))
+      if (record.templateApplied !== undefined) return record.templateApplied;
+  return undefined;
+}
+
 function errorMessage(error: unknown): string {
   return VerticalError.isInstance(error) || error instanceof Error ? error.message : String(error);
 }
@@ -523,10 +532,13 @@ export async function runEvaluation(spec: EvalSpec, options: RunEvaluationOption
       const viaChat =
         (mode === "generate" && system.chatTemplate === "auto") ||
         (mode === "letter" && !backend?.scorer && Boolean(backend?.chatLetters ?? system.logprobs === "chat"));
+      // Without a backend (every item scored earlier) the items themselves say how they were asked.
+      const recorded = backend ? undefined : recordedTemplateApplied(outDir, system.name, sets.map((set) => set.spec.name));
       const templateApplied =
-        viaChat ||
-        (system.chatTemplate === "auto" &&
-          (backend ? Boolean(backend.renderChatPrompt) : system.backend === "llama-cpp"));
+        recorded ??
+        (viaChat ||
+          (system.chatTemplate === "auto" &&
+            (backend ? Boolean(backend.renderChatPrompt) : system.backend === "llama-cpp")));
       summaryEntry.templateApplied = templateApplied;
 
       for (const set of sets) {

@@ -16,6 +16,9 @@ seed: 0                       # model building, data order, sampling and bootstr
 model:
   # The model to specialise: a GGUF file (a base or chat model; llama.cpp's formats).
   path: models/base.gguf
+  # A chat model (the base after general-purpose SFT, or any chat GGUF) adds the routes chat, chat-sft and
+  # chat-sft-small: does SFT on the chat model beat SFT on the base, with all the data and with a quarter of it?
+  # chat: models/chat.gguf
   # Or let the lab build a small llama-family model from this folder's own text (tokenizer + pre-training on
   # general/), cached under the cache folder. Use one of path / build.
   # build:
@@ -38,10 +41,12 @@ data:                         # the defaults below are the layout \`vertical lab
   generalMcq: general/mcq.jsonl      # general knowledge questions: the forgetting check
   open: eval/open.jsonl       # {"question", "reference", "source"}
 
-# Routes to compare (base always runs). Known: base, few-shot, retrieval, cpt, cpt-general, sft, mip, cpt-sft,
-# retrieval-sft.
-routes: [base, few-shot, retrieval, cpt, cpt-general, sft, mip, cpt-sft, retrieval-sft]
+# Routes to compare (base always runs). Default: all of them (the chat ones only with model.chat). Known: base,
+# few-shot, retrieval, cpt, cpt-general, sft, sft-small, mip, cpt-sft, retrieval-sft, chat, chat-sft, chat-sft-small.
+# routes: [base, retrieval, cpt-general, sft]
 
+# These defaults suit a real model (~0.1-8B parameters, LoRA). For a small model (under ~50M parameters, e.g. one
+# from \`vertical model init\`), use method: full and lr: 0.001 — \`vertical lab . --check\` says which applies.
 training:
   method: lora                # lora | full
   rank: 16
@@ -64,7 +69,11 @@ eval:
   # openLimit: 50
 `;
 
-const PLACEHOLDERS: Record<string, string> = {
+/** Every example line `lab init` writes starts its text with this: the lab refuses to train or measure on it. */
+export const PLACEHOLDER_MARKER = "Replace me";
+
+/** The files `lab init` writes, by path relative to the folder: the lab refuses any of them left unchanged. */
+export const PLACEHOLDERS: Record<string, string> = {
   "docs/README.md": "# Domain documents\n\nPut the domain's documents here (.md or .txt; convert PDF/DOCX with `vertical data ingest`).\n",
   "eval/mcq.jsonl": '{"id": "q1", "question": "Replace me: a question about the domain?", "choices": ["right", "wrong 1", "wrong 2", "wrong 3"], "answer": 0, "source": "README"}\n',
   "eval/mcq-dev.jsonl": '{"id": "d1", "question": "Replace me: a solved example (not in mcq.jsonl)?", "choices": ["right", "wrong 1", "wrong 2", "wrong 3"], "answer": 0, "source": "README"}\n',

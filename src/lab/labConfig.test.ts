@@ -6,17 +6,17 @@ import { parse as parseYaml } from "yaml";
 import { initLab, LAB_YAML_TEMPLATE } from "./initLab.js";
 import { labJsonSchema, loadLabConfig, parseLabConfig } from "./labConfig.js";
 import { ROUTE_NAMES, stagesFor } from "./routes.js";
+import { filledLab } from "./testing/filledLab.js";
 
 const folders: string[] = [];
 afterEach(() => {
   for (const folder of folders.splice(0)) fs.rmSync(folder, { recursive: true, force: true });
 });
 
-/** A scaffolded domain folder with a (fake, existing) base model, so only the field under test can fail. */
+/** A filled scaffold with a (fake, existing) base model, so only the field under test can fail. */
 function scaffold(): string {
-  const folder = fs.mkdtempSync(path.join(os.tmpdir(), "lab-config-"));
+  const folder = filledLab();
   folders.push(folder);
-  initLab(folder);
   fs.writeFileSync(path.join(folder, "models/base.gguf"), "GGUF");
   return folder;
 }
@@ -29,9 +29,21 @@ function withYaml(folder: string, edit: (raw: Record<string, unknown>) => void):
 }
 
 describe("lab.yaml", () => {
-  it("loads the scaffold written by `lab init` with every route, base first", () => {
+  it("refuses the placeholders `lab init` wrote, naming the file and line, before any work", () => {
+    const fresh = fs.mkdtempSync(path.join(os.tmpdir(), "lab-config-"));
+    folders.push(fresh);
+    initLab(fresh);
+    fs.writeFileSync(path.join(fresh, "models/base.gguf"), "GGUF");
+    // The docs README (an untouched init file) would be indexed and trained on as a document.
+    expect(() => loadLabConfig(fresh)).toThrow(/docs\/README\.md \(lab\.yaml data\.docs\): docs\/README\.md is still the example `vertical lab init` wrote, not data/);
+    const folder = scaffold();
+    fs.appendFileSync(path.join(folder, "sft/chat.jsonl"), '{"messages": [{"role": "user", "content": "Replace me: a user question"}, {"role": "assistant", "content": "x"}]}\n');
+    expect(() => loadLabConfig(folder)).toThrow(/sft\/chat\.jsonl:2 \(lab\.yaml data\.sft\)/);
+  });
+
+  it("loads a filled scaffold with every route but the chat ones (no model.chat), base first", () => {
     const config = loadLabConfig(scaffold());
-    expect(config.routes).toEqual(ROUTE_NAMES);
+    expect(config.routes).toEqual(ROUTE_NAMES.filter((route) => !route.startsWith("chat")));
     expect(config.model.path).toMatch(/models\/base\.gguf$/);
     expect(config.budgets.cpt.steps).toBe(200);
     expect(path.isAbsolute(config.data.docs)).toBe(true);
@@ -47,6 +59,22 @@ describe("lab.yaml", () => {
     const folder = scaffold();
     fs.rmSync(path.join(folder, "models/base.gguf"));
     expect(() => loadLabConfig(folder)).toThrow(/lab\.yaml: model\.path: base model not found: .*models\/base\.gguf/);
+  });
+
+  it("refuses the chat routes without model.chat, and runs them by default with one", () => {
+    const folder = withYaml(scaffold(), (raw) => {
+      raw.routes = ["base", "sft", "chat-sft"];
+    });
+    expect(() => loadLabConfig(folder)).toThrow(/lab\.yaml: routes: routes chat-sft need a chat model, and model\.chat is not set/);
+    withYaml(folder, (raw) => {
+      (raw.model as Record<string, unknown>).chat = "models/chat.gguf";
+    });
+    expect(() => loadLabConfig(folder)).toThrow(/model\.chat: chat model not found: .*models\/chat\.gguf/);
+    fs.writeFileSync(path.join(folder, "models/chat.gguf"), "GGUF");
+    const config = loadLabConfig(folder);
+    expect(config.routes).toEqual(ROUTE_NAMES);
+    expect(config.model.chat).toBe(path.join(folder, "models/chat.gguf"));
+    expect(stagesFor(["base", "chat", "chat-sft-small", "sft-small"])).toEqual(["chat-sft-small", "sft-small"]);
   });
 
   it("rejects a model section with neither path nor build", () => {

@@ -10,7 +10,8 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { describeIssuePath, valueAt } from "../shared/configIssues.js";
 import { ConfigError, InputError } from "../shared/errors.js";
-import { ROUTE_NAMES, STAGES, isRouteName, stagesFor, type RouteName } from "./routes.js";
+import { PLACEHOLDER_MARKER, PLACEHOLDERS } from "./initLab.js";
+import { ROUTE_NAMES, STAGES, isRouteName, needsChatModel, stagesFor, type RouteName } from "./routes.js";
 
 const positiveInt = (field: string) =>
   z
@@ -66,6 +67,11 @@ const modelSchema = z
     /** Or a recipe: the lab builds (and caches) a small base model from the folder's own text. */
     build: buildSchema.optional(),
     /**
+     * A chat GGUF (the base after general-purpose SFT, or any chat model) for the routes `chat`, `chat-sft`
+     * and `chat-sft-small`: the seed's "few resources: SFT a chat model; plenty: start from the base" rule.
+     */
+    chat: z.string().min(1).optional(),
+    /**
      * auto: routes trained on conversations are asked through the model's own chat template (GGUF
      * tokenizer.chat_template; a built model gets ChatML from its tokenizer); none: plain text everywhere.
      * Defaults to auto.
@@ -110,11 +116,11 @@ export const labConfigSchema = z.strictObject({
       generalMcq: "general/mcq.jsonl",
       open: "eval/open.jsonl",
     }),
-  /** Routes to compare, in report order. "base" is always run (everything is measured against it). Defaults to all. */
-  routes: z
-    .array(routeName)
-    .min(1, "routes must list at least one route")
-    .default([...ROUTE_NAMES]),
+  /**
+   * Routes to compare, in report order. "base" is always run (everything is measured against it). Defaults
+   * to all (the chat routes only when `model.chat` is given).
+   */
+  routes: z.array(routeName).min(1, "routes must list at least one route").optional(),
   /** How the white-box routes train. */
   training: z
     .strictObject({
@@ -186,7 +192,8 @@ export function parseLabConfig(raw: unknown, file: string, folder = path.dirname
     throw new ConfigError(`invalid lab config\n  ${lines.join("\n  ")}`, { where: file, hint: "docs/lab.md lists every field, its default and an example." });
   }
   const parsed = result.data;
-  const routes = [...new Set(["base", ...parsed.routes])] as RouteName[];
+  const chosen = parsed.routes ?? ROUTE_NAMES.filter((route) => parsed.model.chat !== undefined || !needsChatModel(route as RouteName));
+  const routes = [...new Set(["base", ...chosen])] as RouteName[];
   const resolve = (relative: string) => path.resolve(folder, relative);
   const data = Object.fromEntries(Object.entries(parsed.data).map(([key, value]) => [key, resolve(value)])) as Parsed["data"];
   const config: LabConfig = {
@@ -196,9 +203,14 @@ export function parseLabConfig(raw: unknown, file: string, folder = path.dirname
     file,
     routes,
     data,
-    model: { ...parsed.model, ...(parsed.model.path !== undefined ? { path: resolve(parsed.model.path) } : {}) },
+    model: {
+      ...parsed.model,
+      ...(parsed.model.path !== undefined ? { path: resolve(parsed.model.path) } : {}),
+      ...(parsed.model.chat !== undefined ? { chat: resolve(parsed.model.chat) } : {}),
+    },
   };
   checkInputsExist(config);
+  refusePlaceholders(config);
   return config;
 }
 
@@ -211,6 +223,17 @@ function checkInputsExist(config: LabConfig): void {
       hint: "Point model.path at a GGUF file (relative to the lab folder), or replace it with a `build:` recipe to let the lab build a small model.",
     });
   }
+  const chatRoutes = config.routes.filter(needsChatModel);
+  if (chatRoutes.length > 0 && config.model.chat === undefined)
+    throw new ConfigError(`routes ${chatRoutes.join(", ")} need a chat model, and model.chat is not set`, {
+      where: `${file}: routes`,
+      hint: "Add `chat: path/to/chat.gguf` under model: (the base after general-purpose SFT, or any chat GGUF), or remove those routes.",
+    });
+  if (config.model.chat !== undefined && !fs.existsSync(config.model.chat))
+    throw new InputError(`chat model not found: ${config.model.chat}`, {
+      where: `${file}: model.chat`,
+      hint: "Point model.chat at a GGUF file (relative to the lab folder), or remove it and the chat routes.",
+    });
   const stages = stagesFor(config.routes);
   const needs: [keyof LabConfig["data"], string, boolean][] = [
     ["docs", "the domain documents", true],
@@ -227,6 +250,41 @@ function checkInputsExist(config: LabConfig): void {
         where: `${file}: data.${key}`,
         hint: `Create it (\`vertical lab init\` shows the layout) or remove the routes that need it.`,
       });
+  }
+}
+
+/** Files under a data path (a file, or a folder's files at any depth), sorted. */
+function filesUnder(target: string): string[] {
+  if (!fs.existsSync(target)) return [];
+  if (!fs.statSync(target).isDirectory()) return [target];
+  return fs
+    .readdirSync(target, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(entry.parentPath, entry.name))
+    .sort();
+}
+
+const placeholderTexts = new Set(Object.values(PLACEHOLDERS).map((text) => text.trim()));
+const MARKER_SCAN_BYTES = 1 << 20;
+
+/**
+ * `lab init`'s example files are a layout to fill, not data: a lab that trained on them (SFT on one fake
+ * conversation, the docs README indexed as a document) would report numbers about nothing. Any data file
+ * still equal to one, or with a line holding the marker, stops the lab before any work.
+ */
+function refusePlaceholders(config: LabConfig): void {
+  for (const [key, target] of Object.entries(config.data)) {
+    for (const file of filesUnder(target)) {
+      const size = fs.statSync(file).size;
+      if (size > MARKER_SCAN_BYTES) continue;
+      const text = fs.readFileSync(file, "utf8");
+      const line = text.split("\n").findIndex((row) => row.includes(PLACEHOLDER_MARKER));
+      if (!placeholderTexts.has(text.trim()) && line < 0) continue;
+      throw new InputError(`${path.relative(config.folder, file)} is still the example \`vertical lab init\` wrote, not data`, {
+        where: `${file}${line >= 0 ? `:${line + 1}` : ""} (lab.yaml data.${key})`,
+        hint: "Replace it with the domain's own files, or delete it; the lab never trains or measures on placeholders.",
+      });
+    }
   }
 }
 

@@ -11,6 +11,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { settings } from "../config.js";
+import { readGguf } from "../engine/gguf/index.js";
 import type { Retriever } from "../llm/retriever.js";
 import type { ChatModel } from "../llm/types.js";
 import { Bm25Retriever } from "../rag/bm25Retriever.js";
@@ -19,7 +20,7 @@ import { readTextDocuments } from "../rag/readTextDocuments.js";
 import { writeFileAtomic } from "../shared/atomicWrite.js";
 import { InterruptedError } from "../shared/errors.js";
 import type { LabConfig } from "./labConfig.js";
-import { ROUTES, STAGES, stagesFor, type RouteDefinition, type RouteName, type StageName } from "./routes.js";
+import { ROUTES, STAGES, stageChain, stagesFor, type RouteDefinition, type RouteName, type StageName } from "./routes.js";
 import { evaluationThreads } from "./labBackend.js";
 import type { LabStep, StepContext } from "./runSteps.js";
 import type { TrainStageOutputs as StageOutputs } from "./trainStage.js";
@@ -59,8 +60,21 @@ const startingPoint = (outputs: StageOutputs) => outputs.merged ?? outputs.model
 const relative = (paths: LabPaths, file: string) => path.relative(paths.out, file);
 const absolute = (paths: LabPaths, file: unknown) => path.resolve(paths.out, String(file));
 
-function sequenceLengthOf(config: LabConfig): number {
-  return config.training.sequenceLength ?? Math.min(512, config.model.build?.context ?? 512);
+/** Tokens per training sequence: lab.yaml's, else the model's context (a built model's, or the GGUF's), at most 512. */
+export function sequenceLengthOf(config: LabConfig): number {
+  if (config.training.sequenceLength !== undefined) return config.training.sequenceLength;
+  const context = config.model.build?.context ?? (config.model.path ? contextOfGguf(config.model.path) : undefined);
+  return Math.min(512, context ?? 512);
+}
+
+function contextOfGguf(file: string): number | undefined {
+  try {
+    const gguf = readGguf(file);
+    const architecture = gguf.getString("general.architecture");
+    return architecture ? gguf.getNumber(`${architecture}.context_length`) : undefined;
+  } catch {
+    return undefined; // not a readable GGUF: the model step reports that with its own error
+  }
 }
 
 /** The lab's steps for `config`, writing into `outDir`. */
@@ -71,14 +85,19 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
 
   // ---- model ---------------------------------------------------------------------------------
   const recipe = config.model.build;
+  const chatModel = config.model.chat;
   steps.push({
     name: "model",
     kind: "model",
-    inputs: recipe ? { recipe, seed: config.seed, general: config.data.general, docs: config.data.docs } : { path: config.model.path, size: fs.statSync(config.model.path!).size },
+    inputs: {
+      ...(recipe ? { recipe, seed: config.seed, general: config.data.general, docs: config.data.docs } : { path: config.model.path, size: fs.statSync(config.model.path!).size }),
+      ...(chatModel ? { chat: chatModel, chatSize: fs.statSync(chatModel).size } : {}),
+    },
     // ~1.2 s per 2048-token step of a ~1M-parameter model on one core; a time budget caps it.
     estimateSeconds: recipe ? 30 + Math.min(recipe.pretrain.steps * 1.2, (recipe.pretrain.minutes ?? Infinity) * 60) : 1,
     async run(context) {
-      if (!recipe) return { modelPath: config.model.path!, built: false };
+      const chat = chatModel ? { chatModelPath: chatModel } : {};
+      if (!recipe) return { modelPath: config.model.path!, built: false, ...chat };
       const { buildBaseModel } = await import("./buildBaseModel.js");
       const built = await buildBaseModel({
         recipe,
@@ -91,7 +110,7 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
         progress: (fraction, detail) => context.progress(fraction, detail),
         log: (line) => context.log(line),
       });
-      return { ...built, built: true };
+      return { ...built, built: true, ...chat };
     },
   });
 
@@ -99,7 +118,8 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
   steps.push({
     name: "data",
     kind: "data",
-    inputs: { data: config.data, generalPerDomain: config.training.generalPerDomain },
+    // format 2: the small SFT set and the reasons for dropped conversations.
+    inputs: { format: 2, data: config.data, generalPerDomain: config.training.generalPerDomain, seed: config.seed, systemPrompt: config.model.systemPrompt ?? null },
     after: ["model"],
     estimateSeconds: 10,
     async run(context) {
@@ -116,7 +136,8 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
     const budget = config.budgets[definition.budget];
     const sequenceLength = sequenceLengthOf(config);
     const tokensPerStep = sequenceLength * config.training.sequences;
-    const plannedSteps = budget.tokens !== undefined ? Math.max(1, Math.min(budget.steps, Math.floor(budget.tokens / tokensPerStep))) : budget.steps;
+    const budgetSteps = budget.tokens !== undefined ? Math.min(budget.steps, Math.floor(budget.tokens / tokensPerStep)) : budget.steps;
+    const plannedSteps = Math.max(1, Math.round(budgetSteps * (definition.stepShare ?? 1)));
     steps.push({
       name: `train:${stage}`,
       kind: "train",
@@ -127,7 +148,9 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
         const { trainStage } = await import("./trainStage.js");
         const startModel = definition.startsFrom
           ? absolute(paths, startingPoint(context.outputsOf(`train:${definition.startsFrom}`) as unknown as StageOutputs))
-          : String(context.outputsOf("model").modelPath);
+          : definition.model === "chat"
+            ? String(context.outputsOf("model").chatModelPath)
+            : String(context.outputsOf("model").modelPath);
         const outputs = await trainStage({
           config,
           stage,
@@ -163,8 +186,8 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
   };
   const routeModel = (route: RouteName, context: StepContext): RouteModel => {
     const definition: RouteDefinition = ROUTES[route];
-    const base = String(context.outputsOf("model").modelPath);
-    if (!definition.stage) return { model: base, adapters: [], trainingTokens: null, trainingSeconds: null };
+    const start = String(context.outputsOf("model")[definition.model === "chat" ? "chatModelPath" : "modelPath"]);
+    if (!definition.stage) return { model: start, adapters: [], trainingTokens: null, trainingSeconds: null };
     const stage = context.outputsOf(`train:${definition.stage}`) as unknown as StageOutputs;
     // Training cost of a route = every stage on its path (cpt-sft counts its CPT too).
     let tokens = 0;
@@ -250,13 +273,6 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
     },
   });
   return steps;
-}
-
-/** A stage and the stages it starts from, outermost last. */
-function stageChain(stage: StageName): StageName[] {
-  const chain: StageName[] = [];
-  for (let at: StageName | undefined = stage; at; at = STAGES[at].startsFrom) chain.push(at);
-  return chain;
 }
 
 /** Throws InterruptedError when the user asked to stop. */

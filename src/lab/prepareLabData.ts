@@ -2,7 +2,8 @@
  * The lab's data step: the training files every stage reads, written once under DIR/out/data:
  *   domain.jsonl   the domain documents ({"text"} per document)                      -> cpt, cpt-general, mip
  *   general.jsonl  the general corpus                                                -> cpt-general (1:N by tokens)
- *   sft.jsonl      every conversation of sft/*.jsonl that shares no 13-gram with an eval set -> sft, mip, cpt-sft
+ *   sft.jsonl      every conversation of sft/*.jsonl that shares no 13-gram with an eval set -> sft, mip, cpt-sft, chat-sft
+ *   sft-small.jsonl a seeded quarter of sft.jsonl                                     -> sft-small, chat-sft-small
  * Conversations overlapping an evaluation item are DROPPED (they would teach the test); domain documents
  * that overlap are only counted (the documents are the knowledge the questions are about).
  * Token counts use the base model's tokenizer, so the report's "training tokens" are real tokens.
@@ -13,14 +14,19 @@ import { Decontaminator } from "../data/decontaminate.js";
 import { readTextDocuments } from "../rag/readTextDocuments.js";
 import { writeFileAtomic } from "../shared/atomicWrite.js";
 import { InputError } from "../shared/errors.js";
+import { SeededRandom } from "../shared/seededRandom.js";
 import { tokenizerFromGguf } from "../tokenizer/fromGguf.js";
 import { writeTextJsonl } from "./buildBaseModel.js";
 import type { LabConfig } from "./labConfig.js";
+import { SMALL_SFT_SHARE } from "./routes.js";
 
 export interface LabDataOutputs {
   domainFile: string;
   generalFile: string;
   sftFile: string | null;
+  /** A seeded SMALL_SFT_SHARE of the kept conversations (at least one). */
+  sftSmallFile: string | null;
+  sftSmallConversations: number;
   domainDocuments: number;
   domainTokens: number;
   generalDocuments: number;
@@ -28,6 +34,8 @@ export interface LabDataOutputs {
   sftConversations: number;
   sftTokens: number;
   sftDropped: number;
+  /** Why conversations were dropped: reason -> count. */
+  sftDroppedWhy: Record<string, number>;
   domainDocumentsOverlappingEval: number;
 }
 
@@ -35,7 +43,7 @@ interface Conversation {
   messages: { role: string; content: string }[];
 }
 
-function readConversations(folderOrFile: string): { conversation: Conversation; where: string }[] {
+export function readConversations(folderOrFile: string): { conversation: Conversation; where: string }[] {
   const files = fs.statSync(folderOrFile).isDirectory()
     ? fs
         .readdirSync(folderOrFile)
@@ -89,33 +97,45 @@ export async function prepareLabData(config: LabConfig, dataDir: string, modelPa
   }
 
   let sftFile: string | null = null;
+  let sftSmallFile: string | null = null;
   let sftTokens = 0;
   let kept = 0;
   let dropped = 0;
+  let smallCount = 0;
+  const droppedWhy: Record<string, number> = {};
   if (fs.existsSync(config.data.sft)) {
     const lines: string[] = [];
     for (const { conversation } of readConversations(config.data.sft)) {
       const text = conversation.messages.map((message) => message.content).join("\n");
-      if (detector.isContaminated(text)) {
+      const reason = dropReason(conversation, text, detector);
+      if (reason) {
         dropped++;
+        droppedWhy[reason] = (droppedWhy[reason] ?? 0) + 1;
         continue;
       }
       kept++;
       sftTokens += count(text);
-      lines.push(JSON.stringify(conversation));
+      lines.push(JSON.stringify(withSystemPrompt(conversation, config.model.systemPrompt)));
     }
     sftFile = path.join(dataDir, "sft.jsonl");
     writeFileAtomic(sftFile, lines.join("\n") + "\n");
+    // Seeded, not the first quarter: files are often grouped by topic.
+    const small = new SeededRandom(config.seed).shuffle([...lines]).slice(0, Math.max(1, Math.round(lines.length * SMALL_SFT_SHARE)));
+    smallCount = lines.length === 0 ? 0 : small.length;
+    sftSmallFile = path.join(dataDir, "sft-small.jsonl");
+    writeFileAtomic(sftSmallFile, small.join("\n") + "\n");
   }
   log(
     `domain ${domain.length} documents / ${domainTokens} tokens; general ${generalDocuments} / ${generalTokens} tokens; ` +
-      `SFT ${kept} conversations / ${sftTokens} tokens (${dropped} dropped: they overlap an eval item); ` +
+      `SFT ${kept} conversations / ${sftTokens} tokens (${describeDrops(droppedWhy)}), ${smallCount} of them in the small set; ` +
       `${overlapping} domain documents share a 13-gram with an eval item (kept: they are the knowledge source)`,
   );
   return {
     domainFile: path.basename(domainFile),
     generalFile: path.basename(generalFile),
     sftFile: sftFile ? path.basename(sftFile) : null,
+    sftSmallFile: sftSmallFile ? path.basename(sftSmallFile) : null,
+    sftSmallConversations: smallCount,
     domainDocuments: domain.length,
     domainTokens,
     generalDocuments,
@@ -123,6 +143,33 @@ export async function prepareLabData(config: LabConfig, dataDir: string, modelPa
     sftConversations: kept,
     sftTokens,
     sftDropped: dropped,
+    sftDroppedWhy: droppedWhy,
     domainDocumentsOverlappingEval: overlapping,
   };
+}
+
+/**
+ * The chat routes are asked with model.systemPrompt, so they are trained with it too: a conversation without
+ * a system turn gets it (one with its own keeps that). Without a systemPrompt the template's default applies
+ * in training and in asking alike.
+ */
+function withSystemPrompt(conversation: Conversation, systemPrompt: string | undefined): Conversation {
+  if (systemPrompt === undefined || conversation.messages.some((message) => message.role === "system")) return conversation;
+  return { messages: [{ role: "system", content: systemPrompt }, ...conversation.messages] };
+}
+
+export const DROP_OVERLAPS_EVAL = "shares a 13-gram with an evaluation item";
+export const DROP_NO_ANSWER = "has no non-empty assistant turn";
+
+/** Why a conversation must not be trained on, or null to keep it. */
+function dropReason(conversation: Conversation, text: string, detector: Decontaminator): string | null {
+  // SFT's loss is on assistant tokens only: without one the conversation teaches nothing.
+  if (!conversation.messages.some((message) => message.role === "assistant" && message.content.trim() !== "")) return DROP_NO_ANSWER;
+  if (detector.isContaminated(text)) return DROP_OVERLAPS_EVAL;
+  return null;
+}
+
+export function describeDrops(droppedWhy: Record<string, number>): string {
+  const entries = Object.entries(droppedWhy);
+  return entries.length === 0 ? "none dropped" : entries.map(([reason, count]) => `${count} dropped: ${reason}`).join("; ");
 }

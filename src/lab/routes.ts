@@ -5,17 +5,30 @@
  */
 
 /** A training stage: what data, which objective, starting from which model. */
-export type StageName = "cpt" | "cpt-general" | "sft" | "mip" | "cpt-sft";
+export type StageName = "cpt" | "cpt-general" | "sft" | "sft-small" | "mip" | "cpt-sft" | "chat-sft" | "chat-sft-small";
 
 export interface StageDefinition {
   objective: "cpt" | "sft" | "mip";
-  /** Data the stage trains on: domain text, domain + general text (1:N by tokens), SFT chats, or text + chats. */
-  data: "domain" | "domain+general" | "sft" | "domain+sft";
-  /** The stage whose output model this stage starts from; undefined = the base model. */
+  /**
+   * Data the stage trains on: domain text, domain + general text (1:N by tokens), SFT chats, a quarter of
+   * the SFT chats (the small-data side of the chat-vs-base rule), or text + chats.
+   */
+  data: "domain" | "domain+general" | "sft" | "sft-small" | "domain+sft";
+  /** The stage whose output model this stage starts from; undefined = `model`. */
   startsFrom?: StageName;
+  /** Without `startsFrom`: the base model (default) or lab.yaml's `model.chat`. */
+  model?: "base" | "chat";
   /** Which budget in lab.yaml applies. */
   budget: "cpt" | "sft" | "mip";
+  /**
+   * Share of the budget's steps. The small-data stages get a quarter: the same passes over a quarter of
+   * the data, i.e. "few resources" in both data and compute. Defaults to 1.
+   */
+  stepShare?: number;
 }
+
+/** Share of the SFT conversations (and of the SFT steps) the `*-small` stages train on. */
+export const SMALL_SFT_SHARE = 0.25;
 
 export const STAGES: Record<StageName, StageDefinition> = {
   cpt: { objective: "cpt", data: "domain", budget: "cpt" },
@@ -23,6 +36,9 @@ export const STAGES: Record<StageName, StageDefinition> = {
   sft: { objective: "sft", data: "sft", budget: "sft" },
   mip: { objective: "mip", data: "domain+sft", budget: "mip" },
   "cpt-sft": { objective: "sft", data: "sft", startsFrom: "cpt-general", budget: "sft" },
+  "sft-small": { objective: "sft", data: "sft-small", budget: "sft", stepShare: SMALL_SFT_SHARE },
+  "chat-sft": { objective: "sft", data: "sft", model: "chat", budget: "sft" },
+  "chat-sft-small": { objective: "sft", data: "sft-small", model: "chat", budget: "sft", stepShare: SMALL_SFT_SHARE },
 };
 
 export interface RouteDefinition {
@@ -36,6 +52,8 @@ export interface RouteDefinition {
   prompting: "zero-shot" | "few-shot" | "retrieval";
   /** Whether the model is asked through its chat template (trained on chats) or as plain text. */
   chat: boolean;
+  /** Without `stage`: the base model (default) or lab.yaml's `model.chat`. */
+  model?: "base" | "chat";
 }
 
 export const ROUTES = {
@@ -51,9 +69,13 @@ export const ROUTES = {
     chat: false,
   },
   sft: { description: "supervised fine-tuning on the domain conversations", box: "white", stage: "sft", prompting: "zero-shot", chat: true },
+  "sft-small": { description: "SFT of the base on a quarter of the conversations (a quarter of the steps)", box: "white", stage: "sft-small", prompting: "zero-shot", chat: true },
   mip: { description: "instruction data mixed into pre-training (MIP): domain text + conversations in one run", box: "white", stage: "mip", prompting: "zero-shot", chat: true },
   "cpt-sft": { description: "CPT on domain + general, then SFT", box: "white", stage: "cpt-sft", prompting: "zero-shot", chat: true },
   "retrieval-sft": { description: "the SFT model, asked with retrieved passages", box: "white", stage: "sft", prompting: "retrieval", chat: true },
+  chat: { description: "the chat model (model.chat) as it is, through its chat template", box: "black", prompting: "zero-shot", chat: true, model: "chat" },
+  "chat-sft": { description: "SFT on the domain conversations starting from the chat model (its template kept)", box: "white", stage: "chat-sft", prompting: "zero-shot", chat: true },
+  "chat-sft-small": { description: "SFT of the chat model on a quarter of the conversations (a quarter of the steps)", box: "white", stage: "chat-sft-small", prompting: "zero-shot", chat: true },
 } as const satisfies Record<string, RouteDefinition>;
 
 export type RouteName = keyof typeof ROUTES;
@@ -61,6 +83,22 @@ export const ROUTE_NAMES = Object.keys(ROUTES) as RouteName[];
 
 export function isRouteName(name: string): name is RouteName {
   return Object.hasOwn(ROUTES, name);
+}
+
+/** Whether a route needs lab.yaml's `model.chat` (it is asked, or starts its training, from the chat model). */
+export function needsChatModel(route: RouteName): boolean {
+  const definition: RouteDefinition = ROUTES[route];
+  if (!definition.stage) return definition.model === "chat";
+  let at: StageName = definition.stage;
+  while (STAGES[at].startsFrom) at = STAGES[at].startsFrom!;
+  return STAGES[at].model === "chat";
+}
+
+/** A stage and the stages it starts from, outermost last. */
+export function stageChain(stage: StageName | undefined): StageName[] {
+  const chain: StageName[] = [];
+  for (let at = stage; at; at = STAGES[at].startsFrom) chain.push(at);
+  return chain;
 }
 
 /** Training stages needed by `routes`, in dependency order (a stage after the one it starts from). */

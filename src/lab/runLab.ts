@@ -8,6 +8,8 @@ import Table from "cli-table3";
 import { loadLabConfig, type LabConfig } from "./labConfig.js";
 import { buildLabSteps } from "./labSteps.js";
 import { printProgress, runSteps, formatDuration, type ProgressSink } from "./runSteps.js";
+import type { Advice } from "./adviseLab.js";
+import { describePower, POWER_METHOD, type PowerSummary } from "./labReportSections.js";
 import type { ComparisonRow, LabReportOutputs } from "./writeLabReport.js";
 
 export interface RunLabOptions {
@@ -26,6 +28,8 @@ export interface LabRun {
   reportHtml: string;
   reportMarkdown: string;
   rows: ComparisonRow[];
+  power: PowerSummary[];
+  advice: Advice;
   seconds: number;
 }
 
@@ -47,6 +51,8 @@ export async function runLab(folder: string, options: RunLabOptions = {}): Promi
     reportHtml: path.join(outDir, report.reportHtml),
     reportMarkdown: path.join(outDir, report.reportMarkdown),
     rows: report.rows,
+    power: report.power,
+    advice: report.advice,
     seconds: (performance.now() - started) / 1000,
   };
 }
@@ -54,8 +60,11 @@ export async function runLab(folder: string, options: RunLabOptions = {}): Promi
 const percent = (value: number | undefined | null) => (value === undefined || value === null || Number.isNaN(value) ? "–" : `${(value * 100).toFixed(1)}`);
 const points = (value: number | undefined | null) => (value === undefined || value === null ? "–" : `${value >= 0 ? "+" : ""}${(value * 100).toFixed(1)}`);
 
-/** The comparison table as printed at the end of the run (accuracies in %, differences in points). */
-export function formatComparisonTable(rows: readonly ComparisonRow[]): string {
+/**
+ * The comparison table as printed at the end of the run (accuracies in %, differences in points), with a
+ * footer: the minimum detectable difference of its paired test and any empty open answers.
+ */
+export function formatComparisonTable(rows: readonly ComparisonRow[], power: readonly PowerSummary[] = []): string {
   const table = new Table({
     head: ["route", "domain MCQ % [95% CI]", "vs base (pts)", "general MCQ %", "vs base (pts) [95% CI]", "open ROUGE-L", "open char-F1", "train tokens", "train time", "domain verdict"],
     style: { head: [], border: [] },
@@ -74,5 +83,11 @@ export function formatComparisonTable(rows: readonly ComparisonRow[]): string {
       row.verdict,
     ]);
   }
-  return table.toString();
+  const empty = rows.filter((row) => (row.openEmpty ?? 0) > 0).map((row) => `${row.route} ${row.openEmpty}`);
+  const footer = [
+    ...power.map(describePower),
+    ...(power.length > 0 ? [POWER_METHOD] : []),
+    ...(empty.length > 0 ? [`Empty open answers (only whitespace, scored 0): ${empty.join(", ")}.`] : []),
+  ];
+  return [table.toString(), ...footer].join("\n");
 }

@@ -60,6 +60,8 @@ export async function trainStage(options: TrainStageOptions): Promise<TrainStage
         ];
       case "sft":
         return [{ path: file(data.sftFile), kind: "chat" as const, weight: 1 }];
+      case "sft-small":
+        return [{ path: file(data.sftSmallFile), kind: "chat" as const, weight: 1 }];
       case "domain+sft":
         // MIP: instruction data inside pre-training, in proportion to how much of each there is.
         return [

@@ -13,12 +13,17 @@ import { itemsFile, readItemRecords } from "../eval/results.js";
 import { runEvaluation } from "../eval/runEvaluation.js";
 import { defineEvalSpec } from "../eval/spec.js";
 import { bootstrapMeanCi, bootstrapPairedDeltaCi, type Estimate } from "../eval/stats/bootstrap.js";
+import { discordantRate, pairedItemsNeeded, pairedMinimumDetectableDifference } from "../eval/stats/power.js";
 import { writeFileAtomic } from "../shared/atomicWrite.js";
 import { createLabBackend } from "./labBackend.js";
 import type { LabConfig } from "./labConfig.js";
 import { DOMAIN_MCQ, DOMAIN_OPEN, GENERAL_MCQ, type LabPaths } from "./labSteps.js";
+import { adviseLab, type Advice } from "./adviseLab.js";
+import { labReportSections, type PowerSummary } from "./labReportSections.js";
+import type { LabDataOutputs } from "./prepareLabData.js";
 import { answeredModel } from "./routeChatModels.js";
-import { ROUTES, type RouteName } from "./routes.js";
+import { ROUTES, stageChain, stagesFor, type RouteDefinition, type RouteName } from "./routes.js";
+import type { TrainStageOutputs } from "./trainStage.js";
 import type { StepContext } from "./runSteps.js";
 
 export interface ComparisonRow {
@@ -31,6 +36,8 @@ export interface ComparisonRow {
   generalDelta: Estimate | null;
   openRougeL: number | null;
   openCharF1: number | null;
+  /** Open answers that were empty (only whitespace): scored 0, flagged. */
+  openEmpty: number | null;
   trainingTokens: number | null;
   trainingSeconds: number | null;
   /** From the domain interval: "better than base", "worse than base", "no clear difference", or "baseline". */
@@ -41,22 +48,47 @@ export interface LabReportOutputs {
   reportHtml: string;
   reportMarkdown: string;
   rows: ComparisonRow[];
+  /** Minimum detectable difference of the paired test vs the base, domain and general MCQ. */
+  power: PowerSummary[];
+  advice: Advice;
 }
 
-function pairedEstimate(evalDir: string, system: string, set: string): { score: Estimate | null; delta: Estimate | null } {
-  const records = readItemRecords(itemsFile(evalDir, system, set));
-  if (records.length === 0) return { score: null, delta: null };
-  const score = bootstrapMeanCi(records.map((record) => (record.correct ? 1 : 0)));
-  if (system === "base") return { score, delta: null };
-  const base = new Map(readItemRecords(itemsFile(evalDir, "base", set)).map((record) => [record.id, record.correct ? 1 : 0]));
-  const pairs = records.filter((record) => base.has(record.id));
-  if (pairs.length === 0) return { score, delta: null };
-  const delta = bootstrapPairedDeltaCi(
-    pairs.map((record) => (record.correct ? 1 : 0)),
-    pairs.map((record) => base.get(record.id)!),
-  );
-  return { score, delta };
+const outcomes = (evalDir: string, system: string, set: string) =>
+  new Map(readItemRecords(itemsFile(evalDir, system, set)).map((record) => [record.id, record.correct ? 1 : 0]));
+
+/** `first` - `second` over the items both scored, with its paired interval and discordant share. */
+export function pairedBetween(evalDir: string, first: string, second: string, set: string): (Estimate & { n: number; discordantRate: number }) | null {
+  const mine = outcomes(evalDir, first, set);
+  const theirs = outcomes(evalDir, second, set);
+  const a: number[] = [];
+  const b: number[] = [];
+  for (const [id, value] of mine)
+    if (theirs.has(id)) {
+      a.push(value);
+      b.push(theirs.get(id)!);
+    }
+  if (a.length === 0) return null;
+  return { ...bootstrapPairedDeltaCi(a, b), n: a.length, discordantRate: discordantRate(a, b) };
 }
+
+function pairedEstimate(evalDir: string, system: string, set: string) {
+  const records = [...outcomes(evalDir, system, set).values()];
+  if (records.length === 0) return { score: null, delta: null };
+  const score = bootstrapMeanCi(records);
+  return { score, delta: system === "base" ? null : pairedBetween(evalDir, system, "base", set) };
+}
+
+/** The power of the paired test vs the base on a set, at the largest discordant share among the routes. */
+function powerOf(set: string, deltas: readonly ({ n: number; discordantRate: number } | null)[], items: number): PowerSummary {
+  const measured = deltas.filter((delta) => delta !== null);
+  if (measured.length === 0) return { set, items, discordantRate: null, mdd: null, itemsFor10Points: null };
+  const rate = Math.max(...measured.map((delta) => delta.discordantRate));
+  const n = Math.min(...measured.map((delta) => delta.n));
+  return { set, items: n, discordantRate: rate, mdd: pairedMinimumDetectableDifference(n, rate), itemsFor10Points: rate > 0 ? pairedItemsNeeded(0.1, rate) : 0 };
+}
+
+/** Open questions whose answers the report shows for every route. */
+const SAMPLE_QUESTIONS = 3;
 
 export function verdictOf(route: string, delta: Estimate | null): string {
   if (route === "base") return "baseline";
@@ -100,12 +132,40 @@ export async function writeLabReport(options: {
       generalDelta: general.delta,
       openRougeL: openSummary?.rougeL ?? null,
       openCharF1: openSummary?.charF1 ?? null,
+      openEmpty: openSummary?.emptyAnswers ?? null,
       trainingTokens: typeof system.trainingTokens === "number" ? system.trainingTokens : null,
       trainingSeconds: typeof system.trainingSeconds === "number" ? system.trainingSeconds : null,
       verdict: verdictOf(route, domain.delta),
     };
   });
+  const power = [
+    powerOf(DOMAIN_MCQ, rows.map((row) => row.domainDelta as ReturnType<typeof pairedBetween>), rows[0]?.domain ? outcomes(paths.eval, "base", DOMAIN_MCQ).size : 0),
+    powerOf(GENERAL_MCQ, rows.map((row) => row.generalDelta as ReturnType<typeof pairedBetween>), outcomes(paths.eval, "base", GENERAL_MCQ).size),
+  ];
+  const domainPower = power[0]!;
+  const stages = Object.fromEntries(stagesFor(config.routes).map((stage) => [stage, options.context.outputsOf(`train:${stage}`) as unknown as TrainStageOutputs]));
+  const cutStages = (route: RouteName) =>
+    stageChain((ROUTES[route] as RouteDefinition).stage)
+      .filter((stage) => stages[stage]?.stoppedEarly)
+      .map((stage) => `${stage} ${stages[stage]!.steps}/${stages[stage]!.plannedSteps}`);
+  const advice = adviseLab({
+    routes: rows.map((row) => ({ ...row, cutStages: cutStages(row.route as RouteName) })),
+    paired: (first, second, set) => pairedBetween(paths.eval, first, second, set === "domain" ? DOMAIN_MCQ : GENERAL_MCQ),
+    domainMdd: domainPower.mdd === null ? null : { value: domainPower.mdd, items: domainPower.items },
+  });
+  const sections = labReportSections({
+    evalDir: paths.eval,
+    data: options.context.outputsOf("data") as unknown as LabDataOutputs,
+    stages,
+    counts: { domainMcq: outcomes(paths.eval, "base", DOMAIN_MCQ).size, generalMcq: outcomes(paths.eval, "base", GENERAL_MCQ).size, open: questions.length },
+    openSet: DOMAIN_OPEN,
+    sampleQuestions: questions.slice(0, SAMPLE_QUESTIONS),
+    routes: config.routes,
+    power,
+    advice,
+  });
   const written = writeReport([paths.eval], {
+    sections,
     outDir: paths.out,
     title: `Vertical lab: ${config.name}`,
     extraColumns: [
@@ -115,5 +175,5 @@ export async function writeLabReport(options: {
     ],
   });
   writeFileAtomic(path.join(paths.out, "comparison.json"), JSON.stringify(rows, null, 2) + "\n");
-  return { reportHtml: path.relative(paths.out, written.htmlPath), reportMarkdown: path.relative(paths.out, written.markdownPath), rows };
+  return { reportHtml: path.relative(paths.out, written.htmlPath), reportMarkdown: path.relative(paths.out, written.markdownPath), rows, power, advice };
 }

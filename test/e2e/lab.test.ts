@@ -19,17 +19,37 @@ const { runLab } = await import("../../src/lab/runLab.js");
 const { itemsFile, readItemRecords } = await import("../../src/eval/results.js");
 const { ROUTE_NAMES } = await import("../../src/lab/routes.js");
 const { InterruptedError } = await import("../../src/shared/errors.js");
+const { loadLabConfig } = await import("../../src/lab/labConfig.js");
+const { buildBaseModel } = await import("../../src/lab/buildBaseModel.js");
+const { initModel } = await import("../../src/model/initModel.js");
+const { settings } = await import("../../src/config.js");
 type LabConfig = import("../../src/lab/labConfig.js").LabConfig;
 type ProgressEvent = import("../../src/lab/runSteps.js").ProgressEvent;
 
 afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
-/** The example's lab.yaml with tiny budgets: the numbers are meaningless, the plumbing is not. */
+/**
+ * A stand-in "chat model" until the example ships one: a second tiny model with the built base's tokenizer
+ * (and so its ChatML template) but other weights, so the chat routes differ from the base ones.
+ */
+async function tinyChatModel(config: LabConfig): Promise<string> {
+  const recipe = shrink(config).model.build!;
+  const base = await buildBaseModel({ recipe, generalFolder: config.data.general, docsFolder: config.data.docs, seed: config.seed, threads: 2, cacheDir: settings().cacheDir });
+  const file = path.join(scratch, "chat.gguf");
+  await initModel({ architecture: "llama", hidden: 64, layers: 2, heads: 2, ffn: 128, context: 512, seed: 11, tokenizer: base.modelPath, out: file });
+  return file;
+}
+
+let chatModel: string | undefined;
+
+/** The example's lab.yaml with tiny budgets and every route: the numbers are meaningless, the plumbing is not. */
 function shrink(config: LabConfig): LabConfig {
   return {
     ...config,
+    routes: [...ROUTE_NAMES],
     model: {
       ...config.model,
+      ...(chatModel ? { chat: chatModel } : {}),
       build: {
         ...config.model.build!,
         tokenizer: { vocabSize: 1024 },
@@ -58,6 +78,7 @@ const gold = (system: string) =>
 
 describe("vertical lab on the shipped example (reduced)", () => {
   it("runs every route, continues after an interruption, and writes the report", async () => {
+    chatModel = await tinyChatModel(loadLabConfig("examples/harbor"));
     // 1. Interrupt as the first route evaluation after training starts (as Ctrl-C would).
     const controller = new AbortController();
     const firstEvents: ProgressEvent[] = [];
@@ -91,7 +112,29 @@ describe("vertical lab on the shipped example (reduced)", () => {
       if (row.route !== "base") expect(row.generalDelta, row.route).not.toBeNull();
     }
     expect(fs.readFileSync(run.reportHtml, "utf8")).toContain("retrieval-sft");
-    for (const route of ["cpt", "cpt-general", "sft", "mip", "cpt-sft"]) expect(run.rows.find((row) => row.route === route)!.trainingTokens).toBeGreaterThan(0);
+    for (const route of ["cpt", "cpt-general", "sft", "sft-small", "mip", "cpt-sft", "chat-sft", "chat-sft-small"]) expect(run.rows.find((row) => row.route === route)!.trainingTokens).toBeGreaterThan(0);
+    // The small-data routes train on a quarter of the conversations for a quarter of the steps.
+    const state = JSON.parse(fs.readFileSync(path.join(outDir, "lab-state.json"), "utf8")) as { steps: Record<string, { outputs: Record<string, number> }> };
+    expect(state.steps["train:sft-small"]!.outputs.plannedSteps).toBe(1);
+    expect(state.steps["train:chat-sft"]!.outputs.plannedSteps).toBe(4);
+    const data = state.steps.data!.outputs;
+    expect(data.sftSmallConversations).toBe(Math.round(data.sftConversations! / 4));
+    // The chat route is the chat model as it is: other weights than the base, so other scores.
+    const chatScores = readItemRecords(itemsFile(path.join(outDir, "eval"), "chat", "domain-mcq"));
+    const baseScores = new Map(readItemRecords(itemsFile(path.join(outDir, "eval"), "base", "domain-mcq")).map((record) => [record.id, record]));
+    expect(chatScores.some((record) => record.scores![record.gold]!.logprob !== baseScores.get(record.id)!.scores![record.gold]!.logprob)).toBe(true);
+
+    // 3b. The report: chat routes through the template, the lab's own sections, the power and the advisor.
+    const markdown = fs.readFileSync(run.reportMarkdown, "utf8");
+    for (const title of ["## Data", "## Training", "## Statistical power", "## Sample answers", "## What this lab says"]) expect(markdown).toContain(title);
+    expect(markdown.indexOf("## What this lab says")).toBeGreaterThan(markdown.indexOf("## Sample answers"));
+    expect(markdown).toMatch(/\| sft \| engine \| [^|]+ \| [^|]+ \| option \| applied \|/);
+    expect(markdown).toMatch(/\| base \(base\) \| engine \| [^|]+ \| [^|]+ \| option \| none \|/);
+    expect(markdown).toMatch(/\| chat-sft-small \| 1 \/ 1 \|/);
+    expect(run.power[0]!.items).toBe(10);
+    expect(markdown).toContain("minimum detectable difference, alpha 0.05 two-sided, power 0.8");
+    expect(run.advice.rules).toHaveLength(5);
+    expect(run.advice.rules.every((finding) => ["supports", "contradicts", "not resolved"].includes(finding.verdict))).toBe(true);
 
     // 4. Retrieval and training changed the domain scores relative to the base.
     const base = new Map(gold("base").map((item) => [item.id, item]));

@@ -11,8 +11,16 @@ export function register(program: Command): void {
     .description("Compare every route (prompting, retrieval, CPT, SFT, MIP) on one domain folder and write report.html")
     .argument("[dir]", "domain folder with a lab.yaml")
     .option("--out <dir>", "where state, models, results and the report go (default: DIR/out)")
-    .action(async (dir: string | undefined, flags: { out?: string }) => {
+    .option("--check", "validate lab.yaml, the models and every data file, print the plan, and train nothing")
+    .action(async (dir: string | undefined, flags: { out?: string; check?: boolean }) => {
       if (!dir) throw new ConfigError("no domain folder given", { hint: "vertical lab examples/harbor, or `vertical lab init DIR` to start one" });
+      if (flags.check) {
+        const path = await import("node:path");
+        const { checkLab, formatLabCheck } = await import("../../lab/checkLab.js");
+        const check = checkLab(dir, { outDir: path.resolve(flags.out ?? path.join(dir, "out")) });
+        process.stdout.write(`${formatLabCheck(check)}\n`);
+        return;
+      }
       const { runLab, formatComparisonTable } = await import("../../lab/runLab.js");
       const controller = new AbortController();
       // First Ctrl-C: stop after the step in flight saves what it can; a second one exits at once.
@@ -25,7 +33,8 @@ export function register(program: Command): void {
       process.on("SIGTERM", onSignal);
       try {
         const run = await runLab(dir, { ...(flags.out ? { outDir: flags.out } : {}), signal: controller.signal });
-        process.stdout.write(`\n${formatComparisonTable(run.rows)}\n`);
+        process.stdout.write(`\n${formatComparisonTable(run.rows, run.power)}\n`);
+        process.stdout.write(`\nWhat this lab says:\n${[...run.advice.rules.map((finding) => finding.sentence), ...run.advice.closing].map((line) => `  ${line}`).join("\n")}\n`);
         const unhelpful = run.rows.filter((row) => row.verdict === "no clear difference" || row.verdict === "worse than base").map((row) => row.route);
         if (unhelpful.length > 0) process.stdout.write(`Routes that did not beat the base on the domain set here: ${unhelpful.join(", ")}.\n`);
         process.stdout.write(`\nreport: ${run.reportHtml}\n        ${run.reportMarkdown}\n`);
@@ -46,7 +55,7 @@ export function register(program: Command): void {
     .action(async (dir: string) => {
       const { initLab } = await import("../../lab/initLab.js");
       const written = initLab(dir);
-      process.stdout.write(`wrote ${written.map((file) => `${dir}/${file}`).join("\n      ")}\nnext: put your documents in ${dir}/docs and a GGUF path in ${dir}/lab.yaml, then run: vertical lab ${dir}\n`);
+      process.stdout.write(`wrote ${written.map((file) => `${dir}/${file}`).join("\n      ")}\nnext: put your documents in ${dir}/docs and a GGUF path in ${dir}/lab.yaml, then replace every example file ("Replace me") with your data and run: vertical lab ${dir} --check, then vertical lab ${dir}\n`);
     });
 
   lab

@@ -7,7 +7,7 @@ import { RecordingChatModel } from "../testing/recordingChatModel.js";
 import { judgePair } from "../judge/judges.js";
 import { parseOpenQuestions } from "./questions.js";
 import { openResultRows } from "./openResultRows.js";
-import { runOpenEval } from "./runOpenEval.js";
+import { describeEmptyAnswers, runOpenEval } from "./runOpenEval.js";
 
 const questionsText = [
   JSON.stringify({
@@ -175,5 +175,27 @@ describe("runOpenEval", () => {
       }),
     ).rejects.toThrow(/set "geo": the base system "base" is not among the systems \(sft\)/);
     expect(unused.calls).toHaveLength(0);
+  });
+});
+
+describe("empty answers", () => {
+  it("counts answers that are only whitespace, so the report flags them instead of a silent 0", async () => {
+    const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "open-empty-"));
+    dirs.push(outDir);
+    const questions = parseOpenQuestions(questionsText, "q.jsonl");
+    const result = await runOpenEval({
+      set: "open",
+      questions,
+      outDir,
+      systems: [
+        { name: "base", model: new RecordingChatModel("m:answers", () => "Paris.") },
+        { name: "mute", model: new RecordingChatModel("m:mute", (messages) => (lastUser(messages).includes("France") ? "Paris" : " \n\t ")) },
+      ],
+    });
+    expect(result.systems.map((s) => [s.system, s.emptyAnswers])).toEqual([
+      ["base", 0],
+      ["mute", 2],
+    ]);
+    expect(describeEmptyAnswers(result)).toBe("Empty answers (only whitespace, scored 0): mute 2/3.");
   });
 });

@@ -53,6 +53,8 @@ export interface OpenSystemSummary {
   /** Mean judge rating 1–10 over readable ratings. */
   judgeRating?: number;
   ratedCount?: number;
+  /** Answers that are empty or only whitespace: they score 0 against any reference, so the report flags them. */
+  emptyAnswers?: number;
   promptTokens: number;
   completionTokens: number;
   wallSeconds: number;
@@ -91,6 +93,13 @@ export interface OpenEvalOptions {
   /** Injectable clock (ms) for repeatable wall times in tests. */
   now?: () => number;
   onProgress?: (done: number, total: number, stage: "answer" | "judge") => void;
+}
+
+/** "2 answers of sft, 1 of mip were empty (only whitespace) and score 0", or "" when none were. */
+export function describeEmptyAnswers(result: OpenSetResult): string {
+  const empty = result.systems.filter((s) => (s.emptyAnswers ?? 0) > 0);
+  if (empty.length === 0) return "";
+  return `Empty answers (only whitespace, scored 0): ${empty.map((s) => `${s.system} ${s.emptyAnswers}/${s.answered}`).join(", ")}.`;
 }
 
 const mean = (values: number[]) =>
@@ -200,6 +209,7 @@ export async function runOpenEval(options: OpenEvalOptions): Promise<OpenSetResu
       promptTokens: records.reduce((s, r) => s + r.answer.promptTokens, 0),
       completionTokens: records.reduce((s, r) => s + r.answer.completionTokens, 0),
       wallSeconds: records.reduce((s, r) => s + r.answer.seconds, 0),
+      emptyAnswers: records.filter((r) => r.answer.answer.trim() === "").length,
     };
     if (referenced.length > 0) {
       summary.rougeL = mean(referenced.map((r) => bestOver(rougeL, r.answer.answer, r.question.references)));

@@ -4,7 +4,8 @@
  * Every number cell carries data-system / data-set / data-metric / data-value (the exact value
  * from the results), so tests and tools can read the report back.
  */
-import type { ReportModel } from "./reportModel.js";
+import { describeEmptyAnswers } from "../open/runOpenEval.js";
+import type { ReportModel, ReportSection } from "./reportModel.js";
 import { cellOf } from "./reportModel.js";
 import {
   escapeXml as escape,
@@ -215,7 +216,7 @@ function openSection(model: ReportModel): string {
         ? ""
         : ` The judge agreed with itself across both answer orders in ${formatPercent(result.judgeConsistency)} of comparisons (inconsistent ones count as ties).`;
     return (
-      `<h3>${escape(result.set)}</h3><p class="note">${result.questions} questions, ${result.withReferences} with reference answers${result.judge ? `; judge <code>${escape(result.judge)}</code>` : ""}.${consistency}</p>` +
+      `<h3>${escape(result.set)}</h3><p class="note">${result.questions} questions, ${result.withReferences} with reference answers${result.judge ? `; judge <code>${escape(result.judge)}</code>` : ""}.${consistency}</p>${describeEmptyAnswers(result) ? `<p class="warn">${escape(describeEmptyAnswers(result))}</p>` : ""}` +
       `<table class="open-table"><thead><tr><th>System</th><th>ROUGE-L</th><th>Char F1</th><th>Judge 1–10</th><th>Win rate</th><th>Bradley–Terry</th></tr></thead><tbody>${rows}</tbody></table>${ranking}`
     );
   });
@@ -288,6 +289,17 @@ function systemsSection(model: ReportModel): string {
   return `<section id="systems"><h2>Systems</h2><table><thead><tr><th>System</th><th class="text">Backend</th><th class="text">Model</th><th class="text">Adapters</th><th>Scoring</th><th>Chat template</th><th>Shots</th></tr></thead><tbody>${rows}</tbody></table></section>`;
 }
 
+function customSection(section: ReportSection): string {
+  const blocks = section.blocks.map((block) => {
+    if (block.kind === "paragraph") return `<p>${escape(block.text)}</p>`;
+    if (block.kind === "list") return `<ul>${block.items.map((item) => `<li>${escape(item)}</li>`).join("")}</ul>`;
+    const head = block.header.map((cell, index) => `<th${index === 0 ? "" : ' class="text"'}>${escape(cell)}</th>`).join("");
+    const rows = block.rows.map((row) => `<tr>${row.map((cell, index) => (index === 0 ? `<th>${escape(cell)}</th>` : `<td class="text">${escape(cell)}</td>`)).join("")}</tr>`).join("");
+    return `<table><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table>`;
+  });
+  return `<section id="${escape(section.id)}"><h2>${escape(section.title)}</h2>${blocks.join("")}</section>`;
+}
+
 export function renderHtml(model: ReportModel): string {
   const warning = model.incomplete.length
     ? `<p class="warn">Not finished: ${model.incomplete.map((r) => `${escape(r.system)} on ${escape(r.set)} (${escape(r.status)}${r.error ? `: ${escape(r.error)}` : ""})`).join("; ")}. Their numbers cover only the items scored so far.</p>`
@@ -299,7 +311,7 @@ export function renderHtml(model: ReportModel): string {
 <title>${escape(model.title)}</title><style>${style}</style></head>
 <body>
 <header><h1>${escape(model.title)}</h1><p class="meta">Generated ${escape(model.generatedAt)} · base system <b>${escape(model.base)}</b> · from ${model.sources.map((s) => `<code>${escape(s)}</code>`).join(", ")}</p></header>
-${warning}${accuracySection(model)}${deltaSection(model)}${openSection(model)}${humanSection(model)}${costSection(model)}${systemsSection(model)}
+${warning}${accuracySection(model)}${deltaSection(model)}${openSection(model)}${humanSection(model)}${costSection(model)}${systemsSection(model)}${model.sections.map(customSection).join("")}
 <footer><p class="note">Intervals: percentile bootstrap (2000 resamples, seeded). Deltas against the base: paired bootstrap over shared items. Pairwise judging runs both answer orders; a win counts only when both agree. Bradley–Terry fitted with the MM algorithm (ties as half wins, a 0.5-tie prior per pair).</p></footer>
 </body></html>
 `;

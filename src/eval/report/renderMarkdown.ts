@@ -1,5 +1,6 @@
 /** The Markdown twin of the HTML report: the same numbers, as tables (for PRs, terminals, wikis). */
-import type { ReportModel } from "./reportModel.js";
+import { describeEmptyAnswers } from "../open/runOpenEval.js";
+import type { ReportModel, ReportSection } from "./reportModel.js";
 import { cellOf } from "./reportModel.js";
 import {
   formatCount,
@@ -88,6 +89,7 @@ export function renderMarkdown(model: ReportModel): string {
         "",
         `${result.questions} questions, ${result.withReferences} with references${result.judge ? `; judge \`${result.judge}\`` : ""}${result.judgeConsistency !== undefined ? `; judge consistent across orders in ${formatPercent(result.judgeConsistency)}` : ""}.`,
         "",
+        ...(describeEmptyAnswers(result) ? [`**${describeEmptyAnswers(result)}**`, ""] : []),
       );
       out.push(
         table(
@@ -181,5 +183,16 @@ export function renderMarkdown(model: ReportModel): string {
     ),
     "",
   );
+  for (const section of model.sections) out.push(...renderSection(section));
   return out.join("\n");
+}
+
+function renderSection(section: ReportSection): string[] {
+  const out = [`## ${section.title}`, ""];
+  for (const block of section.blocks) {
+    if (block.kind === "paragraph") out.push(block.text, "");
+    else if (block.kind === "list") out.push(...block.items.map((item) => `- ${item.replace(/\r?\n/g, " ")}`), "");
+    else out.push(table(block.header, block.rows), "");
+  }
+  return out;
 }

@@ -52,6 +52,20 @@ export interface ForgettingEntry {
   n: number;
 }
 
+/** A block of a caller-supplied section: a paragraph, a bullet list or a table (plain text; renderers escape). */
+export type ReportBlock =
+  | { kind: "paragraph"; text: string }
+  | { kind: "list"; items: string[] }
+  | { kind: "table"; header: string[]; rows: string[][] };
+
+/** A section the caller adds after the built-in ones (the lab: data summary, training, samples, advisor). */
+export interface ReportSection {
+  /** Anchor of the HTML section. */
+  id: string;
+  title: string;
+  blocks: ReportBlock[];
+}
+
 export interface CostRow {
   system: string;
   promptTokens: number;
@@ -88,6 +102,8 @@ export interface ReportModel {
   costs: CostRow[];
   extraColumns: ExtraColumn[];
   human?: HumanRatingsSummary;
+  /** Caller-supplied sections, rendered last in the given order. */
+  sections: ReportSection[];
   /** Rows that did not finish, shown as a warning. */
   incomplete: Array<{ system: string; set: string; status: string; error: string | null }>;
 }
@@ -112,7 +128,7 @@ function pairedDelta(input: ReportInput, baseInput: ReportInput, system: string,
 
 export function buildReportModel(
   inputs: readonly ReportInput[],
-  options: { title?: string; extraColumns?: ExtraColumn[]; now?: () => Date; humanRatings?: HumanRatingsInput } = {},
+  options: { title?: string; extraColumns?: ExtraColumn[]; now?: () => Date; humanRatings?: HumanRatingsInput; sections?: ReportSection[] } = {},
 ): ReportModel {
   if (inputs.length === 0) throw new InputError("a report needs at least one results folder.");
   const base = inputs[0]!.summary.baseSystem;
@@ -240,6 +256,7 @@ export function buildReportModel(
     open: [...open.values()],
     costs,
     extraColumns,
+    sections: options.sections ?? [],
     ...(options.humanRatings && options.humanRatings.outcomes.length > 0
       ? {
           human: {

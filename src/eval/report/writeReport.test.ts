@@ -62,6 +62,29 @@ describe("writeReport", () => {
     expect(markdown).toContain("| SFT r16 |");
   });
 
+  it("renders caller sections (paragraphs, lists, tables) last, escaped, in both files", () => {
+    const { htmlPath, markdownPath } = writeReport([path.join(dir, "results")], {
+      outDir: path.join(dir, "report-sections"),
+      sections: [
+        {
+          id: "advice",
+          title: "What this lab says",
+          blocks: [
+            { kind: "paragraph", text: "sft beats <base>." },
+            { kind: "list", items: ["one | two", "three"] },
+            { kind: "table", header: ["route", "steps"], rows: [["sft", "40 of 60 (time cap)"]] },
+          ],
+        },
+      ],
+    });
+    const html = fs.readFileSync(htmlPath, "utf8");
+    const markdown = fs.readFileSync(markdownPath, "utf8");
+    expect(html).toContain('<section id="advice"><h2>What this lab says</h2><p>sft beats &lt;base&gt;.</p><ul><li>one | two</li><li>three</li></ul>');
+    expect(html.indexOf('id="advice"')).toBeGreaterThan(html.indexOf('id="systems"'));
+    expect(markdown.trimEnd().endsWith("| sft | 40 of 60 (time cap) |")).toBe(true);
+    expect(markdown).toContain("## What this lab says\n\nsft beats <base>.\n\n- one | two\n- three\n");
+  });
+
   it("names the folder when it is not a results folder", () => {
     expect(() => writeReport([path.join(dir, "nowhere")], { outDir: path.join(dir, "x") })).toThrow(
       /nowhere: no summary\.json/,

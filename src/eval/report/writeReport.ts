@@ -6,7 +6,7 @@
 import path from "node:path";
 import { writeFileAtomic } from "../../shared/atomicWrite.js";
 import { loadReportInput, type ReportInput } from "./reportInput.js";
-import { buildReportModel, type ExtraColumn, type HumanRatingsInput, type ReportModel } from "./reportModel.js";
+import { buildReportModel, type ExtraColumn, type HumanRatingsInput, type ReportModel, type ReportSection } from "./reportModel.js";
 import { renderHtml } from "./renderHtml.js";
 import { renderMarkdown } from "./renderMarkdown.js";
 
@@ -18,6 +18,8 @@ export interface WriteReportOptions {
   extraColumns?: ExtraColumn[];
   /** People's preferences from the ratings database, shown as win rates, Bradley–Terry and agreement. */
   humanRatings?: HumanRatingsInput;
+  /** Sections added after the built-in ones (the lab's data summary, training, sample answers, advisor). */
+  sections?: ReportSection[];
   /** Injectable clock for the "Generated" line. */
   now?: () => Date;
 }
