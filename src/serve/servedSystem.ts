@@ -37,6 +37,8 @@ export interface ServedSystem {
 export interface ServeSystemOptions {
   /** The retriever of a system with `retrieval`; required for those. */
   retriever?: Retriever;
+  /** Solved examples put before each question (the lab's few-shot route). */
+  exemplars?: readonly { question: string; answer: string }[];
   queue?: Omit<RequestQueueOptions, "name">;
 }
 
@@ -99,6 +101,7 @@ export async function serveSystem(spec: SystemSpec, options: ServeSystemOptions 
       const recorder = options.retriever ? new RecordingRetriever(options.retriever) : undefined;
       const asked = routeChatModel(model, {
         chat: spec.chatTemplate === "auto",
+        ...(options.exemplars?.length ? { exemplars: options.exemplars } : {}),
         ...(recorder && spec.retrieval ? { retriever: recorder, k: spec.retrieval.k } : {}),
       });
       const generation = await asked.chat(withSystemPrompt(messages), generate);
