@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import type { FeedbackStore } from "../eval/feedback/feedbackStore.js";
 import { NotFoundError, ShuttingDownError } from "../shared/errors.js";
 import type { ApiKeys } from "./apiKeys.js";
+import { registerConsoleRoutes, type ConsoleOptions } from "./consoleRoutes.js";
 import { registerGenerationRoutes } from "./generationRoutes.js";
 import { toHttpFailure } from "./openaiError.js";
 import { feedbackRequestSchema, parseBody } from "./openaiWire.js";
@@ -39,6 +40,8 @@ export interface ServeOptions {
   requestTimeoutMs?: number;
   /** Receives one entry per answered request. Defaults to a JSON line on stderr. */
   accessLog?: (entry: AccessLogEntry) => void;
+  /** The web console and its API; none when undefined. */
+  console?: ConsoleOptions;
 }
 
 export interface VerticalServer {
@@ -116,6 +119,8 @@ export function createServer(options: ServeOptions): VerticalServer {
       }
     },
   });
+
+  if (options.console) registerConsoleRoutes(app, options.console);
 
   app.post("/v1/feedback", async (request, reply) => {
     if (!options.feedback) throw new NotFoundError("this server keeps no feedback store", { hint: "Start it with --feedback FILE.db." });

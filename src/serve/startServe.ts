@@ -3,8 +3,11 @@
  * large GGUF takes a while), open the feedback store and the API keys, and listen. `/health` answers
  * only once this returns, i.e. once every model is loaded.
  */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { settings } from "../config.js";
 import { FeedbackStore } from "../eval/feedback/feedbackStore.js";
+import { RatingsStore } from "../eval/ratings/ratingsStore.js";
 import { ConfigError } from "../shared/errors.js";
 import { ApiKeys, readApiKeyFile } from "./apiKeys.js";
 import { createServer, type ServeOptions } from "./createServer.js";
@@ -24,6 +27,10 @@ export interface StartServeOptions {
   port?: number;
   /** SQLite file for responses and feedback. */
   feedback?: string;
+  /** SQLite ratings store (`eval ratings import-…`) for the console's rating pages. */
+  ratings?: string;
+  /** The built console. Defaults to the package's web/dist (`npm run build:web`). */
+  consoleDirectory?: string;
   /** File of accepted API keys; VERTICAL_SERVE_API_KEYS adds more. */
   apiKeysFile?: string;
   /** Requests that may wait per model. Defaults to 16. */
@@ -58,6 +65,7 @@ export async function startServe(options: StartServeOptions): Promise<RunningSer
   const chosen = chooseSystems(options);
   const keys = [...settings().serveApiKeys, ...(options.apiKeysFile ? readApiKeyFile(options.apiKeysFile) : [])];
   const feedback = options.feedback ? FeedbackStore.open(options.feedback) : undefined;
+  const ratings = options.ratings ? RatingsStore.open(options.ratings) : undefined;
   const loaded: ServedSystem[] = [];
   try {
     for (const [index, { spec, options: systemOptions }] of chosen.entries()) {
@@ -69,6 +77,7 @@ export async function startServe(options: StartServeOptions): Promise<RunningSer
   } catch (error) {
     for (const system of loaded) await system.dispose();
     feedback?.dispose();
+    ratings?.dispose();
     throw error;
   }
   const server = createServer({
@@ -78,6 +87,11 @@ export async function startServe(options: StartServeOptions): Promise<RunningSer
     ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
     ...(options.bodyLimitBytes ? { bodyLimitBytes: options.bodyLimitBytes } : {}),
     ...(options.accessLog ? { accessLog: options.accessLog } : {}),
+    console: {
+      consoleDirectory: options.consoleDirectory ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../web/dist"),
+      ...(ratings ? { ratings } : {}),
+      ...(options.lab ? { labOut: path.resolve(options.labOut ?? path.join(options.lab, "out")) } : {}),
+    },
   });
   const url = await server.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 8080 });
   return {
@@ -86,6 +100,7 @@ export async function startServe(options: StartServeOptions): Promise<RunningSer
     async close() {
       await server.close();
       feedback?.dispose();
+      ratings?.dispose();
     },
   };
 }

@@ -20,10 +20,11 @@ export function register(program: Command): void {
     .option("--host <host>", "address to bind (loopback unless told otherwise)", "127.0.0.1")
     .option("--port <port>", "port (0: any free one)", integer("--port"), 8080)
     .option("--feedback <file>", "SQLite file keeping answers and feedback (default: none; with --lab: DIR/out/feedback.db)")
+    .option("--ratings <file>", "ratings SQLite (`eval ratings import-…`) for the console's blind rating pages")
     .option("--api-keys <file>", "file of accepted API keys, one per line (VERTICAL_SERVE_API_KEYS adds more)")
     .option("--queue <n>", "requests that may wait per model before 429", integer("--queue"), 16)
     .option("--timeout <seconds>", "time limit of one generation", integer("--timeout"), 120)
-    .action(async (flags: { model?: string; lora?: string[]; systems?: string; lab?: string; out?: string; host: string; port: number; feedback?: string; apiKeys?: string; queue: number; timeout: number }) => {
+    .action(async (flags: { model?: string; lora?: string[]; systems?: string; lab?: string; out?: string; host: string; port: number; feedback?: string; ratings?: string; apiKeys?: string; queue: number; timeout: number }) => {
       const path = await import("node:path");
       const { startServe } = await import("../../serve/startServe.js");
       const feedback = flags.feedback ?? (flags.lab ? path.join(flags.out ?? path.join(flags.lab, "out"), "feedback.db") : undefined);
@@ -34,13 +35,14 @@ export function register(program: Command): void {
         ...(flags.lab ? { lab: flags.lab } : {}),
         ...(flags.out ? { labOut: flags.out } : {}),
         ...(feedback ? { feedback } : {}),
+        ...(flags.ratings ? { ratings: flags.ratings } : {}),
         ...(flags.apiKeys ? { apiKeysFile: flags.apiKeys } : {}),
         host: flags.host,
         port: flags.port,
         queue: flags.queue,
         requestTimeoutMs: flags.timeout * 1000,
       });
-      process.stderr.write(`serving ${running.systems.join(", ")} at ${running.url}/v1 (health: ${running.url}/health, metrics: ${running.url}/metrics)\n`);
+      process.stderr.write(`serving ${running.systems.join(", ")} at ${running.url}/v1 (console: ${running.url}/, health: ${running.url}/health, metrics: ${running.url}/metrics)\n`);
       // SIGTERM/SIGINT: answers in flight finish, new requests get 503, then exit; a second signal exits at once.
       await new Promise<void>((resolve, reject) => {
         let stopping = false;
