@@ -101,6 +101,7 @@ describe("vertical serve over HTTP (scripted systems)", () => {
     const right = new OpenAI({ baseURL: `${url}/v1`, apiKey: "sk-other", maxRetries: 0 });
     expect((await right.models.list()).data).toHaveLength(1);
     expect((await fetch(`${url}/health`)).status).toBe(200);
+    expect((await fetch(`${url}/api/ratings/summary`)).status).toBe(401); // the console's API is guarded too
     // The comparison is over fixed-length digests of every key, so a near miss does the same work as a far one.
     const keys = new ApiKeys(["sk-right"]);
     expect(() => keys.check("Bearer sk-righ")).toThrow(/wrong API key/);

@@ -79,7 +79,8 @@ export function createServer(options: ServeOptions): VerticalServer {
       accessLog({ time: new Date().toISOString(), method: request.method, url: request.url, status, ms: Math.round(seconds * 1000), aborted: !reply.raw.writableFinished, ...notes.get(request) });
     });
     if (closing && request.url !== "/health") throw new ShuttingDownError("the server is shutting down", { hint: "Retry against another instance." });
-    if (request.url.startsWith("/v1/")) options.apiKeys?.check(request.headers.authorization);
+    // Keys guard every API, the console's included; the console's static pages are open (they hold no data).
+    if (request.url.startsWith("/v1/") || request.url.startsWith("/api/")) options.apiKeys?.check(request.headers.authorization);
   });
 
   app.setErrorHandler(async (error, _request, reply) => {

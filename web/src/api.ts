@@ -16,10 +16,18 @@ export interface ChatAnswer {
 
 const apiKey = () => localStorage.getItem("vertical.apiKey") ?? "";
 
-async function call<T>(url: string, init: RequestInit = {}): Promise<T> {
+async function call<T>(url: string, init: RequestInit = {}, asked = false): Promise<T> {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (apiKey()) headers.authorization = `Bearer ${apiKey()}`;
   const response = await fetch(url, { ...init, headers: { ...headers, ...(init.headers as Record<string, string>) } });
+  // A server started with --api-keys: ask once for the key, keep it in this browser, try again.
+  if (response.status === 401 && !asked) {
+    const key = prompt("This server needs an API key:");
+    if (key) {
+      localStorage.setItem("vertical.apiKey", key.trim());
+      return call<T>(url, init, true);
+    }
+  }
   const body = await response.json();
   if (!response.ok) throw new Error(body?.error?.message ?? `HTTP ${response.status}`);
   return body as T;
