@@ -5,7 +5,8 @@
  *      (`vertical serve --model …` in a child process) — every answer must be 200 or 429; prints
  *      p50/p99 latency, requests/s, tokens/s (from the server's /metrics) and the ratio to the
  *      baseline, and the server's resident memory before and after;
- *   3. SIGTERM during load: 64 requests in flight, SIGTERM, and every request the server accepted
+ *   3. key checks: a near-miss key, a far-miss key and the right one take the same time (median of many);
+ *   4. SIGTERM during load: 64 requests in flight, SIGTERM, and every request the server accepted
  *      must come back whole (200 with a finish_reason, or 429); the rest are refused (503 or no
  *      connection), never cut off mid-answer.
  *
@@ -17,6 +18,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { settings } from "../src/config.js";
+import { ApiKeys } from "../src/serve/apiKeys.js";
 import { LlamaCppBackend } from "../src/llm/llamaCpp.js";
 import { initModel } from "../src/model/initModel.js";
 import { llamaCppVocab } from "../test/native/fixtures.js";
@@ -134,7 +136,31 @@ async function sigtermRun(): Promise<void> {
     throw new Error("an accepted request was cut off by the shutdown");
 }
 
+/** Median nanoseconds of one ApiKeys.check for each kind of presented key. */
+function keyCheckTimes(): void {
+  const right = "sk-vertical-0123456789abcdef0123456789abcdef";
+  const keys = new ApiKeys([right, "sk-second-key"]);
+  const presented = { right, "near miss (last char)": `${right.slice(0, -1)}0`, "far miss": "x", missing: "" };
+  const median = (key: string) => {
+    const samples: number[] = [];
+    for (let round = 0; round < 20_000; round++) {
+      const started = process.hrtime.bigint();
+      try {
+        keys.check(key ? `Bearer ${key}` : undefined);
+      } catch {
+        // a wrong key throws: that is the case being timed
+      }
+      samples.push(Number(process.hrtime.bigint() - started));
+    }
+    return samples.sort((a, b) => a - b)[samples.length >> 1]!;
+  };
+  const times = Object.entries(presented).map(([name, key]) => [name, median(key)] as const);
+  const fastest = Math.min(...times.map(([, time]) => time));
+  console.log(`key check, median ns: ${times.map(([name, time]) => `${name} ${time} (${(time / fastest).toFixed(2)}x)`).join(", ")}`);
+}
+
 await buildModel();
+keyCheckTimes();
 const baseline = await baselineTokensPerSecond(5);
 console.log(`baseline (node-llama-cpp directly, 1 thread): ${baseline.toFixed(1)} tokens/s`);
 const { child, url } = await startServer();

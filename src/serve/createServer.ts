@@ -62,6 +62,8 @@ export function createServer(options: ServeOptions): VerticalServer {
   const notes = new WeakMap<FastifyRequest, Record<string, unknown>>();
   let closing = false;
   let inFlight = 0;
+  /** Responses begun and not yet closed (hijacked streams included). */
+  let openResponses = 0;
   let drained: (() => void) | undefined;
 
   const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes ?? 4 * 1024 * 1024, return503OnClosing: true });
@@ -70,7 +72,9 @@ export function createServer(options: ServeOptions): VerticalServer {
   app.addHook("onRequest", async (request, reply) => {
     const started = performance.now();
     notes.set(request, {});
+    openResponses++;
     reply.raw.on("close", () => {
+      openResponses--;
       const route = request.routeOptions.url ?? "unknown";
       const status = reply.raw.statusCode;
       const seconds = (performance.now() - started) / 1000;
@@ -148,8 +152,13 @@ export function createServer(options: ServeOptions): VerticalServer {
       closing = true;
       const idle = inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (drained = resolve));
       // Fastify closes the connections idle at this moment; those that finish an answer later would
-      // otherwise stay open for the keep-alive timeout (72 s), so close them as they become idle.
-      const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+      // otherwise stay open for the keep-alive timeout (72 s), so close them as they become idle — and
+      // once no response is open any more, close the rest too (a client may hold a socket it never
+      // sent a request on, which Node does not count as idle).
+      const sweep = setInterval(() => {
+        app.server.closeIdleConnections();
+        if (openResponses === 0 && inFlight === 0) app.server.closeAllConnections();
+      }, 50);
       try {
         await Promise.all([app.close(), idle]);
       } finally {
