@@ -177,3 +177,16 @@ describe("vertical serve over HTTP (scripted systems)", () => {
     feedback.dispose();
   });
 });
+
+describe("time limits", () => {
+  it("answers 504 when the generation or the wait for a slot runs past --timeout", async () => {
+    const slow = new ScriptedSystem({ msPerToken: 100 });
+    const { url } = await start({ systems: [slow], requestTimeoutMs: 250 });
+    const ask = () => post(`${url}/v1/chat/completions`, JSON.stringify({ model: "scripted", messages: [{ role: "user", content: "x" }] }));
+    const [running, queued] = await Promise.all([ask(), ask()]);
+    expect(running.status).toBe(504);
+    expect(((await running.json()) as { error: { code: string } }).error.code).toBe("timeout");
+    expect(queued.status).toBe(504);
+    expect(slow.producedTokens[0]).toBeLessThan(6); // the generation itself was stopped, not left running
+  });
+});

@@ -111,6 +111,8 @@ export function registerGenerationRoutes(app: FastifyInstance, options: Generati
       }, signal.signal),
     ).catch((error: unknown) => {
       if ((error as { retryAfterSeconds?: number }).retryAfterSeconds !== undefined) metrics.rejected.inc({ model: system.name });
+      // Still waiting in the queue when the time ran out: that is a timeout, not a cancellation.
+      if (signal.timedOut()) throw new TimeoutError(`no model slot within ${options.requestTimeoutMs} ms`, { hint: "Retry later or start the server with a longer --timeout." });
       throw error;
     });
     options.note(request, { promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens, finish: result.finishReason });
