@@ -39,6 +39,8 @@ export interface Settings {
   ci: boolean;
   /** Run the GPU test tier (VERTICAL_GPU_TESTS=1). */
   gpuTests: boolean;
+  /** API keys `vertical serve` accepts, comma-separated (VERTICAL_SERVE_API_KEYS). Empty: no key needed unless --api-keys names a file. */
+  serveApiKeys: string[];
   /** Show live progress bars (off when not a TTY or VERTICAL_NO_PROGRESS=1). */
   progress: boolean;
 }
@@ -62,6 +64,7 @@ export function loadSettings(overrides: Partial<Settings> = {}, env: NodeJS.Proc
     baseUrl: overrides.baseUrl ?? env.OPENAI_BASE_URL,
     ci: overrides.ci ?? env.CI === "true",
     gpuTests: overrides.gpuTests ?? env.VERTICAL_GPU_TESTS === "1",
+    serveApiKeys: overrides.serveApiKeys ?? (env.VERTICAL_SERVE_API_KEYS ?? "").split(",").map((key) => key.trim()).filter(Boolean),
     progress: overrides.progress ?? (Boolean(process.stderr.isTTY) && env.VERTICAL_NO_PROGRESS !== "1" && env.CI !== "true"),
   };
 }

@@ -14,14 +14,11 @@ import { settings } from "../config.js";
 import { readGguf } from "../engine/gguf/index.js";
 import type { Retriever } from "../llm/retriever.js";
 import type { ChatModel } from "../llm/types.js";
-import { Bm25Retriever } from "../rag/bm25Retriever.js";
-import { chunkDocuments } from "../rag/chunkDocuments.js";
-import { readTextDocuments } from "../rag/readTextDocuments.js";
 import { writeFileAtomic } from "../shared/atomicWrite.js";
 import { InterruptedError } from "../shared/errors.js";
 import type { LabConfig } from "./labConfig.js";
-import { ROUTES, STAGES, stageChain, stagesFor, type RouteDefinition, type RouteName, type StageName } from "./routes.js";
-import { evaluationThreads } from "./labBackend.js";
+import { ROUTES, STAGES, stageChain, stagesFor, type RouteDefinition, type RouteName } from "./routes.js";
+import { labRetriever, labRouteModel, labRouteSystem, type RouteModel } from "./routeSystem.js";
 import type { LabStep, StepContext } from "./runSteps.js";
 import type { TrainStageOutputs as StageOutputs } from "./trainStage.js";
 
@@ -45,14 +42,6 @@ export function labPaths(outDir: string): LabPaths {
     models: path.join(outDir, "models"),
     eval: path.join(outDir, "eval"),
   };
-}
-
-/** Model file (and adapter) a route is evaluated with. */
-interface RouteModel {
-  model: string;
-  adapters: { path: string; scale: number }[];
-  trainingTokens: number | null;
-  trainingSeconds: number | null;
 }
 
 /** The model a later stage continues from: the merged base + adapter of a LoRA stage, else its model. */
@@ -177,53 +166,9 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
 
   // ---- evaluation, one step per route ----------------------------------------------------------
   let sharedRetriever: Retriever | undefined;
-  const retriever = () => {
-    sharedRetriever ??= new Bm25Retriever(
-      chunkDocuments(readTextDocuments(config.data.docs), { maxChars: config.retrieval.chunkChars, overlapSentences: config.retrieval.overlapSentences }),
-      { topK: config.retrieval.topK },
-    );
-    return sharedRetriever;
-  };
-  const routeModel = (route: RouteName, context: StepContext): RouteModel => {
-    const definition: RouteDefinition = ROUTES[route];
-    const start = String(context.outputsOf("model")[definition.model === "chat" ? "chatModelPath" : "modelPath"]);
-    if (!definition.stage) return { model: start, adapters: [], trainingTokens: null, trainingSeconds: null };
-    const stage = context.outputsOf(`train:${definition.stage}`) as unknown as StageOutputs;
-    // Training cost of a route = every stage on its path (cpt-sft counts its CPT too).
-    let tokens = 0;
-    let seconds = 0;
-    for (let at: StageName | undefined = definition.stage; at; at = STAGES[at].startsFrom) {
-      const outputs = context.outputsOf(`train:${at}`) as unknown as StageOutputs;
-      tokens += outputs.tokens;
-      seconds += outputs.seconds;
-    }
-    return {
-      model: absolute(paths, stage.model),
-      adapters: stage.adapter ? [{ path: absolute(paths, stage.adapter), scale: 1 }] : [],
-      trainingTokens: tokens,
-      trainingSeconds: seconds,
-    };
-  };
-  const systemFor = (route: RouteName, model: RouteModel) => {
-    const definition: RouteDefinition = ROUTES[route];
-    const chat = definition.chat && config.model.chatTemplate === "auto";
-    return {
-      name: route,
-      backend: config.eval.scorer,
-      model: model.model,
-      adapters: model.adapters,
-      chatTemplate: chat ? ("auto" as const) : ("none" as const),
-      ...(chat && config.model.systemPrompt ? { systemPrompt: config.model.systemPrompt } : {}),
-      fewShot: definition.prompting === "few-shot" ? config.fewShot.shots : 0,
-      scoring: config.eval.scoring,
-      ...(definition.prompting === "retrieval" ? { retrieval: { k: config.retrieval.topK } } : {}),
-      threads: config.eval.threads ?? evaluationThreads(model.model, threads),
-      ...(config.model.build ? { contextSize: config.model.build.context } : {}),
-      maxTokens: config.eval.maxTokens,
-      ...(model.trainingTokens !== null ? { trainingTokens: model.trainingTokens } : {}),
-      ...(model.trainingSeconds !== null ? { trainingSeconds: model.trainingSeconds } : {}),
-    };
-  };
+  const retriever = () => (sharedRetriever ??= labRetriever(config));
+  const routeModel = (route: RouteName, context: StepContext): RouteModel => labRouteModel(route, paths, (step) => context.outputsOf(step));
+  const systemFor = (route: RouteName, model: RouteModel) => labRouteSystem(config, route, model, threads);
   const mcqSets = () => [
     { name: DOMAIN_MCQ, kind: "mcq" as const, path: config.data.domainMcq, ...(config.routes.includes("few-shot") ? { dev: config.data.domainMcqDev } : {}), general: false, ...(config.eval.limit ? { limit: config.eval.limit } : {}) },
     { name: GENERAL_MCQ, kind: "mcq" as const, path: config.data.generalMcq, general: true, ...(config.eval.limit ? { limit: config.eval.limit } : {}) },

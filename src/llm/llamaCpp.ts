@@ -150,6 +150,11 @@ export class LlamaCppBackend implements ChatModel, TokenScorer, ChatPromptRender
     return new LlamaCppBackend(model, context, context.getSequence(), chatWrapper, id);
   }
 
+  /** Tokens the context holds: prompt plus generated tokens must fit (a server checks requests against it). */
+  get contextSize(): number {
+    return this.context.contextSize;
+  }
+
   /** The GGUF's chat template applied to `messages`, ending with the assistant prefix, as text. */
   renderChatPrompt(messages: ChatMessage[]): string {
     this.checkAlive();

@@ -45,3 +45,21 @@ export class BackendError extends VerticalError {}
 export class DisposedError extends VerticalError {}
 /** The user interrupted a job (Ctrl-C); the job saved what it could. */
 export class InterruptedError extends VerticalError {}
+/** A named thing (a served model, a response id) does not exist. */
+export class NotFoundError extends VerticalError {}
+/** A caller's credentials are missing or wrong. */
+export class UnauthorizedError extends VerticalError {}
+/** Too much work queued already; try again after `retryAfterSeconds`. */
+export class OverloadedError extends VerticalError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    details: ErrorDetails = {},
+  ) {
+    super(message, details);
+  }
+}
+/** Work took longer than its time limit and was stopped. */
+export class TimeoutError extends VerticalError {}
+/** The process is shutting down and takes no new work. */
+export class ShuttingDownError extends VerticalError {}

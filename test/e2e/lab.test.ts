@@ -151,6 +151,26 @@ describe("vertical lab on the shipped example (reduced)", () => {
       `reduced lab: gold log-likelihood shift vs base — retrieval ${retrievalShift.toFixed(3)}, cpt ${meanShift("cpt").toFixed(3)}, sft ${meanShift("sft").toFixed(3)}; ` +
         `domain accuracy ${run.rows.map((row) => `${row.route} ${(row.domain!.value * 100).toFixed(0)}%`).join(", ")}; ${run.seconds.toFixed(0)} s`,
     );
+
+    // 5. `vertical serve --lab` serves the routes as the lab evaluated them: same model files, the
+    //    retrieval route answers with citations from the lab's documents.
+    const { systemsFromLab } = await import("../../src/serve/loadServedSystems.js");
+    const served = systemsFromLab("examples/harbor", 1, outDir);
+    expect(served.map((system) => system.spec.name)).toEqual(ROUTE_NAMES);
+    const sft = served.find((system) => system.spec.name === "sft")!.spec;
+    for (const file of [sft.model, ...sft.adapters.map((adapter) => adapter.path)]) expect(fs.existsSync(file), file).toBe(true);
+    const { startServe } = await import("../../src/serve/startServe.js");
+    const { default: OpenAI } = await import("openai");
+    const server = await startServe({ lab: "examples/harbor", labOut: outDir, port: 0, accessLog: () => {}, log: () => {} });
+    try {
+      const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "unused", maxRetries: 0 });
+      const answer = await client.chat.completions.create({ model: "retrieval", messages: [{ role: "user", content: "What is the berth fee?" }], max_tokens: 4 });
+      const citations = (answer as unknown as { citations: { source: string }[] }).citations;
+      expect(citations.length).toBeGreaterThan(0);
+      expect(fs.existsSync(path.join("examples/harbor/docs", `${citations[0]!.source.split("#")[0]}.md`)), citations[0]!.source).toBe(true);
+    } finally {
+      await server.close();
+    }
   }, 900_000);
 
   it("trains LoRA adapters too: exported, merged for CPT-then-SFT, and loaded by both evaluation backends", async () => {

@@ -14,10 +14,12 @@ import * as evalRatings from "./evalRatings.js";
 import * as evalBuildMcq from "./evalBuildMcq.js";
 import * as dataCommands from "./dataCommands.js";
 import * as lab from "./lab.js";
+import * as serve from "./serve.js";
+import * as feedbackExport from "./feedbackExport.js";
 
 export interface CommandModule {
   register(program: Command): void;
 }
 
 /** Every CLI command group, in the order `vertical --help` lists them. */
-export const commandModules: CommandModule[] = [lab, modelInit, modelInfo, modelPerplexity, modelLogprobs, tokenizerTrain, tokenizerConvert, tokenizerEncode, evalRun, evalReport, evalRatings, evalBuildMcq, dataCommands, train, exportCommand];
+export const commandModules: CommandModule[] = [lab, modelInit, modelInfo, modelPerplexity, modelLogprobs, tokenizerTrain, tokenizerConvert, tokenizerEncode, evalRun, evalReport, evalRatings, evalBuildMcq, dataCommands, train, exportCommand, serve, feedbackExport];

@@ -1,0 +1,79 @@
+/**
+ * What each route of a lab *is* as a system (src/eval/spec.ts): the model file and adapter its stages
+ * produced, its chat template, system prompt, few-shot count and retrieval — the one definition the
+ * lab's evaluation steps and `vertical serve --lab` both use, so a served route is the route that was
+ * measured.
+ */
+import path from "node:path";
+import type { Retriever } from "../llm/retriever.js";
+import { Bm25Retriever } from "../rag/bm25Retriever.js";
+import { chunkDocuments } from "../rag/chunkDocuments.js";
+import { readTextDocuments } from "../rag/readTextDocuments.js";
+import type { LabConfig } from "./labConfig.js";
+import { evaluationThreads } from "./labBackend.js";
+import type { LabPaths } from "./labSteps.js";
+import { ROUTES, STAGES, type RouteDefinition, type RouteName, type StageName } from "./routes.js";
+import type { TrainStageOutputs } from "./trainStage.js";
+
+/** Model file (and adapter) a route is evaluated with. */
+export interface RouteModel {
+  model: string;
+  adapters: { path: string; scale: number }[];
+  trainingTokens: number | null;
+  trainingSeconds: number | null;
+}
+
+const absolute = (paths: LabPaths, file: unknown) => path.resolve(paths.out, String(file));
+
+/** The BM25 retriever over the lab's documents that retrieval routes use. */
+export function labRetriever(config: LabConfig): Retriever {
+  return new Bm25Retriever(
+    chunkDocuments(readTextDocuments(config.data.docs), { maxChars: config.retrieval.chunkChars, overlapSentences: config.retrieval.overlapSentences }),
+    { topK: config.retrieval.topK },
+  );
+}
+
+/** The model of `route`, from the outputs of the steps that made it (`outputsOf("train:sft")`, …). */
+export function labRouteModel(route: RouteName, paths: LabPaths, outputsOf: (step: string) => Record<string, unknown>): RouteModel {
+  const definition: RouteDefinition = ROUTES[route];
+  // Chat routes start from the chat model (`model.chat`), the others from the base.
+  const start = String(outputsOf("model")[definition.model === "chat" ? "chatModelPath" : "modelPath"]);
+  if (!definition.stage) return { model: start, adapters: [], trainingTokens: null, trainingSeconds: null };
+  const stage = outputsOf(`train:${definition.stage}`) as unknown as TrainStageOutputs;
+  // Training cost of a route = every stage on its path (cpt-sft counts its CPT too).
+  let tokens = 0;
+  let seconds = 0;
+  for (let at: StageName | undefined = definition.stage; at; at = STAGES[at].startsFrom) {
+    const outputs = outputsOf(`train:${at}`) as unknown as TrainStageOutputs;
+    tokens += outputs.tokens;
+    seconds += outputs.seconds;
+  }
+  return {
+    model: absolute(paths, stage.model),
+    adapters: stage.adapter ? [{ path: absolute(paths, stage.adapter), scale: 1 }] : [],
+    trainingTokens: tokens,
+    trainingSeconds: seconds,
+  };
+}
+
+/** The system (spec.ts fields) a route is evaluated as. */
+export function labRouteSystem(config: LabConfig, route: RouteName, model: RouteModel, threads: number) {
+  const definition: RouteDefinition = ROUTES[route];
+  const chat = definition.chat && config.model.chatTemplate === "auto";
+  return {
+    name: route,
+    backend: config.eval.scorer,
+    model: model.model,
+    adapters: model.adapters,
+    chatTemplate: chat ? ("auto" as const) : ("none" as const),
+    ...(chat && config.model.systemPrompt ? { systemPrompt: config.model.systemPrompt } : {}),
+    fewShot: definition.prompting === "few-shot" ? config.fewShot.shots : 0,
+    scoring: config.eval.scoring,
+    ...(definition.prompting === "retrieval" ? { retrieval: { k: config.retrieval.topK } } : {}),
+    threads: config.eval.threads ?? evaluationThreads(model.model, threads),
+    ...(config.model.build ? { contextSize: config.model.build.context } : {}),
+    maxTokens: config.eval.maxTokens,
+    ...(model.trainingTokens !== null ? { trainingTokens: model.trainingTokens } : {}),
+    ...(model.trainingSeconds !== null ? { trainingSeconds: model.trainingSeconds } : {}),
+  };
+}
