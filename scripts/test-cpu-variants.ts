@@ -18,6 +18,7 @@ interface VariantResult {
   score: number;
   passed: number;
   failed: number;
+  failures: string[];
   ok: boolean;
   seconds: number;
   measurements: Record<string, unknown>[];
@@ -36,7 +37,9 @@ function runSuite(variant: string, score: number, files: string[]): VariantResul
   const measurements = [...output.matchAll(/^forward-measurement (\{.*\})$/gm)].map((match) => JSON.parse(match[1]!) as Record<string, unknown>);
   const mismatched = measurements.filter((measurement) => measurement.variant !== variant);
   if (mismatched.length > 0) console.error(`  ${variant}: the suite ran on ${String(mismatched[0]!.variant)}, not on the forced variant`);
-  const result = { variant, score, passed: count("passed"), failed: count("failed"), seconds: (Date.now() - started) / 1000, measurements };
+  // vitest's summary names each failed test once as ` FAIL  file > suite > test`.
+  const failures = [...new Set([...output.matchAll(/^ FAIL {2}(.+)$/gm)].map((match) => match[1]!.trim()))];
+  const result = { variant, score, passed: count("passed"), failed: count("failed"), failures, seconds: (Date.now() - started) / 1000, measurements };
   return { ...result, ok: child.status === 0 && result.failed === 0 && result.passed > 0 && mismatched.length === 0 };
 }
 
@@ -70,6 +73,7 @@ function main(): void {
     const result = runSuite(variant, score, files);
     results.push(result);
     console.log(`  ${result.ok ? "pass" : "FAIL"} ${result.passed} passed, ${result.failed} failed in ${result.seconds.toFixed(0)} s; max |Δ log-prob| vs llama.cpp: ${formatMeasurements(result.measurements) || "(no forward test ran)"}`);
+    for (const failure of result.failures) console.log(`    failed: ${failure}`);
   }
   const failed = results.filter((result) => !result.ok);
   console.log(`${results.length - failed.length} passed, ${failed.length} failed`);
