@@ -11,7 +11,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { loadSystems, systemSchema, type SystemSpec } from "../eval/spec.js";
 import { exemplarsFrom } from "../lab/evaluateRoute.js";
-import { loadLabConfig } from "../lab/labConfig.js";
+import { loadLabConfig, type LabConfig } from "../lab/labConfig.js";
 import { LabState } from "../lab/labState.js";
 import { labPaths } from "../lab/labSteps.js";
 import { ROUTES, type RouteName } from "../lab/routes.js";
@@ -62,8 +62,9 @@ export function systemsFromFile(file: string): SystemToServe[] {
 }
 
 /** Every route the lab in `folder` has evaluated (its state in `outDir`, default DIR/out), as it evaluated it. */
-export function systemsFromLab(folder: string, threads: number, outDir?: string): SystemToServe[] {
-  const config = loadLabConfig(folder);
+export function systemsFromLab(folder: string, threads: number, outDir?: string, adjust?: (config: LabConfig) => LabConfig): SystemToServe[] {
+  // `adjust` is the same hook `runLab` takes, so a run made with an adjusted config serves as it ran.
+  const config = adjust ? adjust(loadLabConfig(folder)) : loadLabConfig(folder);
   const paths = labPaths(path.resolve(outDir ?? path.join(config.folder, "out")));
   const state = new LabState(paths.out);
   const outputsOf = (step: string) => {

@@ -155,7 +155,7 @@ describe("vertical lab on the shipped example (reduced)", () => {
     // 5. `vertical serve --lab` serves the routes as the lab evaluated them: same model files, the
     //    retrieval route answers with citations from the lab's documents.
     const { systemsFromLab } = await import("../../src/serve/loadServedSystems.js");
-    const served = systemsFromLab("examples/harbor", 1, outDir);
+    const served = systemsFromLab("examples/harbor", 1, outDir, shrink);
     expect(served.map((system) => system.spec.name)).toEqual(ROUTE_NAMES);
     const sft = served.find((system) => system.spec.name === "sft")!.spec;
     for (const file of [sft.model, ...sft.adapters.map((adapter) => adapter.path)]) expect(fs.existsSync(file), file).toBe(true);
