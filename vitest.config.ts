@@ -6,7 +6,7 @@ export default defineConfig({
   test: {
     pool: "forks",
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
-    include: ["src/**/*.test.ts", "test/**/*.test.ts", "examples/**/*.test.ts"],
+    include: ["src/**/*.test.ts", "test/**/*.test.ts", "examples/**/*.test.ts", "scripts/**/*.test.ts"],
     exclude: ["test/gpu/**", "node_modules/**"],
     testTimeout: 120_000,
     hookTimeout: 120_000,

@@ -1,0 +1,99 @@
+/**
+ * Reading tasks for the example's pre-training mix: a short passage about invented entities, then a
+ * question answered from it, in the exact shape the lab's retrieval and MCQ prompts use
+ * ("Reference material:\n[1] (source) …\n\nQuestion: …\nAnswer: …"). The entities are made-up
+ * syllable names, so no fact can be memorised: the only way to lower the loss on the answer is to
+ * find it in the passage — the ability retrieval and few-shot routes rely on. Nothing here comes from
+ * the harbor documents or its evaluation sets.
+ */
+import { seededRandom } from "../../src/shared/seededRandom.js";
+
+type Random = () => number;
+const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+
+const SYLLABLES = ["ka", "lo", "ven", "mir", "tas", "ro", "bel", "dun", "sha", "kor", "eli", "pan", "tor", "vi", "mes", "al", "gri", "nu"];
+const ZH_CHARS = "安柏岑达恩枫广海嘉景坤岚梅宁沛清融松泰文曦雅远正舟".split("");
+
+function englishName(random: Random): string {
+  const parts = 2 + Math.floor(random() * 2);
+  const word = Array.from({ length: parts }, () => pick(random, SYLLABLES)).join("");
+  return word[0]!.toUpperCase() + word.slice(1);
+}
+
+function chineseName(random: Random): string {
+  return Array.from({ length: 2 }, () => pick(random, ZH_CHARS)).join("");
+}
+
+interface Relation {
+  statement: (subject: string, value: string) => string;
+  question: (subject: string) => string;
+  values: (random: Random) => string;
+}
+
+const colours = ["red", "blue", "green", "white", "black", "yellow", "grey", "orange"];
+const EN_RELATIONS: Relation[] = [
+  { statement: (s, v) => `The town of ${s} lies on the river ${v}.`, question: (s) => `On which river does the town of ${s} lie?`, values: (r) => englishName(r) },
+  { statement: (s, v) => `The mayor of ${s} is ${v}.`, question: (s) => `Who is the mayor of ${s}?`, values: (r) => `${englishName(r)} ${englishName(r)}` },
+  { statement: (s, v) => `The ship ${s} is painted ${v}.`, question: (s) => `What colour is the ship ${s}?`, values: (r) => pick(r, colours) },
+  { statement: (s, v) => `The bridge at ${s} is ${v} metres long.`, question: (s) => `How long is the bridge at ${s}?`, values: (r) => `${10 + Math.floor(r() * 900)} metres` },
+  { statement: (s, v) => `The ${s} market opens at ${v}.`, question: (s) => `When does the ${s} market open?`, values: (r) => `${1 + Math.floor(r() * 11)} o'clock` },
+  { statement: (s, v) => `${s} was founded in the year ${v}.`, question: (s) => `In which year was ${s} founded?`, values: (r) => String(1100 + Math.floor(r() * 900)) },
+];
+const zhColours = ["红色", "蓝色", "绿色", "白色", "黑色", "黄色", "灰色"];
+const ZH_RELATIONS: Relation[] = [
+  { statement: (s, v) => `${s}镇位于${v}河畔。`, question: (s) => `${s}镇位于哪条河畔？`, values: (r) => `${chineseName(r)}` },
+  { statement: (s, v) => `${s}市的市长是${v}。`, question: (s) => `${s}市的市长是谁？`, values: (r) => `${pick(r, ["王", "李", "张", "刘", "陈"])}${chineseName(r)}` },
+  { statement: (s, v) => `${s}号船漆成${v}。`, question: (s) => `${s}号船是什么颜色？`, values: (r) => pick(r, zhColours) },
+  { statement: (s, v) => `${s}桥长${v}。`, question: (s) => `${s}桥有多长？`, values: (r) => `${10 + Math.floor(r() * 900)}米` },
+  { statement: (s, v) => `${s}建于${v}。`, question: (s) => `${s}建于哪一年？`, values: (r) => `${1100 + Math.floor(r() * 900)}年` },
+];
+
+export interface ReadingTask {
+  language: "en" | "zh";
+  /** The passages and the question, ending with the answer cue ("Answer:" / "答案："). */
+  prompt: string;
+  /** The answer with its citation, e.g. "Anna Brell [2]". */
+  answer: string;
+  /** The whole training text: prompt, then answer. */
+  text: string;
+}
+
+/** One task: 2–4 passages of 2–4 facts each; the question asks one fact of one passage. */
+export function readingTask(random: Random, language: "en" | "zh"): ReadingTask {
+  const relations = language === "en" ? EN_RELATIONS : ZH_RELATIONS;
+  const subjectName = language === "en" ? englishName : chineseName;
+  const passageCount = 2 + Math.floor(random() * 3);
+  const facts: { passage: number; subject: string; relation: Relation; value: string }[] = [];
+  const passages = Array.from({ length: passageCount }, (_, passage) => {
+    const count = 2 + Math.floor(random() * 3);
+    const sentences: string[] = [];
+    for (let k = 0; k < count; k++) {
+      const relation = pick(random, relations);
+      const subject = subjectName(random);
+      const value = relation.values(random);
+      facts.push({ passage, subject, relation, value });
+      sentences.push(relation.statement(subject, value));
+    }
+    return sentences.join(language === "en" ? " " : "");
+  });
+  const asked = pick(random, facts);
+  const source = (index: number) => `${language === "en" ? "notes" : "笔记"}-${Math.floor(random() * 900) + 100}-${index + 1}`;
+  const lines = passages.map((text, index) => `[${index + 1}] (${source(index)}) ${text}`);
+  const question = asked.relation.question(asked.subject);
+  const prompt =
+    language === "en" ? `Reference material:\n${lines.join("\n")}\n\nQuestion: ${question}\nAnswer:` : `参考资料：\n${lines.join("\n")}\n\n问题：${question}\n答案：`;
+  const answer = language === "en" ? `${asked.value} [${asked.passage + 1}]` : `${asked.value}[${asked.passage + 1}]`;
+  return { language, prompt, answer, text: language === "en" ? `${prompt} ${answer}` : `${prompt}${answer}` };
+}
+
+/** `count` tasks, about a third of them in Chinese, grouped into documents of `perDocument` tasks. */
+export function readingDocuments(seed: number, count: number, perDocument = 20): string[] {
+  const random = seededRandom(seed);
+  const documents: string[] = [];
+  for (let start = 0; start < count; start += perDocument) {
+    const tasks: string[] = [];
+    for (let k = start; k < Math.min(count, start + perDocument); k++) tasks.push(readingTask(random, random() < 0.35 ? "zh" : "en").text);
+    documents.push(tasks.join("\n\n"));
+  }
+  return documents;
+}
