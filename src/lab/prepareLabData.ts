@@ -149,13 +149,16 @@ export async function prepareLabData(config: LabConfig, dataDir: string, modelPa
 }
 
 /**
- * The chat routes are asked with model.systemPrompt, so they are trained with it too: a conversation without
- * a system turn gets it (one with its own keeps that). Without a systemPrompt the template's default applies
- * in training and in asking alike.
+ * The chat routes are asked with model.systemPrompt, so they are trained with it too: it becomes every
+ * conversation's system turn, replacing one the data brings (a model trained under one prompt and asked
+ * under another is measured on a mismatch it was never taught; the seed's rule is to SFT a chat model in its
+ * own template *and system prompt*). Without a systemPrompt the conversations keep their own, and the
+ * template's default applies where they have none.
  */
 function withSystemPrompt(conversation: Conversation, systemPrompt: string | undefined): Conversation {
-  if (systemPrompt === undefined || conversation.messages.some((message) => message.role === "system")) return conversation;
-  return { messages: [{ role: "system", content: systemPrompt }, ...conversation.messages] };
+  if (systemPrompt === undefined) return conversation;
+  const turns = conversation.messages.filter((message) => message.role !== "system");
+  return { messages: [{ role: "system", content: systemPrompt }, ...turns] };
 }
 
 export const DROP_OVERLAPS_EVAL = "shares a 13-gram with an evaluation item";
