@@ -23,7 +23,7 @@ import { readingTask } from "./example-base/readingTasks.js";
 const SEED = 20261206;
 const CONVERSATIONS = 4000;
 const SYSTEM_PROMPT = "You are a helpful assistant. Answer from the reference material and cite it as [n].";
-const STEPS = 300;
+const STEPS = 600;
 
 function writeConversations(file: string): void {
   const random = seededRandom(SEED);
