@@ -4,7 +4,9 @@
  *  - general MCQ accuracy (examples/harbor/general/mcq.jsonl, 4 options, chance 25%);
  *  - domain MCQ without help, and with the *gold* passage in the prompt (oracle retrieval: the chunk of the
  *    item's cited source document that contains the correct option) — can the model read;
- *  - perplexity on held-out general text (the 20 Brown samples `npm run example:base` keeps out of training).
+ *  - perplexity on held-out general text (the 20 Brown samples `npm run example:base` keeps out of training);
+ *  - the reading probe (bench/readingProbe.ts): unseen reading tasks in the pre-training mix's own format — whether
+ *    the model can copy an answer from its context at all, whatever the lab's prompts look like.
  * Targets from the base-model issue, printed beside the figures, not tuned for: general >= 50%, oracle >= 60%.
  *
  * Usage: npm run bench:example-models [-- --limit N --skip-old]
@@ -24,6 +26,7 @@ import { tokenizeLikeLlamaCpp } from "../src/cli/commands/modelPerplexity.js";
 import { chunkDocuments } from "../src/rag/chunkDocuments.js";
 import { readTextDocuments } from "../src/rag/readTextDocuments.js";
 import { heldOutBrownText } from "../scripts/build-example-base.js";
+import { readingProbeAccuracy } from "./readingProbe.js";
 
 const HARBOR = path.resolve("examples/harbor");
 /** The recipe examples/harbor/lab.yaml used before the base model was shipped. */
@@ -120,9 +123,11 @@ async function main(): Promise<void> {
     const started = Date.now();
     const scores = await mcqAccuracies(name, modelPath, limit);
     const ppl = await heldOutPerplexity(modelPath);
+    const reading = await readingProbeAccuracy(modelPath, limit ?? 200);
     console.log(
       `${name}: general MCQ ${format(scores.general)} (target >= 50%), domain MCQ ${format(scores.domain)}, ` +
-        `domain MCQ with the gold passage ${format(scores.oracle)} (target >= 60%), held-out Brown perplexity per character ${ppl.toFixed(3)} ` +
+        `domain MCQ with the gold passage ${format(scores.oracle)} (target >= 60%), held-out Brown perplexity per character ${ppl.toFixed(3)}, ` +
+        `reading probe ${(reading.en * 100).toFixed(1)}% en / ${(reading.zh * 100).toFixed(1)}% zh (chance 25%) ` +
         `(${((Date.now() - started) / 1000).toFixed(0)} s)`,
     );
   }

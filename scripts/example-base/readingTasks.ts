@@ -56,6 +56,10 @@ export interface ReadingTask {
   answer: string;
   /** The whole training text: prompt, then answer. */
   text: string;
+  /** The asked value without its citation. */
+  value: string;
+  /** Other values of the asked relation, for multiple-choice probes (draws from `random`, never the task's own). */
+  distractors: (random: Random, count: number) => string[];
 }
 
 /** One task: 2–4 passages of 2–4 facts each; the question asks one fact of one passage. */
@@ -83,7 +87,14 @@ export function readingTask(random: Random, language: "en" | "zh"): ReadingTask 
   const prompt =
     language === "en" ? `Reference material:\n${lines.join("\n")}\n\nQuestion: ${question}\nAnswer:` : `参考资料：\n${lines.join("\n")}\n\n问题：${question}\n答案：`;
   const answer = language === "en" ? `${asked.value} [${asked.passage + 1}]` : `${asked.value}[${asked.passage + 1}]`;
-  return { language, prompt, answer, text: language === "en" ? `${prompt} ${answer}` : `${prompt}${answer}` };
+  const distractors = (other: Random, count: number) => {
+    // Same-relation values that are in the passages first (the model must pick the asked one), then fresh ones.
+    const seen = new Set([asked.value]);
+    const values = facts.filter((fact) => fact.relation === asked.relation).map((fact) => fact.value);
+    for (let tries = 0; tries < 100; tries++) values.push(asked.relation.values(other));
+    return values.filter((value) => !seen.has(value) && seen.add(value)).slice(0, count);
+  };
+  return { language, prompt, answer, text: language === "en" ? `${prompt} ${answer}` : `${prompt}${answer}`, value: asked.value, distractors };
 }
 
 /** `count` tasks, about a third of them in Chinese, grouped into documents of `perDocument` tasks. */
