@@ -97,7 +97,8 @@ export async function prepareData(options: PrepareDataOptions): Promise<Prepared
   perSource.forEach((source, index) => {
     const split = splitValidation(source.sequences, options.validationFraction, options.seed, String(index), options.validationWanted);
     train.push({ sequences: split.train, weight: source.weight });
-    validation.push(...split.validation);
+    // a loop, not push(...): a big corpus holds more held-out sequences than a call takes arguments
+    for (const sequence of split.validation) validation.push(sequence);
     for (const sequence of split.train) for (const bit of sequence.lossMask) targetTokens += bit;
   });
   if (train.every((source) => source.sequences.length === 0)) {
