@@ -44,10 +44,13 @@ export function checkBatchFits(
   machineBytes: number = os.totalmem(),
 ): void {
   if (shape.length > hparams.contextLength) {
-    throw new ConfigError(`${shape.length} tokens per sequence is longer than the model's context length of ${hparams.contextLength}`, {
-      where: lengthField,
-      hint: `use a sequence length of at most ${hparams.contextLength}`,
-    });
+    throw new ConfigError(
+      `${shape.length} tokens per sequence is longer than the model's context length of ${hparams.contextLength}`,
+      {
+        where: lengthField,
+        hint: `use a sequence length of at most ${hparams.contextLength}`,
+      },
+    );
   }
   const needed = estimateMicroBatchBytes(hparams, shape);
   if (needed <= machineBytes) return;

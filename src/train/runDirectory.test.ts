@@ -44,14 +44,18 @@ describe("corrupt run files", () => {
     expect(error.message).toContain('write {"step": 4, "checkpoint": "checkpoints/step-000004"} into it, or delete it');
 
     fs.writeFileSync(path.join(run, "latest.json"), "[]");
-    expect(errorOf(() => readLatestCheckpoint(run)).message).toContain(`${path.join(run, "latest.json")}: expected {"step": N`);
+    expect(errorOf(() => readLatestCheckpoint(run)).message).toContain(
+      `${path.join(run, "latest.json")}: expected {"step": N`,
+    );
   });
 
   it("a corrupt state.json or config.json is named", () => {
     const run = runWithCheckpoint("corrupt-state");
     const state = path.join(run, "checkpoints", "step-000004", "state.json");
     fs.writeFileSync(state, "{");
-    expect(errorOf(() => readLatestCheckpoint(run)).message).toMatch(new RegExp(`${state}: corrupt JSON.*\\nHint: the checkpoint is damaged`, "s"));
+    expect(errorOf(() => readLatestCheckpoint(run)).message).toMatch(
+      new RegExp(`${state}: corrupt JSON.*\\nHint: the checkpoint is damaged`, "s"),
+    );
     fs.writeFileSync(path.join(run, "config.json"), "not json");
     const error = errorOf(() => readRunConfigFile(run));
     expect(error).toBeInstanceOf(InputError);

@@ -36,7 +36,16 @@ const base = (out: string): TrainOptions => ({
 });
 
 beforeAll(async () => {
-  await writeTinyModel(modelPath, { vocab: tokenizer.vocabSize, hidden: 32, layers: 1, heads: 4, kvHeads: 2, ffn: 64, seed: 5, context: 256 });
+  await writeTinyModel(modelPath, {
+    vocab: tokenizer.vocabSize,
+    hidden: 32,
+    layers: 1,
+    heads: 4,
+    kvHeads: 2,
+    ffn: 64,
+    seed: 5,
+    context: 256,
+  });
 });
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -60,19 +69,30 @@ describe("sizes are checked before ggml allocates", () => {
     const hparams = readHyperparameters(readGguf(modelPath));
     const perSequence = estimateMicroBatchBytes(hparams, { sequences: 1, length: 256 });
     const machine = 1000 * perSequence;
-    expect(() => checkBatchFits(hparams, { sequences: 200_000, length: 256 }, "--seq-len", machine)).toThrow(/use --batch-size 1000 or less/);
+    expect(() => checkBatchFits(hparams, { sequences: 200_000, length: 256 }, "--seq-len", machine)).toThrow(
+      /use --batch-size 1000 or less/,
+    );
     expect(() => checkBatchFits(hparams, { sequences: 1000, length: 256 }, "--seq-len", machine)).not.toThrow();
-    expect(() => checkBatchFits(hparams, { sequences: 1, length: 256 }, "--seq-len", perSequence / 2)).toThrow(/even one sequence does not fit: lower --seq-len/);
+    expect(() => checkBatchFits(hparams, { sequences: 1, length: 256 }, "--seq-len", perSequence / 2)).toThrow(
+      /even one sequence does not fit: lower --seq-len/,
+    );
   });
 
   it("--out naming a file is refused", async () => {
     const file = write("a-file", "x");
-    await expect(train({ ...base("file-out"), out: file })).rejects.toThrow(`${file} is a file; a run directory is a folder`);
+    await expect(train({ ...base("file-out"), out: file })).rejects.toThrow(
+      `${file} is a file; a run directory is a folder`,
+    );
   });
 
   it("a start that fails after the run directory was made removes it, so the same command can run again", async () => {
     // lr 1e30 sends the weights to infinity at the first update; the second step's loss is not finite
-    const options: TrainOptions = { ...base("diverges"), method: "full", steps: 3, optimizer: { lr: 1e30, gradClip: 0 } };
+    const options: TrainOptions = {
+      ...base("diverges"),
+      method: "full",
+      steps: 3,
+      optimizer: { lr: 1e30, gradClip: 0 },
+    };
     await expect(train(options)).rejects.toThrow(/loss became (NaN|Infinity) at step [23]/);
     expect(fs.existsSync(options.out)).toBe(false);
     await expect(train({ ...options, optimizer: { lr: 1e-3 } })).resolves.toMatchObject({ steps: 3 });
@@ -82,9 +102,21 @@ describe("sizes are checked before ggml allocates", () => {
 describe("SFT examples cut to nothing", () => {
   it("are refused with their count and the sequence length that keeps a reply", async () => {
     const prompt = "Tell me, in the words of the harbor rules, what a ship does when it arrives after dusk?";
-    const lines = ["Anchor.", "Wait.", "Signal."].map((answer) => JSON.stringify({ messages: [{ role: "user", content: prompt }, { role: "assistant", content: answer }] }));
+    const lines = ["Anchor.", "Wait.", "Signal."].map((answer) =>
+      JSON.stringify({
+        messages: [
+          { role: "user", content: prompt },
+          { role: "assistant", content: answer },
+        ],
+      }),
+    );
     const data = write("cut.jsonl", `${lines.join("\n")}\n`);
-    const options: TrainOptions = { ...base("cut"), data, objective: "sft", batch: { sequenceLength: 64, sequences: 2 } };
+    const options: TrainOptions = {
+      ...base("cut"),
+      data,
+      objective: "sft",
+      batch: { sequenceLength: 64, sequences: 2 },
+    };
     const error = await train(options).catch((caught: Error) => caught);
     expect(String(error)).toMatch(/3 of 3 chat examples have no assistant token left within sequences of 64 tokens/);
     const needed = Number(/raise --seq-len \(batch\.sequenceLength\) to at least (\d+)/.exec(String(error))?.[1]);
@@ -101,20 +133,31 @@ describe("resume", () => {
     const first = await train(base("finished"));
     expect(Number.isFinite(first.finalLoss)).toBe(true);
     const again = await resumeTraining(first.runDirectory, { tokenizer });
-    expect(again).toMatchObject({ alreadyFinished: true, steps: 2, finalLoss: first.finalLoss, checkpoint: first.checkpoint });
+    expect(again).toMatchObject({
+      alreadyFinished: true,
+      steps: 2,
+      finalLoss: first.finalLoss,
+      checkpoint: first.checkpoint,
+    });
 
     const extended = await resumeTraining(first.runDirectory, { tokenizer }, { steps: 4 });
     expect(extended.steps).toBe(4);
     expect(extended.alreadyFinished).toBeUndefined();
     expect(Number.isFinite(extended.finalLoss)).toBe(true);
-    const stored = JSON.parse(fs.readFileSync(path.join(first.runDirectory, "config.json"), "utf8")) as { steps: number };
+    const stored = JSON.parse(fs.readFileSync(path.join(first.runDirectory, "config.json"), "utf8")) as {
+      steps: number;
+    };
     expect(stored.steps).toBe(4);
-    await expect(resumeTraining(first.runDirectory, { tokenizer }, { steps: 3 })).rejects.toThrow(/the run has taken 4 steps already; --steps 3/);
+    await expect(resumeTraining(first.runDirectory, { tokenizer }, { steps: 3 })).rejects.toThrow(
+      /the run has taken 4 steps already; --steps 3/,
+    );
   });
 
   it("a corrupt latest.json is named before anything loads", async () => {
     const run = await train(base("corrupt"));
     fs.writeFileSync(path.join(run.runDirectory, "latest.json"), "{");
-    await expect(resumeTraining(run.runDirectory, { tokenizer })).rejects.toThrow(`${path.join(run.runDirectory, "latest.json")}: corrupt JSON`);
+    await expect(resumeTraining(run.runDirectory, { tokenizer })).rejects.toThrow(
+      `${path.join(run.runDirectory, "latest.json")}: corrupt JSON`,
+    );
   });
 });

@@ -301,7 +301,6 @@ describe("bad GGUF input gives a VerticalError naming the file", () => {
     }
     expect(message).toMatch(/tensor #0 name 'w.*\.\.\. \(\d+ bytes\)' is \d+ bytes; ggml allows at most 63/);
     expect(message.length).toBeLessThan(file.length + 200);
-    // eslint-disable-next-line no-control-regex -- checking that no control character got through
     expect(message).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
   });
 

@@ -28,7 +28,6 @@ export const GGUF_MAX_TENSOR_NAME = 64;
  * 64 characters, so a corrupt length or name cannot print kilobytes of binary to the terminal.
  */
 function shownName(name: string): string {
-  // eslint-disable-next-line no-control-regex -- the control characters are what is escaped
   const escaped = name.replace(/[\u0000-\u001f\u007f-\u009f]/g, (character) => `\\x${character.charCodeAt(0).toString(16).padStart(2, "0")}`);
   return escaped.length <= 64 ? escaped : `${escaped.slice(0, 60)}... (${Buffer.byteLength(name)} bytes)`;
 }
