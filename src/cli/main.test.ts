@@ -17,3 +17,23 @@ describe("vertical CLI", () => {
     expect(out).toMatch(/Usage: vertical/);
   });
 });
+
+describe("file-system errors no command caught", () => {
+  it("print one line naming the path and the reason, not a stack trace", async () => {
+    const fs = await import("node:fs");
+    const os = await import("node:os");
+    const path = await import("node:path");
+    const { runCli } = await import("./testing/runCli.js");
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), "vertical-main-"));
+    try {
+      const corpus = path.join(directory, "corpus.txt");
+      fs.writeFileSync(corpus, "the harbor master keeps three ledgers ".repeat(50));
+      const { code, err } = await runCli("tokenizer", "train", "--input", corpus, "--vocab-size", "300", "--out", directory);
+      expect(code).toBe(1);
+      expect(err).toBe(`error: ${directory}: is a folder; a file is needed here (EISDIR from rename)\n`);
+      expect(err).not.toContain("    at ");
+    } finally {
+      fs.rmSync(directory, { recursive: true, force: true });
+    }
+  });
+});

@@ -29,6 +29,35 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`error: ${error.message}\n`);
       return 1;
     }
+    const systemError = describeSystemError(error);
+    if (systemError) {
+      process.stderr.write(`error: ${systemError}\n`);
+      return 1;
+    }
     throw error;
   }
+}
+
+const systemReasons: Record<string, string> = {
+  EEXIST: "something already exists at this path (a file where a folder is needed?)",
+  EISDIR: "is a folder; a file is needed here",
+  ENOTDIR: "a part of this path is a file, not a folder",
+  ENOENT: "does not exist",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  ENOSPC: "the disk is full",
+};
+
+/**
+ * A file-system error no command turned into a VerticalError (EEXIST, EISDIR, …), as one line that
+ * names the path: a user's wrong --out should not print a Node stack trace. Undefined for others.
+ */
+export function describeSystemError(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const { code, syscall, path, dest } = error as NodeJS.ErrnoException & { dest?: string };
+  if (typeof code !== "string" || typeof syscall !== "string") return undefined;
+  const reason = systemReasons[code] ?? error.message;
+  // a rename's dest is the path the user named; its path is our temporary file
+  const where = dest ?? path;
+  return `${where ? `${where}: ` : ""}${reason} (${code} from ${syscall})`;
 }

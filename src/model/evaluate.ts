@@ -213,6 +213,14 @@ export interface PerplexityResult {
 export function perplexity(model: LlamaModel, tokens: readonly number[], options: PerplexityOptions): PerplexityResult {
   const N = options.context;
   if (!Number.isInteger(N) || N < 4) throw new InputError(`the context must be an integer >= 4, got ${N}`);
+  // Checked before any graph: the attention of a window is N² per head, and past the trained
+  // context ggml was asked for hundreds of GB (the process died with a segfault).
+  const trained = model.hparams.contextLength;
+  if (N > trained) {
+    throw new InputError(`a context of ${N} tokens is longer than the model's context length of ${trained}`, {
+      hint: `use --ctx ${trained} or less`,
+    });
+  }
   if (tokens.length < 2 * N)
     throw new InputError(`the text has ${tokens.length} tokens; perplexity with a context of ${N} needs at least ${2 * N}`, {
       hint: "use a longer file or a smaller --ctx",

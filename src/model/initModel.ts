@@ -3,7 +3,9 @@
  * unchanged. Initialisation: weights ~ N(0, 0.02); the projections that write into the residual
  * stream (attn_output, ffn_down) scaled by 1/sqrt(2L) (GPT-2); norms = 1; biases = 0.
  */
+import { constants } from "node:buffer";
 import fs from "node:fs";
+import os from "node:os";
 import { gguf, readGguf, writeGguf, type GgufValue } from "../engine/gguf/index.js";
 import { GgmlType, blockOf, quantizeRows, typeName } from "../engine/index.js";
 import { InputError, ModelError } from "../shared/errors.js";
@@ -121,6 +123,29 @@ function checkSpec(spec: ModelSpec, architecture: Architecture): Required<Pick<M
   return { kvHeads, headDim };
 }
 
+const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+
+/**
+ * The new model's f32 values must fit this machine's memory (they are all held while it is
+ * initialised and written) and each tensor one JavaScript typed array.
+ */
+export function checkModelSize(tensors: readonly { name: string; shape: readonly number[] }[], machineBytes: number = os.totalmem()): void {
+  const hint = "lower --hidden, --ffn or --layers (a 0.5B model is about --hidden 896 --ffn 4864 --layers 24)";
+  let parameters = 0;
+  for (const { name, shape } of tensors) {
+    const values = shape.reduce((a, b) => a * b, 1);
+    if (values * 4 > constants.MAX_LENGTH)
+      throw new InputError(`${name} [${shape.join(", ")}] would hold ${values.toLocaleString("en-US")} values, more than one array can hold`, { hint });
+    parameters += values;
+  }
+  if (parameters * 4 > machineBytes) {
+    throw new InputError(
+      `the model would have ${parameters.toLocaleString("en-US")} parameters (${gib(parameters * 4)} as f32 while it is initialised); this machine has ${gib(machineBytes)}`,
+      { hint },
+    );
+  }
+}
+
 /** The metadata and f32 values of a new model (not yet written). */
 export function createModel(spec: ModelSpec, tokenizer: TokenizerMetadata): InitialisedModel {
   const architecture = resolveArchitecture(spec.architecture, "--arch");
@@ -161,15 +186,11 @@ export function createModel(spec: ModelSpec, tokenizer: TokenizerMetadata): Init
   if (architecture.name === "llama") metadata.set(`${prefix}.rope.dimension_count`, gguf.uint32(D));
   for (const [key, value] of tokenizer) metadata.set(key, value);
 
-  const tensors: ModelTensorValues[] = [];
-  const normal = (name: string, shape: number[], deviation: number) => {
-    const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
-    for (let i = 0; i < values.length; i++) values[i] = sample() * deviation;
-    tensors.push({ name, shape, values, matrix: true });
-  };
-  const constant = (name: string, shape: number[], value: number) => {
-    tensors.push({ name, shape, values: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(value), matrix: false });
-  };
+  // Shapes first, values after the size check: a typo like --hidden 1000000 must be an error, not
+  // a RangeError from new Float32Array (or the machine swapping) halfway through.
+  const planned: { name: string; shape: number[]; deviation?: number; value?: number }[] = [];
+  const normal = (name: string, shape: number[], deviation: number) => planned.push({ name, shape, deviation });
+  const constant = (name: string, shape: number[], value: number) => planned.push({ name, shape, value });
 
   normal("token_embd.weight", [E, V], std);
   constant("output_norm.weight", [E], 1);
@@ -195,6 +216,13 @@ export function createModel(spec: ModelSpec, tokenizer: TokenizerMetadata): Init
     normal(b("ffn_up.weight"), [E, F], std);
     normal(b("ffn_down.weight"), [F, E], residualStd);
   }
+  checkModelSize(planned);
+  const tensors: ModelTensorValues[] = planned.map(({ name, shape, deviation, value }) => {
+    const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    if (deviation !== undefined) for (let i = 0; i < values.length; i++) values[i] = sample() * deviation;
+    else values.fill(value!);
+    return { name, shape, values, matrix: deviation !== undefined };
+  });
   return { metadata, tensors };
 }
 

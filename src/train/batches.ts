@@ -74,18 +74,32 @@ export function packStream(documents: readonly TrainingDocument[], length: numbe
   return sequences;
 }
 
+export interface PackedWhole {
+  sequences: PackedSequence[];
+  /** Documents cut to T+1 tokens. */
+  truncated: number;
+  /** Cut documents that kept no target: every token counting in the loss came after the cut. */
+  emptied: number;
+  /** The shortest T that would keep a target in every emptied document (0 when none). */
+  lengthNeeded: number;
+}
+
+/** Index of the first token (after the first, which is never predicted) that counts in the loss, or -1. */
+function firstTarget(lossMask: Uint8Array): number {
+  for (let j = 1; j < lossMask.length; j++) if (lossMask[j]) return j;
+  return -1;
+}
+
 /**
  * Packs whole documents (chat examples) into sequences without cutting them: first come, first
  * packed, padding at the end (never predicted). A document longer than T+1 tokens is truncated to
- * fit and counted in `truncated`.
+ * fit and counted in `truncated`; one whose targets all lie past the cut is counted in `emptied`.
  */
-export function packWhole(
-  documents: readonly TrainingDocument[],
-  length: number,
-  padId: number,
-): { sequences: PackedSequence[]; truncated: number } {
+export function packWhole(documents: readonly TrainingDocument[], length: number, padId: number): PackedWhole {
   const sequences: PackedSequence[] = [];
   let truncated = 0;
+  let emptied = 0;
+  let lengthNeeded = 0;
   let current: PackedSequence | undefined;
   let used = 0;
   let starts: number[] = [];
@@ -98,6 +112,12 @@ export function packWhole(
     let lossMask = document.lossMask;
     if (tokens.length > length + 1) {
       truncated++;
+      const first = firstTarget(lossMask);
+      // target j needs tokens 0..j in the sequence: T + 1 > j
+      if (first > length) {
+        emptied++;
+        lengthNeeded = Math.max(lengthNeeded, first);
+      }
       tokens = tokens.subarray(0, length + 1);
       lossMask = lossMask.subarray(0, length + 1);
     }
@@ -119,7 +139,7 @@ export function packWhole(
     used += tokens.length;
   }
   close();
-  return { sequences, truncated };
+  return { sequences, truncated, emptied, lengthNeeded };
 }
 
 /** Splits off a validation set: a seeded choice of round(fraction * n) sequences (at least one when asked). */

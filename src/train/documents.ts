@@ -57,13 +57,18 @@ function readJsonlLines(file: string, text: string): { value: unknown; line: num
 
 /** Tokenises a text document: optional BOS (not predicted), the text, EOS (predicted). */
 export function textDocument(text: string, tokenizer: Tokenizer): TrainingDocument {
-  const ids: number[] = [];
-  if (tokenizer.bosId !== undefined) ids.push(tokenizer.bosId);
-  ids.push(...tokenizer.encode(text, { parseSpecial: false }));
-  if (tokenizer.eosId !== undefined) ids.push(tokenizer.eosId);
-  const lossMask = new Uint8Array(ids.length).fill(1);
+  // Copied into a typed array rather than spread into push(): a whole book is more tokens than a
+  // call may take arguments (RangeError: Maximum call stack size exceeded).
+  const encoded = tokenizer.encode(text, { parseSpecial: false });
+  const bos = tokenizer.bosId === undefined ? 0 : 1;
+  const eos = tokenizer.eosId === undefined ? 0 : 1;
+  const tokens = new Int32Array(bos + encoded.length + eos);
+  if (tokenizer.bosId !== undefined) tokens[0] = tokenizer.bosId;
+  tokens.set(encoded, bos);
+  if (tokenizer.eosId !== undefined) tokens[tokens.length - 1] = tokenizer.eosId;
+  const lossMask = new Uint8Array(tokens.length).fill(1);
   if (tokenizer.bosId !== undefined) lossMask[0] = 0;
-  return { tokens: Int32Array.from(ids), lossMask };
+  return { tokens, lossMask };
 }
 
 /**

@@ -74,7 +74,18 @@ export async function prepareData(options: PrepareDataOptions): Promise<Prepared
       const documents = readTextDocuments(source.path).map((text) => textDocument(text, tokenizer));
       perSource.push({ sequences: packStream(documents, length, padId), weight: source.weight, name: source.path });
     } else {
-      const packed = packWhole(await readChatDocuments(source.path, tokenizer), length, padId);
+      const documents = await readChatDocuments(source.path, tokenizer);
+      const packed = packWhole(documents, length, padId);
+      // Examples cut before their first assistant token would train on nothing (loss NaN).
+      if (packed.emptied > 0) {
+        throw new InputError(
+          `${packed.emptied} of ${documents.length} chat examples have no assistant token left within sequences of ${length} tokens (their replies start after the cut)`,
+          {
+            where: `data[${index}]: ${source.path}`,
+            hint: `raise --seq-len (batch.sequenceLength) to at least ${packed.lengthNeeded}, or shorten those prompts`,
+          },
+        );
+      }
       truncated += packed.truncated;
       perSource.push({ sequences: packed.sequences, weight: source.weight, name: source.path });
     }
@@ -97,7 +108,8 @@ export async function prepareData(options: PrepareDataOptions): Promise<Prepared
   perSource.forEach((source, index) => {
     const split = splitValidation(source.sequences, options.validationFraction, options.seed, String(index), options.validationWanted);
     train.push({ sequences: split.train, weight: source.weight });
-    validation.push(...split.validation);
+    // a loop, not push(...): a big corpus holds more held-out sequences than a call takes arguments
+    for (const sequence of split.validation) validation.push(sequence);
     for (const sequence of split.train) for (const bit of sequence.lossMask) targetTokens += bit;
   });
   if (train.every((source) => source.sequences.length === 0)) {

@@ -172,18 +172,45 @@ function pruneCheckpoints(runDirectory: string, keep: number, newest: string): v
   }
 }
 
-/** The newest complete checkpoint of a run, or undefined when it has none yet. */
-export function readLatestCheckpoint(runDirectory: string): Checkpoint | undefined {
+/**
+ * A JSON file of the run, parsed. A broken one (a full disk, an edit by hand) is an InputError
+ * naming the file and what to do, not a bare SyntaxError.
+ */
+function readRunJson(file: string, hint: string): unknown {
+  const text = fs.readFileSync(file, "utf8");
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InputError(`corrupt JSON: ${(error as Error).message}`, { where: file, hint, cause: error });
+  }
+}
+
+/** latest.json's pointer: {"step": 50, "checkpoint": "checkpoints/step-000050"}. */
+export function readLatestPointer(runDirectory: string): { step: number; checkpoint: string } | undefined {
   const latestFile = path.join(runDirectory, LATEST_FILE);
   if (!fs.existsSync(latestFile)) return undefined;
-  const latest = JSON.parse(fs.readFileSync(latestFile, "utf8")) as { checkpoint: string };
-  return readCheckpoint(path.join(runDirectory, latest.checkpoint));
+  const checkpoints = path.join(runDirectory, CHECKPOINTS_DIR);
+  const newest = fs.existsSync(checkpoints) ? fs.readdirSync(checkpoints).filter((entry) => /^step-\d+$/.test(entry)).sort().at(-1) : undefined;
+  const hint = newest
+    ? `it points at the newest checkpoint: write {"step": ${Number(newest.slice(5))}, "checkpoint": "${CHECKPOINTS_DIR}/${newest}"} into it, or delete it to train again from step 0`
+    : "no checkpoint folder is left: delete it to train again from step 0";
+  const latest = readRunJson(latestFile, hint) as { step?: unknown; checkpoint?: unknown } | null;
+  if (typeof latest?.checkpoint !== "string" || typeof latest.step !== "number") {
+    throw new InputError('expected {"step": N, "checkpoint": "checkpoints/step-…"}', { where: latestFile, hint });
+  }
+  return { step: latest.step, checkpoint: latest.checkpoint };
+}
+
+/** The newest complete checkpoint of a run, or undefined when it has none yet. */
+export function readLatestCheckpoint(runDirectory: string): Checkpoint | undefined {
+  const latest = readLatestPointer(runDirectory);
+  return latest && readCheckpoint(path.join(runDirectory, latest.checkpoint));
 }
 
 export function readCheckpoint(directory: string): Checkpoint {
   const stateFile = path.join(directory, "state.json");
   if (!fs.existsSync(stateFile)) throw new InputError("not a checkpoint (no state.json)", { where: directory });
-  const state = JSON.parse(fs.readFileSync(stateFile, "utf8")) as CheckpointState;
+  const state = readRunJson(stateFile, `the checkpoint is damaged; point ${LATEST_FILE} at an older folder under ${CHECKPOINTS_DIR}/`) as CheckpointState;
   const file = readSafetensors(path.join(directory, "trainable.safetensors"));
   const parameters: StoredTensor[] = [];
   const moments = new Map<string, { m: Float32Array; v: Float32Array }>();
@@ -207,5 +234,5 @@ export function readRunConfigFile<T>(runDirectory: string): T {
       hint: "pass the --out folder of a `vertical train` run",
     });
   }
-  return JSON.parse(fs.readFileSync(file, "utf8")) as T;
+  return readRunJson(file, `${CONFIG_FILE} holds the run's resolved config: restore it, or start a new run with another --out`) as T;
 }

@@ -15,6 +15,7 @@ import { ConfigError, InputError, ModelError } from "../shared/errors.js";
 import { writeFileAtomic } from "../shared/atomicWrite.js";
 import type { Tokenizer } from "../tokenizer/types.js";
 import { BatchLoader, type PackedSequence } from "./batches.js";
+import { checkBatchFits } from "./checkBatchFits.js";
 import { parseRunConfig, type RunConfig, type RunConfigInput } from "./config.js";
 import { fingerprintOfGguf } from "./fingerprint.js";
 import { prepareFrozenModel } from "./frozenModel.js";
@@ -25,14 +26,21 @@ import { loadModelTokenizer } from "./modelTokenizer.js";
 import { prepareData } from "./prepareData.js";
 import { Random } from "./random.js";
 import {
+  CHECKPOINTS_DIR,
   CONFIG_FILE,
+  LATEST_FILE,
+  METRICS_FILE,
   MetricsLog,
   readLatestCheckpoint,
+  readLatestPointer,
+  readMetrics,
   readRunConfigFile,
   truncateMetrics,
   writeCheckpoint,
   type CheckpointState,
   type StoredTensor,
+  type TrainMetric,
+  type ValidationMetric,
 } from "./runDirectory.js";
 import { learningRateAt } from "./schedule.js";
 import { TrainableSet } from "./trainable.js";
@@ -88,6 +96,8 @@ export interface RunResult {
   steps: number;
   /** True when stopped early by the signal; resume with resumeTraining(runDirectory). */
   interrupted: boolean;
+  /** True when resumeTraining found the run finished: nothing was trained, the figures are the run's last. */
+  alreadyFinished?: boolean;
   /** Mean loss of the last step. */
   finalLoss: number;
   /** Last validation, when validation ran. */
@@ -109,23 +119,87 @@ function trimShape(shape: readonly number[]): number[] {
 export async function train(options: TrainOptions): Promise<RunResult> {
   const { signal, onProgress, onStart, tokenizer, ...raw } = options;
   const config = parseRunConfig(raw, "train options");
+  if (fs.existsSync(config.out) && !fs.statSync(config.out).isDirectory()) {
+    throw new ConfigError(`${config.out} is a file; a run directory is a folder`, {
+      where: "out",
+      hint: "choose another --out (a new or empty folder)",
+    });
+  }
   if (fs.existsSync(path.join(config.out, CONFIG_FILE))) {
     throw new ConfigError(`${config.out} already holds a training run`, {
       where: "out",
       hint: "resume it with `vertical train --resume RUN` or choose another --out",
     });
   }
-  return runTraining(config, false, { signal, onProgress, onStart, tokenizer });
+  const existed = fs.existsSync(config.out);
+  try {
+    return await runTraining(config, false, { signal, onProgress, onStart, tokenizer });
+  } catch (error) {
+    removeFailedStart(config.out, existed);
+    throw error;
+  }
 }
 
-/** Continues a run from its newest checkpoint (or from the start when it has none yet). */
-export async function resumeTraining(runDirectory: string, hooks: TrainHooks = {}): Promise<RunResult> {
-  const stored = readRunConfigFile<RunConfig>(path.resolve(runDirectory));
-  const config: RunConfig = { ...stored, out: path.resolve(runDirectory) };
-  return runTraining(config, true, hooks);
+/**
+ * After a new run failed before its first checkpoint, removes what it wrote, so that the same
+ * command can run again (a leftover config.json would read as "already holds a training run").
+ */
+function removeFailedStart(out: string, existed: boolean): void {
+  if (fs.existsSync(path.join(out, LATEST_FILE))) return; // a checkpoint was written: the run is resumable
+  if (!existed) fs.rmSync(out, { recursive: true, force: true });
+  else for (const entry of [CONFIG_FILE, METRICS_FILE, CHECKPOINTS_DIR]) fs.rmSync(path.join(out, entry), { recursive: true, force: true });
 }
 
-async function runTraining(config: RunConfig, resuming: boolean, hooks: TrainHooks): Promise<RunResult> {
+export interface ResumeOptions {
+  /**
+   * Steps in all. More than the run was started with extends it (the schedule is recomputed for
+   * the new total, so later steps' learning rates change); fewer than it has taken is refused.
+   * Defaults to the run's own.
+   */
+  steps?: number;
+}
+
+/**
+ * Continues a run from its newest checkpoint (or from the start when it has none yet). A run that
+ * has taken all its steps is not trained again: the result says so (`alreadyFinished`) and carries
+ * its last loss from metrics.jsonl.
+ */
+export async function resumeTraining(runDirectory: string, hooks: TrainHooks = {}, options: ResumeOptions = {}): Promise<RunResult> {
+  const out = path.resolve(runDirectory);
+  const stored = readRunConfigFile<RunConfig>(out);
+  const latest = readLatestPointer(out);
+  const done = latest?.step ?? 0;
+  const steps = options.steps ?? stored.steps;
+  if (!Number.isInteger(steps) || steps < 1) throw new ConfigError(`steps must be a positive integer, got ${steps}`, { where: "--steps" });
+  if (steps < done) {
+    throw new ConfigError(`the run has taken ${done} steps already; --steps ${steps} would end it before that`, {
+      where: "--steps",
+      hint: `pass more than ${done} steps to train it further, or leave --steps out`,
+    });
+  }
+  const config: RunConfig = { ...stored, steps, out };
+  if (latest && done >= steps) return finishedRun(config, latest);
+  return runTraining(config, true, hooks, steps !== stored.steps);
+}
+
+/** The result of a run that had finished already: its last loss and validation, from metrics.jsonl. */
+function finishedRun(config: RunConfig, latest: { step: number; checkpoint: string }): RunResult {
+  const metrics = readMetrics(config.out).filter((metric) => metric.step <= latest.step);
+  const lastTrain = metrics.findLast((metric): metric is TrainMetric => metric.type === "train" && Number.isFinite(metric.loss));
+  const lastValidation = metrics.findLast((metric): metric is ValidationMetric => metric.type === "validation");
+  return {
+    runDirectory: config.out,
+    steps: latest.step,
+    interrupted: false,
+    alreadyFinished: true,
+    finalLoss: lastTrain?.loss ?? Number.NaN,
+    ...(lastValidation ? { validation: { loss: lastValidation.loss, perplexity: lastValidation.perplexity } } : {}),
+    tokensPerSecond: 0,
+    checkpoint: path.join(config.out, latest.checkpoint),
+  };
+}
+
+async function runTraining(config: RunConfig, resuming: boolean, hooks: TrainHooks, rewriteConfig = false): Promise<RunResult> {
   const { batch, optimizer, schedule } = config;
   // ---- load everything and check it before writing anything --------------------------------
   using backend = Backend.create({ threads: config.threads, device: config.device });
@@ -175,6 +249,12 @@ async function runTraining(config: RunConfig, resuming: boolean, hooks: TrainHoo
     validationFraction: config.validation.every > 0 ? config.validation.fraction : 0,
     validationWanted: config.validation.every > 0,
   });
+  const fromShards = config.data.some((source) => source.kind === "shards");
+  checkBatchFits(
+    model.hparams,
+    { sequences: batch.sequences, length: data.length + (config.method === "soft-prompt" ? config.softPrompt.tokens : 0) },
+    fromShards ? "data (the shards' sequence length)" : "batch.sequenceLength (--seq-len)",
+  );
   using trainable = TrainableSet.create(model, backend, { ...config, method: config.method });
   const checkpoint = resuming ? readLatestCheckpoint(config.out) : undefined;
   if (checkpoint && checkpoint.state.modelFingerprint !== fingerprint) {
@@ -210,13 +290,6 @@ async function runTraining(config: RunConfig, resuming: boolean, hooks: TrainHoo
     random = new Random(checkpoint.state.random);
   }
 
-  // ---- the run directory: created only now that everything checked out ----------------------
-  fs.mkdirSync(config.out, { recursive: true });
-  if (!resuming || !fs.existsSync(path.join(config.out, CONFIG_FILE))) {
-    writeFileAtomic(path.join(config.out, CONFIG_FILE), `${JSON.stringify({ ...config, modelFingerprint: fingerprint }, null, 2)}\n`);
-  }
-  truncateMetrics(config.out, startStep);
-  const metrics = new MetricsLog(config.out);
   // The graph rewrites work around ggml's CPU kernels, whose out_prod (the backward of W x) is slow:
   // transposed copies of the linear weights turn input gradients into mul_mat, other out_prods become
   // mul_mat of transposed copies. BLAS runs f32 out_prod as a GEMM (only q8_0 weights keep copies);
@@ -239,6 +312,14 @@ async function runTraining(config: RunConfig, resuming: boolean, hooks: TrainHoo
     bf16WeightGradients: config.compute === "bf16",
     optimizer: optimizerState,
   });
+
+  // ---- the run directory: created only now that everything checked out ----------------------
+  fs.mkdirSync(config.out, { recursive: true });
+  if (!resuming || rewriteConfig || !fs.existsSync(path.join(config.out, CONFIG_FILE))) {
+    writeFileAtomic(path.join(config.out, CONFIG_FILE), `${JSON.stringify({ ...config, modelFingerprint: fingerprint }, null, 2)}\n`);
+  }
+  truncateMetrics(config.out, startStep);
+  const metrics = new MetricsLog(config.out);
 
   const saveCheckpoint = (step: number, elapsedSeconds: number): string => {
     const state: CheckpointState = {
@@ -326,7 +407,8 @@ async function runTraining(config: RunConfig, resuming: boolean, hooks: TrainHoo
       throw new InputError(`loss became ${loss} at step ${step + 1}`, { hint: "lower optimizer.lr or raise warmup; resume from the last checkpoint" });
     }
     step++;
-    finalLoss = loss;
+    // a step whose micro-batches held no target has no loss: keep the last real one
+    if (targetTotal > 0) finalLoss = loss;
 
     const stepSeconds = (performance.now() - stepStarted) / 1000;
     const tokensPerSecond = tokensPerStep / stepSeconds;

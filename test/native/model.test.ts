@@ -113,6 +113,16 @@ describe("scoring", () => {
     expect(() => perplexity(model, text.slice(0, 20), { context: N })).toThrow(/at least 32/);
   });
 
+  it("perplexity refuses a context longer than the model's, before building a graph", () => {
+    using backend = Backend.cpu(1);
+    using model = loadModel(modelPath, { backend });
+    const text = Array.from({ length: 200_000 }, (_, i) => tokens[i % tokens.length]!);
+    const trained = model.hparams.contextLength;
+    expect(() => perplexity(model, text, { context: 60_000 })).toThrow(
+      `a context of 60000 tokens is longer than the model's context length of ${trained}\nHint: use --ctx ${trained} or less`,
+    );
+  });
+
   it("scores continuations like a full-sequence pass", () => {
     using backend = Backend.cpu(1);
     using model = loadModel(modelPath, { backend });

@@ -67,4 +67,10 @@ describe("vertical model info", () => {
     expect(textCode).toBe(1);
     expect(textError).toContain(`${text}: not a GGUF file: magic is "just"`);
   });
+
+  it("names a directory as such (was a raw EISDIR)", async () => {
+    const { code, err } = await runCli("model", "info", directory);
+    expect(code).toBe(1);
+    expect(err).toContain(`error: ${directory}: is a directory, not a GGUF file\nHint: pass the .gguf file itself`);
+  });
 });

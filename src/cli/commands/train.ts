@@ -41,14 +41,24 @@ export function register(program: Command): void {
     .option("--device <name>", "cpu | cuda | vulkan")
     .option("--threads <n>", "compute threads", integer)
     .option("--out <dir>", "run directory")
-    .option("--resume <dir>", "continue a run from its newest checkpoint")
+    .option("--resume <dir>", "continue a run from its newest checkpoint (with --steps N: train it to N steps in all)")
     .action(async (configFile: string | undefined, flags: Record<string, unknown>) => {
       const { ConfigError } = await import("../../shared/errors.js");
       const { settings } = await import("../../config.js");
       const { loadRunConfig, parseRunConfig, rawConfigFromFlags } = await import("../../train/config.js");
       if (flags.resume !== undefined) {
         if (configFile) throw new ConfigError("--resume takes the run directory only; the config is read from the run", { where: "--resume" });
-        await runTrainingFromCli({ resume: String(flags.resume) }, settings().progress);
+        // A resumed run keeps its config (its batches and schedule must match the checkpoint); a
+        // flag that would change it is refused rather than silently ignored. --steps extends it.
+        const ignored = Object.keys(flags).filter((name) => name !== "resume" && name !== "steps");
+        if (ignored.length > 0) {
+          const names = ignored.map((name) => `--${name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`);
+          throw new ConfigError(`${names.join(", ")} cannot change a run on --resume; it continues with the config it was started with`, {
+            where: "--resume",
+            hint: "leave those flags out (only --steps may be given, to train the run further), or start a new run with another --out",
+          });
+        }
+        await runTrainingFromCli({ resume: String(flags.resume), steps: flags.steps as number | undefined }, settings().progress);
         return;
       }
       const raw = rawConfigFromFlags({
@@ -89,7 +99,7 @@ function formatSeconds(seconds: number): string {
 }
 
 /** Runs (or resumes) training with a progress bar and Ctrl-C handling, then prints the result. */
-async function runTrainingFromCli(what: { config: RunConfig } | { resume: string }, showBar: boolean): Promise<void> {
+async function runTrainingFromCli(what: { config: RunConfig } | { resume: string; steps: number | undefined }, showBar: boolean): Promise<void> {
   const { train, resumeTraining } = await import("../../train/train.js");
   const { InterruptedError } = await import("../../shared/errors.js");
   const controller = new AbortController();
@@ -135,17 +145,22 @@ async function runTrainingFromCli(what: { config: RunConfig } | { resume: string
   let result: RunResult;
   try {
     const hooks = { signal: controller.signal, onProgress, onStart };
-    result = "resume" in what ? await resumeTraining(what.resume, hooks) : await train({ ...what.config, ...hooks });
+    result = "resume" in what ? await resumeTraining(what.resume, hooks, { steps: what.steps }) : await train({ ...what.config, ...hooks });
   } finally {
     bar?.stop();
     process.removeListener("SIGINT", onInterrupt);
+  }
+  if (result.alreadyFinished) {
+    process.stderr.write(
+      `the run finished all its ${result.steps} steps already; nothing to train (add --steps N above ${result.steps} to train it further)\n`,
+    );
   }
   const lines = [
     `run: ${result.runDirectory}`,
     `steps: ${result.steps}`,
     `final loss: ${result.finalLoss.toFixed(4)}`,
     ...(result.validation ? [`validation: loss ${result.validation.loss.toFixed(4)}, perplexity ${result.validation.perplexity.toFixed(2)}`] : []),
-    `tokens/s: ${Math.round(result.tokensPerSecond)}`,
+    ...(result.alreadyFinished ? [] : [`tokens/s: ${Math.round(result.tokensPerSecond)}`]),
     `checkpoint: ${result.checkpoint}`,
   ];
   process.stdout.write(`${lines.join("\n")}\n`);

@@ -285,6 +285,29 @@ describe("bad GGUF input gives a VerticalError naming the file", () => {
     expectError(versioned, /unsupported GGUF version 1/);
   });
 
+  it("a corrupt tensor name is shown escaped and cut short, not as kilobytes of binary", () => {
+    const data = Float32Array.from({ length: 32 * 100 }, (_, i) => Math.sin(i) * 1e-30);
+    const bytes = Buffer.from(encodeGguf({ metadata: new Map([["general.architecture", gguf.string("llama")]]), tensors: [{ name: "w", shape: [32, 100], type: GgmlType.F32, data }] }));
+    const lengthAt = bytes.indexOf(Buffer.from("w")) - 8;
+    expect(bytes.readBigUInt64LE(lengthAt)).toBe(1n);
+    bytes.writeBigUInt64LE(3000n, lengthAt);
+    const file = path.join(directory, "corrupt-name.gguf");
+    fs.writeFileSync(file, bytes);
+    let message = "";
+    try {
+      readGguf(file);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/tensor #0 name 'w.*\.\.\. \(\d+ bytes\)' is \d+ bytes; ggml allows at most 63/);
+    expect(message.length).toBeLessThan(file.length + 200);
+    expect(message).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
+  });
+
+  it("a directory is named as such", () => {
+    expect(() => readGguf(directory)).toThrow(`${directory}: is a directory, not a GGUF file`);
+  });
+
   it("a missing file and a bad row length", async () => {
     expect(() => readGguf(path.join(directory, "absent.gguf"))).toThrow(/absent\.gguf: cannot open GGUF file/);
     await expect(writeGguf(path.join(directory, "bad-row.gguf"), { metadata: new Map(), tensors: [{ name: "q", shape: [40], type: GgmlType.Q8_0, data: new Float32Array(40) }] })).rejects.toThrow(

@@ -23,6 +23,15 @@ export const GGUF_DEFAULT_ALIGNMENT = 32;
 export const GGUF_MAX_DIMS = 4;
 export const GGUF_MAX_TENSOR_NAME = 64;
 
+/**
+ * A key or tensor name from the file as messages show it: control characters escaped and at most
+ * 64 characters, so a corrupt length or name cannot print kilobytes of binary to the terminal.
+ */
+function shownName(name: string): string {
+  const escaped = name.replace(/[\u0000-\u001f\u007f-\u009f]/g, (character) => `\\x${character.charCodeAt(0).toString(16).padStart(2, "0")}`);
+  return escaped.length <= 64 ? escaped : `${escaped.slice(0, 60)}... (${Buffer.byteLength(name)} bytes)`;
+}
+
 export interface GgufTensorInfo {
   name: string;
   /** ggml's ne: element counts, innermost (row length) first; trailing 1s are dropped as ggml writes them. */
@@ -79,7 +88,12 @@ function fileSource(path: string): ByteSource {
   } catch (error) {
     throw new InputError(`cannot open GGUF file: ${(error as Error).message}`, { where: path, cause: error });
   }
-  const size = fs.fstatSync(fd).size;
+  const stat = fs.fstatSync(fd);
+  if (stat.isDirectory()) {
+    fs.closeSync(fd);
+    throw new InputError("is a directory, not a GGUF file", { where: path, hint: "pass the .gguf file itself (ls the folder to find it)" });
+  }
+  const size = stat.size;
   return {
     size,
     read(position, length) {
@@ -324,9 +338,10 @@ function parseGguf(source: ByteSource, where: string, reopen: (path: string) => 
   for (let i = 0; i < keyCount; i++) {
     const at = cursor.position;
     const key = cursor.string(`metadata key #${i}`);
+    const label = shownName(key);
     if (key.length === 0) throw new InputError(`metadata key #${i} at offset ${at} is empty`, { where });
-    if (metadata.has(key)) throw new InputError(`duplicate metadata key '${key}' at offset ${at}`, { where });
-    metadata.set(key, readValue(cursor, where, key));
+    if (metadata.has(key)) throw new InputError(`duplicate metadata key '${label}' at offset ${at}`, { where });
+    metadata.set(key, readValue(cursor, where, label));
   }
 
   let alignment = GGUF_DEFAULT_ALIGNMENT;
@@ -342,37 +357,38 @@ function parseGguf(source: ByteSource, where: string, reopen: (path: string) => 
   for (let i = 0; i < tensorCount; i++) {
     const at = cursor.position;
     const name = cursor.string(`name of tensor #${i}`);
+    const label = shownName(name);
     if (Buffer.byteLength(name) >= GGUF_MAX_TENSOR_NAME) {
-      throw new InputError(`tensor #${i} name '${name}' is ${Buffer.byteLength(name)} bytes; ggml allows at most ${GGUF_MAX_TENSOR_NAME - 1}`, { where });
+      throw new InputError(`tensor #${i} name '${label}' is ${Buffer.byteLength(name)} bytes; ggml allows at most ${GGUF_MAX_TENSOR_NAME - 1}`, { where });
     }
-    if (byName.has(name)) throw new InputError(`duplicate tensor name '${name}' at offset ${at}`, { where });
-    const dims = cursor.u32(`dimension count of tensor '${name}'`);
-    if (dims > GGUF_MAX_DIMS) throw new InputError(`tensor '${name}' has ${dims} dimensions; ggml allows at most ${GGUF_MAX_DIMS}`, { where });
+    if (byName.has(name)) throw new InputError(`duplicate tensor name '${label}' at offset ${at}`, { where });
+    const dims = cursor.u32(`dimension count of tensor '${label}'`);
+    if (dims > GGUF_MAX_DIMS) throw new InputError(`tensor '${label}' has ${dims} dimensions; ggml allows at most ${GGUF_MAX_DIMS}`, { where });
     const shape: number[] = [];
     for (let d = 0; d < dims; d++) {
       const dimAt = cursor.position;
-      const extent = cursor.u64(`dimension ${d} of tensor '${name}'`);
-      if (extent > BigInt(Number.MAX_SAFE_INTEGER)) throw new InputError(`tensor '${name}' dimension ${d} at offset ${dimAt} is ${extent}, too large`, { where });
+      const extent = cursor.u64(`dimension ${d} of tensor '${label}'`);
+      if (extent > BigInt(Number.MAX_SAFE_INTEGER)) throw new InputError(`tensor '${label}' dimension ${d} at offset ${dimAt} is ${extent}, too large`, { where });
       shape.push(Number(extent));
     }
     const typeAt = cursor.position;
-    const typeId = cursor.i32(`type of tensor '${name}'`);
+    const typeId = cursor.i32(`type of tensor '${label}'`);
     if (!isGgmlType(typeId)) {
-      throw new InputError(`tensor '${name}' has unknown ggml type id ${typeId} at offset ${typeAt}`, {
+      throw new InputError(`tensor '${label}' has unknown ggml type id ${typeId} at offset ${typeAt}`, {
         where,
         hint: `known type ids: ${ggmlTypes.join(", ")}; the file may come from a newer llama.cpp or be corrupt`,
       });
     }
     const traits = ggmlTypeTraits(typeId);
     const offsetAt = cursor.position;
-    const offset = cursor.count(`data offset of tensor '${name}'`);
+    const offset = cursor.count(`data offset of tensor '${label}'`);
     const elements = shape.reduce((product, extent) => product * extent, 1);
-    if (!Number.isSafeInteger(elements)) throw new InputError(`tensor '${name}' shape [${shape.join(", ")}] has too many elements`, { where });
+    if (!Number.isSafeInteger(elements)) throw new InputError(`tensor '${label}' shape [${shape.join(", ")}] has too many elements`, { where });
     const rowLength = shape[0] ?? 1;
     if (rowLength % traits.blockSize !== 0) {
-      throw new InputError(`tensor '${name}' of type ${traits.name} has rows of ${rowLength} elements, not a multiple of its block size ${traits.blockSize}`, { where });
+      throw new InputError(`tensor '${label}' of type ${traits.name} has rows of ${rowLength} elements, not a multiple of its block size ${traits.blockSize}`, { where });
     }
-    if (offset % alignment !== 0) throw new InputError(`tensor '${name}' data offset ${offset} (at file offset ${offsetAt}) is not a multiple of the alignment ${alignment}`, { where });
+    if (offset % alignment !== 0) throw new InputError(`tensor '${label}' data offset ${offset} (at file offset ${offsetAt}) is not a multiple of the alignment ${alignment}`, { where });
     const info: GgufTensorInfo = { name, shape, type: typeId, offset, byteSize: (elements / traits.blockSize) * traits.typeSize, elements };
     tensors.push(info);
     byName.set(name, info);
@@ -383,7 +399,7 @@ function parseGguf(source: ByteSource, where: string, reopen: (path: string) => 
     const end = dataOffset + info.offset + info.byteSize;
     if (end > source.size) {
       throw new InputError(
-        `tensor '${info.name}' data (${info.byteSize} bytes at file offset ${dataOffset + info.offset}) runs past the end of the file (${source.size} bytes)`,
+        `tensor '${shownName(info.name)}' data (${info.byteSize} bytes at file offset ${dataOffset + info.offset}) runs past the end of the file (${source.size} bytes)`,
         { where, hint: "the file is truncated; fetch or write it again" },
       );
     }
