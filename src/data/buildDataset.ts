@@ -232,8 +232,11 @@ export async function buildDataset(recipe: Recipe, options: BuildOptions): Promi
             for (const message of conversation.messages) {
               const piece = tokenizer.encode(`${message.content}\n\n`, { addBos: false, parseSpecial: false });
               const bit = message.role === "assistant" || source.loss === "all" ? 1 : 0;
-              tokens.push(...piece);
-              mask.push(...piece.map(() => bit));
+              // A loop, not push(...piece): a spread of a 100k-token message overflows the call stack.
+              for (const token of piece) {
+                tokens.push(token);
+                mask.push(bit);
+              }
             }
             if (tokenizer.eosId !== undefined) {
               tokens.push(tokenizer.eosId);

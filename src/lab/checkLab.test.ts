@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { initModel } from "../model/initModel.js";
 import { checkLab, formatLabCheck } from "./checkLab.js";
+import { runLab } from "./runLab.js";
 import { filledLab } from "./testing/filledLab.js";
 
 const require = createRequire(import.meta.url);
@@ -25,7 +26,10 @@ describe("vertical lab DIR --check", () => {
     // The default sequence length follows the model's context instead of overrunning it.
     expect(warnings).not.toContain("sequenceLength");
     fs.writeFileSync(path.join(folder, "lab.yaml"), fs.readFileSync(path.join(folder, "lab.yaml"), "utf8").replace("  sequences: 8", "  sequenceLength: 256\n  sequences: 8"));
-    expect(checkLab(folder, { outDir: path.join(folder, "out") }).warnings.join("\n")).toMatch(/training\.sequenceLength: 256 tokens per sequence, but the base model's context is 128/);
+    // Longer than the model's context is refused before any work (the trainer would refuse it minutes in).
+    expect(() => checkLab(folder, { outDir: path.join(folder, "out") })).toThrow(/training\.sequenceLength: 256 tokens per sequence, but the base model's context is 128/);
+    await expect(runLab(folder, { outDir: path.join(folder, "out") })).rejects.toThrow(/base model's context is 128/);
+    expect(fs.existsSync(path.join(folder, "out"))).toBe(false);
     expect(warnings).toMatch(/eval: 1 domain MCQ items resolve about 153\.\d points .*a 10-point difference needs about 236 items \(add items\)/);
     const text = formatLabCheck(check);
     expect(text).toContain("plan (nothing is trained or evaluated by --check):");

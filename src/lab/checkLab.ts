@@ -10,7 +10,7 @@ import { loadMcq } from "../eval/mcq/loadMcq.js";
 import { pairedItemsNeeded, pairedMinimumDetectableDifference } from "../eval/stats/power.js";
 import { readTextDocuments } from "../rag/readTextDocuments.js";
 import { loadLabConfig, type LabConfig } from "./labConfig.js";
-import { buildLabSteps, sequenceLengthOf } from "./labSteps.js";
+import { buildLabSteps, refuseOverlongSequences } from "./labSteps.js";
 import { readConversations } from "./prepareLabData.js";
 import { needsChatModel } from "./routes.js";
 import { formatDuration } from "./runSteps.js";
@@ -56,9 +56,6 @@ function warningsFor(config: LabConfig, models: LabCheck["models"], data: LabChe
       warnings.push(`${file}: training.method: the ${model.role} model has ${millions}M parameters; a model this small trains better with \`method: full\` and \`lr: 0.001\` (LoRA's defaults suit 0.1-8B models).`);
     if (model.parameters >= SMALL_MODEL_PARAMETERS && config.training.method === "full")
       warnings.push(`${file}: training.method: full training of a ${millions}M-parameter ${model.role} model needs optimiser state for every weight; \`method: lora\` is the usual choice at this size.`);
-    const sequence = sequenceLengthOf(config);
-    if (model.context !== null && sequence > model.context)
-      warnings.push(`${file}: training.sequenceLength: ${sequence} tokens per sequence, but the ${model.role} model's context is ${model.context}; set training.sequenceLength to at most ${model.context}.`);
   }
   const chat = models.find((model) => model.role === "chat");
   if (chat && !chat.chatTemplate && config.routes.some(needsChatModel))
@@ -89,6 +86,7 @@ function planOf(config: LabConfig, outDir: string, data: LabCheck["data"]): LabC
 
 export function checkLab(folder: string, options: { outDir: string }): LabCheck {
   const config = loadLabConfig(folder);
+  refuseOverlongSequences(config);
   const models = [
     ...(config.model.path ? [describeModel("base", config.model.path)] : []),
     ...(config.model.chat ? [describeModel("chat", config.model.chat)] : []),

@@ -15,7 +15,7 @@ import { readGguf } from "../engine/gguf/index.js";
 import type { Retriever } from "../llm/retriever.js";
 import type { ChatModel } from "../llm/types.js";
 import { writeFileAtomic } from "../shared/atomicWrite.js";
-import { InterruptedError } from "../shared/errors.js";
+import { InputError, InterruptedError } from "../shared/errors.js";
 import type { LabConfig } from "./labConfig.js";
 import { ROUTES, STAGES, stageChain, stagesFor, type RouteDefinition, type RouteName } from "./routes.js";
 import { labRetriever, labRouteModel, labRouteSystem, type RouteModel } from "./routeSystem.js";
@@ -54,6 +54,23 @@ export function sequenceLengthOf(config: LabConfig): number {
   if (config.training.sequenceLength !== undefined) return config.training.sequenceLength;
   const context = config.model.build?.context ?? (config.model.path ? contextOfGguf(config.model.path) : undefined);
   return Math.min(512, context ?? 512);
+}
+
+/**
+ * Refuses, before any work, a training sequence longer than a model's context: the trainer would refuse it at
+ * the first training stage (positions past the context were never trained), minutes into the run.
+ */
+export function refuseOverlongSequences(config: LabConfig): void {
+  const sequence = sequenceLengthOf(config);
+  const models: [string, string | undefined][] = [["base", config.model.path], ["chat", config.model.chat]];
+  for (const [role, file] of models) {
+    const context = file ? contextOfGguf(file) : config.model.build && role === "base" ? config.model.build.context : undefined;
+    if (context !== undefined && sequence > context)
+      throw new InputError(`training.sequenceLength: ${sequence} tokens per sequence, but the ${role} model's context is ${context}`, {
+        where: `${config.file}: training.sequenceLength`,
+        hint: `Set training.sequenceLength to at most ${context}.`,
+      });
+  }
 }
 
 function contextOfGguf(file: string): number | undefined {

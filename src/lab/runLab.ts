@@ -6,7 +6,7 @@
 import path from "node:path";
 import Table from "cli-table3";
 import { loadLabConfig, type LabConfig } from "./labConfig.js";
-import { buildLabSteps } from "./labSteps.js";
+import { buildLabSteps, refuseOverlongSequences } from "./labSteps.js";
 import { printProgress, runSteps, formatDuration, type ProgressSink } from "./runSteps.js";
 import type { Advice } from "./adviseLab.js";
 import { describePower, POWER_METHOD, type PowerSummary } from "./labReportSections.js";
@@ -37,6 +37,7 @@ export async function runLab(folder: string, options: RunLabOptions = {}): Promi
   const loaded = loadLabConfig(folder);
   const config = options.adjust ? options.adjust(loaded) : loaded;
   const outDir = path.resolve(options.outDir ?? path.join(config.folder, "out"));
+  refuseOverlongSequences(config);
   const steps = buildLabSteps(config, outDir);
   const started = performance.now();
   const records = await runSteps(steps, {
