@@ -1,5 +1,6 @@
 import path from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
+import { InputError, VerticalError } from "../shared/errors.js";
 
 /** One document found in a file, before language detection and hashing. */
 export interface ParsedDocument {
@@ -129,9 +130,26 @@ function parseCsvFile(source: string, options: ParseOptions): ParsedFile {
   return { documents, issues };
 }
 
-/** Parses one file by its extension. Throws when the file as a whole cannot be parsed. */
+/**
+ * Parses one file by its extension. Throws an InputError naming the file when the file as a whole cannot be
+ * parsed (invalid UTF-8, a broken PDF or DOCX, ...): the parsers' own errors (pdf.js's InvalidPDFException, the zip
+ * reader's "Corrupted zip") say neither which file nor what to do — found by `npm run fuzz`.
+ */
 export async function parseDocumentFile(filePath: string, bytes: Uint8Array, options: ParseOptions = {}): Promise<ParsedFile> {
   const extension = path.extname(filePath).toLowerCase();
+  try {
+    return await parseByExtension(extension, bytes, options);
+  } catch (error) {
+    if (VerticalError.isInstance(error)) throw error;
+    throw new InputError(`cannot parse as ${extension || "a document"}: ${(error as Error).message}`, {
+      where: filePath,
+      hint: extension === ".pdf" || extension === ".docx" ? `Open it in its application and export it again, or remove it from the folder.` : "Save it as UTF-8 text, or remove it from the folder.",
+      cause: error,
+    });
+  }
+}
+
+async function parseByExtension(extension: string, bytes: Uint8Array, options: ParseOptions): Promise<ParsedFile> {
   const decode = () => new TextDecoder("utf-8", { fatal: true }).decode(bytes).replace(/^\uFEFF/, "");
   switch (extension) {
     case ".txt":
