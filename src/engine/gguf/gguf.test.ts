@@ -269,6 +269,13 @@ describe("bad GGUF input gives a VerticalError naming the file", () => {
     expectError(bytes.subarray(0, 2), /too short for the magic/);
     expectError(bytes.subarray(0, 30), /truncated at offset \d+/);
     expectError(bytes.subarray(0, bytes.length - 10), /tensor 'w' data \(256 bytes at file offset \d+\) runs past the end of the file/);
+    // ...and says how much of the file is there, as for an interrupted download.
+    expectError(bytes.subarray(0, bytes.length - 10), new RegExp(`it has ${bytes.length - 10} bytes of the ${bytes.length} its tensor table needs \\(9\\d\\.\\d%\\)`));
+  });
+
+  it("a Git LFS pointer checked out instead of the model", () => {
+    const pointer = "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 1234567\n";
+    expectError(Buffer.from(pointer), /a Git LFS pointer, not the model file \(it stands for 1234567 bytes\)/);
   });
 
   it("unknown tensor type id and bad version", () => {

@@ -305,10 +305,26 @@ export function readGgufBuffer(bytes: Uint8Array, name = "<buffer>"): GgufFile {
   return parseGguf(source, name, () => source);
 }
 
+/**
+ * A Git LFS pointer checked out instead of the model ("version https://git-lfs.github.com/spec/v1", "oid sha256:…",
+ * "size N"): common when a repository is cloned without `git lfs`. Named as such, with the size it stands for.
+ */
+function refuseLfsPointer(source: ByteSource, where: string): void {
+  if (source.size > 1024) return;
+  const text = Buffer.from(source.read(0, source.size)).toString("utf8");
+  if (!text.startsWith("version https://git-lfs.github.com/spec/")) return;
+  const size = /^size (\d+)$/m.exec(text)?.[1];
+  throw new InputError(`a Git LFS pointer, not the model file${size ? ` (it stands for ${size} bytes)` : ""}`, {
+    where,
+    hint: "Fetch the real file: `git lfs install && git lfs pull` in its repository, or download it directly.",
+  });
+}
+
 function parseGguf(source: ByteSource, where: string, reopen: (path: string) => ByteSource): GgufFile {
   const cursor = new Cursor(source, where);
   if (source.size < 4) throw new InputError(`not a GGUF file: ${source.size} bytes, too short for the magic "GGUF"`, { where });
   const magic = cursor.u32("magic");
+  refuseLfsPointer(source, where);
   if (magic !== GGUF_MAGIC) {
     const seen = Buffer.alloc(4);
     seen.writeUInt32LE(magic);
@@ -395,12 +411,16 @@ function parseGguf(source: ByteSource, where: string, reopen: (path: string) => 
   }
 
   const dataOffset = tensorCount > 0 ? Math.ceil(cursor.position / alignment) * alignment : cursor.position;
+  // The size the tensor table implies: a file shorter than that is most often an interrupted download.
+  const needed = tensors.reduce((most, info) => Math.max(most, dataOffset + info.offset + info.byteSize), 0);
   for (const info of tensors) {
     const end = dataOffset + info.offset + info.byteSize;
     if (end > source.size) {
+      const share = ((100 * source.size) / needed).toFixed(source.size / needed < 0.001 ? 3 : 1);
       throw new InputError(
-        `tensor '${shownName(info.name)}' data (${info.byteSize} bytes at file offset ${dataOffset + info.offset}) runs past the end of the file (${source.size} bytes)`,
-        { where, hint: "the file is truncated; fetch or write it again" },
+        `tensor '${shownName(info.name)}' data (${info.byteSize} bytes at file offset ${dataOffset + info.offset}) runs past the end of the file: ` +
+          `it has ${source.size} bytes of the ${needed} its tensor table needs (${share}%)`,
+        { where, hint: "the file is truncated — a partial download or an interrupted copy; fetch or write it again" },
       );
     }
   }
