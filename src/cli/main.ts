@@ -46,6 +46,8 @@ const systemReasons: Record<string, string> = {
   EACCES: "permission denied",
   EPERM: "permission denied",
   ENOSPC: "the disk is full",
+  EFBIG: "the file is larger than this process may write (a file-size limit: ulimit -f)",
+  EDQUOT: "the disk quota is exhausted",
 };
 
 /**

@@ -35,6 +35,8 @@ export class VerticalError extends Error {
 export class ConfigError extends VerticalError {}
 /** An input file (data, GGUF, eval set) is missing, unreadable or malformed. */
 export class InputError extends VerticalError {}
+/** The disk (or a file-size limit, or a quota) ran out while writing; what was written before is intact. */
+export class DiskFullError extends VerticalError {}
 /** Shapes, types or sizes that ggml would abort on; raised before the native call. */
 export class EngineError extends VerticalError {}
 /** A model file is inconsistent: unknown architecture, missing tensor, wrong shape, no tokenizer. */

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -60,5 +61,40 @@ describe("corrupt run files", () => {
     const error = errorOf(() => readRunConfigFile(run));
     expect(error).toBeInstanceOf(InputError);
     expect(error.message).toContain(`${path.join(run, "config.json")}: corrupt JSON`);
+  });
+});
+
+describe("a checkpoint that does not fit", () => {
+  it("is a DiskFullError naming the folder; the previous checkpoint stays the one --resume continues from", () => {
+    const run = path.join(directory, "disk-full");
+    const script = path.join(directory, "disk-full.ts");
+    // A child under a 1 MiB file-size limit (ulimit -f: EFBIG, as a full tmpfs gives ENOSPC): a 8-byte checkpoint
+    // fits, the 4 MB one after it cannot.
+    fs.writeFileSync(
+      script,
+      `import fs from "node:fs";
+import { writeCheckpoint } from ${JSON.stringify(path.resolve("src/train/runDirectory.ts"))};
+import { Random } from ${JSON.stringify(path.resolve("src/train/random.ts"))};
+const run = ${JSON.stringify(run)};
+fs.mkdirSync(run);
+const state = (step: number) => ({ step, loader: { random: Random.derive(0, "loader").state, cursors: [{ epoch: 0, position: step }], drawn: step }, random: Random.derive(0, "run").state, adamSteps: step, modelFingerprint: "x", elapsedSeconds: 1 });
+writeCheckpoint(run, state(1), [{ name: "w", shape: [2], data: new Float32Array([1, 2]) }], new Map(), 3);
+try {
+  writeCheckpoint(run, state(2), [{ name: "w", shape: [1000000], data: new Float32Array(1000000) }], new Map(), 3);
+  console.log(JSON.stringify({ name: "none" }));
+} catch (error) {
+  console.log(JSON.stringify({ name: (error as Error).name, message: (error as Error).message }));
+}
+`,
+    );
+    const output = execFileSync("bash", ["-c", `ulimit -f 1024; exec node --import tsx ${JSON.stringify(script)}`], { encoding: "utf8" });
+    const error = JSON.parse(output.trim().split("\n").at(-1)!) as { name: string; message: string };
+    expect(error.name).toBe("DiskFullError");
+    expect(error.message).toContain(`disk full at ${path.join(run, "checkpoints")}: checkpoint step-`);
+    expect(error.message).toMatch(/EFBIG/);
+    expect(error.message).toMatch(/rerun with --resume: it continues from checkpoints\/step-0+1, which is intact/);
+    // No temporary left, and the previous checkpoint reads back.
+    expect(fs.readdirSync(path.join(run, "checkpoints"))).toEqual([expect.stringMatching(/^step-0+1$/)]);
+    expect(readLatestCheckpoint(run)!.state.step).toBe(1);
   });
 });

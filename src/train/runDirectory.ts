@@ -14,7 +14,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { InputError } from "../shared/errors.js";
+import { DiskFullError, InputError } from "../shared/errors.js";
 import { temporaryPathFor, writeFileAtomic } from "../shared/atomicWrite.js";
 import { readSafetensors, writeSafetensors, type SafetensorsEntry } from "./safetensors.js";
 import type { LoaderState } from "./batches.js";
@@ -146,7 +146,7 @@ export function writeCheckpoint(
     fs.renameSync(temporary, final);
   } catch (error) {
     fs.rmSync(temporary, { recursive: true, force: true });
-    throw error;
+    throw diskFullOr(error, runDirectory, name);
   }
   writeFileAtomic(
     path.join(runDirectory, LATEST_FILE),
@@ -154,6 +154,24 @@ export function writeCheckpoint(
   );
   pruneCheckpoints(runDirectory, keep, name);
   return final;
+}
+
+const DISK_FULL_CODES = new Set(["ENOSPC", "EFBIG", "EDQUOT"]);
+
+/**
+ * A checkpoint that did not fit (disk full, file-size limit, quota) as a DiskFullError naming the folder and the
+ * checkpoint to resume from: the temporary is gone and latest.json still points at the previous one.
+ */
+function diskFullOr(error: unknown, runDirectory: string, name: string): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (!code || !DISK_FULL_CODES.has(code)) return error;
+  const latest = path.join(runDirectory, LATEST_FILE);
+  const previous = fs.existsSync(latest) ? (JSON.parse(fs.readFileSync(latest, "utf8")) as { checkpoint?: string }).checkpoint : undefined;
+  return new DiskFullError(`disk full at ${path.join(runDirectory, CHECKPOINTS_DIR)}: checkpoint ${name} could not be written (${code})`, {
+    where: runDirectory,
+    hint: `Free space (or raise the file-size limit or quota), then rerun with --resume: it continues from ${previous ?? "step 0 (no checkpoint yet)"}, which is intact.`,
+    cause: error,
+  });
 }
 
 function pruneCheckpoints(runDirectory: string, keep: number, newest: string): void {
