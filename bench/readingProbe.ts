@@ -9,23 +9,11 @@
 import { Backend } from "../src/engine/index.js";
 import { loadModel, scoreContinuations } from "../src/model/index.js";
 import { seededRandom } from "../src/shared/seededRandom.js";
+import { openLlamaCppTokenizer } from "../src/cli/commands/modelPerplexity.js";
 import { readingTask } from "../scripts/example-base/readingTasks.js";
 
-/** A tokenizer that matches llama.cpp's (node-llama-cpp, vocabulary only), loaded once. */
-async function llamaCppTokenizer(modelPath: string) {
-  const { getLlama, LlamaLogLevel } = await import("node-llama-cpp");
-  const llama = await getLlama({ gpu: false, logLevel: LlamaLogLevel.error });
-  const model = await llama.loadModel({ modelPath, vocabOnly: true });
-  const bos = model.tokens.shouldPrependBosToken ? (model.tokens.bos ?? undefined) : undefined;
-  return {
-    context: (text: string) => [...(bos !== undefined ? [bos] : []), ...(model.tokenize(text, false) as number[])],
-    continuation: (text: string) => model.tokenize(text, false) as number[],
-    dispose: () => model.dispose(),
-  };
-}
-
 export async function readingProbeAccuracy(modelPath: string, count = 200, seed = 777_001): Promise<{ en: number; zh: number; tasks: number }> {
-  const tokenizer = await llamaCppTokenizer(modelPath);
+  const tokenizer = await openLlamaCppTokenizer(modelPath);
   using backend = Backend.cpu(1);
   using model = loadModel(modelPath, { backend });
   const random = seededRandom(seed);
@@ -36,11 +24,11 @@ export async function readingProbeAccuracy(modelPath: string, count = 200, seed 
     for (let k = 0; k < count; k++) {
       const language = k % 2 === 0 ? "en" : "zh";
       const task = readingTask(random, language);
-      const context = tokenizer.context(task.prompt);
+      const context = tokenizer.withBos(task.prompt);
       const choices = [task.value, ...task.distractors(other, 3)];
       const scores = scoreContinuations(
         model,
-        choices.map((choice) => ({ context, continuation: tokenizer.continuation((language === "en" ? " " : "") + choice) })),
+        choices.map((choice) => ({ context, continuation: tokenizer.tokens((language === "en" ? " " : "") + choice) })),
       ).map((score) => score.logprob);
       total[language]++;
       if (scores.indexOf(Math.max(...scores)) === 0) correct[language]++;

@@ -22,9 +22,10 @@ import { parseArgs } from "node:util";
 import { Decontaminator, readEvalItems } from "../src/data/decontaminate.js";
 import { buildBaseModel, writeTextJsonl, type BuildRecipe } from "../src/lab/buildBaseModel.js";
 import { exportRun } from "../src/train/exportRun.js";
-import { resumeTraining, train, type RunResult } from "../src/train/train.js";
+import { trainOrResume, type RunResult } from "../src/train/train.js";
 import { readTextDocuments } from "../src/rag/readTextDocuments.js";
 import { writeFileAtomic } from "../src/shared/atomicWrite.js";
+import { progressLines } from "./example-base/progressLine.js";
 import { readingDocuments } from "./example-base/readingTasks.js";
 
 const SEED = 20261205;
@@ -162,32 +163,23 @@ async function continuePretraining(stage1: string, generalFolder: string, work: 
   const runDirectory = path.join(work, "stage2");
   const data = writeStage2Data(generalFolder, path.join(work, "stage2-data"));
   const started = Date.now();
-  let lastLine = 0;
-  const onProgress = (progress: { step: number; steps: number; loss: number }) => {
-    if (Date.now() - lastLine < 15_000) return;
-    lastLine = Date.now();
-    const elapsed = (Date.now() - started) / 1000;
-    const eta = progress.step > 20 ? ` ETA ${Math.round(((progress.steps - progress.step) * elapsed) / progress.step / 60)} min` : "";
-    console.log(`stage 2: step ${progress.step}/${progress.steps}, loss ${progress.loss.toFixed(3)}${eta}`);
-  };
-  const result = fs.existsSync(path.join(runDirectory, "config.json"))
-    ? await resumeTraining(runDirectory, { onProgress })
-    : await train({
-        model: stage1,
-        out: runDirectory,
-        objective: "cpt",
-        method: "full",
-        data,
-        steps,
-        optimizer: { lr: STAGE2.lr, weightDecay: 0.1 },
-        schedule: { kind: "cosine", warmupSteps: 50, minLrRatio: 0.1 },
-        batch: { sequenceLength: RECIPE.context, sequences: RECIPE.pretrain.sequences, accumulation: 1 },
-        checkpoint: { every: 50, keep: 1 },
-        validation: { fraction: 0, every: 0, batches: 1 },
-        seed: STAGE2.readingSeed,
-        threads,
-        onProgress,
-      });
+  const onProgress = progressLines("stage 2");
+  const result = await trainOrResume({
+    model: stage1,
+    out: runDirectory,
+    objective: "cpt",
+    method: "full",
+    data,
+    steps,
+    optimizer: { lr: STAGE2.lr, weightDecay: 0.1 },
+    schedule: { kind: "cosine", warmupSteps: 50, minLrRatio: 0.1 },
+    batch: { sequenceLength: RECIPE.context, sequences: RECIPE.pretrain.sequences, accumulation: 1 },
+    checkpoint: { every: 50, keep: 1 },
+    validation: { fraction: 0, every: 0, batches: 1 },
+    seed: STAGE2.readingSeed,
+    threads,
+    onProgress,
+  });
   const modelPath = path.join(work, "stage2.gguf");
   await exportRun(runDirectory, { format: "gguf-merged", out: modelPath, base: stage1 });
   return { modelPath, result, seconds: (Date.now() - started) / 1000 };

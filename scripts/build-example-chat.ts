@@ -17,7 +17,8 @@ import { parseArgs } from "node:util";
 import { writeFileAtomic } from "../src/shared/atomicWrite.js";
 import { seededRandom } from "../src/shared/seededRandom.js";
 import { exportRun } from "../src/train/exportRun.js";
-import { resumeTraining, train } from "../src/train/train.js";
+import { trainOrResume } from "../src/train/train.js";
+import { progressLines } from "./example-base/progressLine.js";
 import { readingTask } from "./example-base/readingTasks.js";
 
 const SEED = 20261206;
@@ -54,32 +55,23 @@ async function main(): Promise<void> {
   if (!fs.existsSync(data)) writeConversations(data);
   const runDirectory = path.join(work, "sft");
   const started = performance.now();
-  let lastLine = 0;
-  const onProgress = (progress: { step: number; steps: number; loss: number }) => {
-    if (Date.now() - lastLine < 15_000) return;
-    lastLine = Date.now();
-    const elapsed = (performance.now() - started) / 1000;
-    const eta = progress.step > 0 ? ` ETA ${Math.round(((elapsed / progress.step) * (progress.steps - progress.step)) / 60)} min` : "";
-    console.log(`chat SFT step ${progress.step}/${progress.steps}, loss ${progress.loss.toFixed(3)}${eta}`);
-  };
-  const result = fs.existsSync(path.join(runDirectory, "config.json"))
-    ? await resumeTraining(runDirectory, { onProgress })
-    : await train({
-        model: base,
-        out: runDirectory,
-        objective: "sft",
-        method: "full",
-        data: [{ path: data, kind: "chat", weight: 1 }],
-        steps,
-        optimizer: { lr: 1e-3 },
-        schedule: { kind: "cosine", warmupSteps: 20, minLrRatio: 0.1 },
-        batch: { sequenceLength: 512, sequences: 4, accumulation: 1 },
-        checkpoint: { every: 50, keep: 1 },
-        validation: { fraction: 0, every: 0, batches: 1 },
-        seed: SEED,
-        threads: Number(values.threads),
-        onProgress,
-      });
+  const onProgress = progressLines("chat SFT");
+  const result = await trainOrResume({
+    model: base,
+    out: runDirectory,
+    objective: "sft",
+    method: "full",
+    data: [{ path: data, kind: "chat", weight: 1 }],
+    steps,
+    optimizer: { lr: 1e-3 },
+    schedule: { kind: "cosine", warmupSteps: 20, minLrRatio: 0.1 },
+    batch: { sequenceLength: 512, sequences: 4, accumulation: 1 },
+    checkpoint: { every: 50, keep: 1 },
+    validation: { fraction: 0, every: 0, batches: 1 },
+    seed: SEED,
+    threads: Number(values.threads),
+    onProgress,
+  });
   const target = path.join(out, "chat.gguf");
   await exportRun(runDirectory, { format: "gguf-merged", out: `${target}.partial`, base });
   fs.renameSync(`${target}.partial`, target);

@@ -5,9 +5,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describeGguf, encodeGguf, gguf, readGguf } from "../../src/engine/gguf/index.js";
-import { Document, Packer, Paragraph } from "docx";
-import { PDFDocument, StandardFonts } from "pdf-lib";
 import { parseDocumentFile } from "../../src/data/parseDocumentFile.js";
+import { makeDocx, makePdf } from "../../src/data/testing/documentFiles.js";
 import { loadEvalSpec } from "../../src/eval/spec.js";
 import { loadMcq } from "../../src/eval/mcq/loadMcq.js";
 import { loadLabConfig } from "../../src/lab/labConfig.js";
@@ -123,15 +122,8 @@ function smallTokenizerJson(folder: string): Uint8Array {
   return trainedTokenizer.json;
 }
 
-async function makePdf(text: string): Promise<Uint8Array> {
-  const pdf = await PDFDocument.create();
-  const font = await pdf.embedFont(StandardFonts.Helvetica);
-  pdf.addPage().drawText(text, { x: 50, y: 700, size: 12, font });
-  return pdf.save({ useObjectStreams: false });
-}
-
-const PDF_SEED = await makePdf("Anchorage zone B is closed in winter.");
-const DOCX_SEED = new Uint8Array(await Packer.toBuffer(new Document({ sections: [{ children: [new Paragraph("Dredging keeps the channel at 14 metres."), new Paragraph("青澜港")] }] })));
+const PDF_SEED = await makePdf("Anchorage zone B is closed in winter.", { useObjectStreams: false });
+const DOCX_SEED = new Uint8Array(await makeDocx(["Dredging keeps the channel at 14 metres.", "青澜港"]));
 const HTML_SEED = `<!doctype html><html><head><title>Pilotage</title></head><body><h1>Pilotage</h1><p>A pilot boards every vessel over 500 tonnes.</p><ul><li>Q01 &amp; Q02</li></ul><script>x()</script></body></html>`;
 const ingest = (file: string) => parseDocumentFile(file, fs.readFileSync(file));
 

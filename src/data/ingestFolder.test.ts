@@ -1,11 +1,10 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Document, Packer, Paragraph } from "docx";
-import { PDFDocument, StandardFonts } from "pdf-lib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CorpusStore } from "./corpusStore.js";
 import { ingestFolder, ingestTexts } from "./ingestFolder.js";
+import { makeDocx, makePdf } from "./testing/documentFiles.js";
 
 let folder: string;
 let store: CorpusStore;
@@ -18,18 +17,6 @@ afterEach(() => {
   store.dispose();
   fs.rmSync(folder, { recursive: true, force: true });
 });
-
-async function makePdf(text: string): Promise<Uint8Array> {
-  const pdf = await PDFDocument.create();
-  const font = await pdf.embedFont(StandardFonts.Helvetica);
-  pdf.addPage().drawText(text, { x: 50, y: 700, size: 12, font });
-  return pdf.save();
-}
-
-async function makeDocx(paragraphs: string[]): Promise<Buffer> {
-  const doc = new Document({ sections: [{ children: paragraphs.map((text) => new Paragraph(text)) }] });
-  return Packer.toBuffer(doc);
-}
 
 describe("ingestFolder", () => {
   it("ingests every format, reports broken files and bad lines by path/line, and skips unchanged files", async () => {

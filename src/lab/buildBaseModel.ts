@@ -15,7 +15,7 @@ import { writeFileAtomic } from "../shared/atomicWrite.js";
 import { InterruptedError } from "../shared/errors.js";
 import { tokenizerGgufMetadata } from "../tokenizer/huggingFace.js";
 import { trainBpe, writeTrainedTokenizer } from "../tokenizer/trainBpe.js";
-import { resumeTraining, train, type RunResult, type TrainProgress } from "../train/train.js";
+import { trainOrResume, type RunResult, type TrainProgress } from "../train/train.js";
 import type { LabConfig } from "./labConfig.js";
 
 export type BuildRecipe = NonNullable<LabConfig["model"]["build"]>;
@@ -113,25 +113,23 @@ export async function buildBaseModel(options: BuildBaseModelOptions): Promise<Bu
   let result: RunResult;
   const started = performance.now();
   try {
-    result = fs.existsSync(path.join(runDirectory, "config.json"))
-      ? await resumeTraining(runDirectory, { signal, onProgress })
-      : await train({
-          model: initPath,
-          out: runDirectory,
-          objective: "cpt",
-          method: "full",
-          data: [{ path: dataPath, kind: "text", weight: 1 }],
-          steps: recipe.pretrain.steps,
-          optimizer: { lr: recipe.pretrain.lr, weightDecay: 0.1 },
-          schedule: { kind: "cosine", warmupSteps: Math.min(50, Math.floor(recipe.pretrain.steps / 10)), minLrRatio: 0.1 },
-          batch: { sequenceLength: recipe.context, sequences: recipe.pretrain.sequences, accumulation: 1 },
-          checkpoint: { every: 50, keep: 1 },
-          validation: { fraction: 0, every: 0, batches: 1 },
-          seed: options.seed,
-          threads: options.threads,
-          signal,
-          onProgress,
-        });
+    result = await trainOrResume({
+      model: initPath,
+      out: runDirectory,
+      objective: "cpt",
+      method: "full",
+      data: [{ path: dataPath, kind: "text", weight: 1 }],
+      steps: recipe.pretrain.steps,
+      optimizer: { lr: recipe.pretrain.lr, weightDecay: 0.1 },
+      schedule: { kind: "cosine", warmupSteps: Math.min(50, Math.floor(recipe.pretrain.steps / 10)), minLrRatio: 0.1 },
+      batch: { sequenceLength: recipe.context, sequences: recipe.pretrain.sequences, accumulation: 1 },
+      checkpoint: { every: 50, keep: 1 },
+      validation: { fraction: 0, every: 0, batches: 1 },
+      seed: options.seed,
+      threads: options.threads,
+      signal,
+      onProgress,
+    });
   } finally {
     if (timeout) clearTimeout(timeout);
   }

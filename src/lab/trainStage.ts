@@ -9,7 +9,7 @@ import path from "node:path";
 import { InterruptedError } from "../shared/errors.js";
 import { readLatestCheckpoint } from "../train/runDirectory.js";
 import { exportRun } from "../train/exportRun.js";
-import { resumeTraining, train, type RunResult } from "../train/train.js";
+import { trainOrResume, type RunResult } from "../train/train.js";
 import type { LabConfig } from "./labConfig.js";
 import type { LabDataOutputs } from "./prepareLabData.js";
 import { STAGES, type StageName } from "./routes.js";
@@ -82,25 +82,23 @@ export async function trainStage(options: TrainStageOptions): Promise<TrainStage
   const started = performance.now();
   let result: RunResult;
   try {
-    result = fs.existsSync(path.join(options.runDirectory, "config.json"))
-      ? await resumeTraining(options.runDirectory, hooks)
-      : await train({
-          model: options.startModel,
-          out: options.runDirectory,
-          objective: definition.objective,
-          method: config.training.method,
-          data: sources,
-          steps: options.plannedSteps,
-          lora: { rank: config.training.rank, alpha: config.training.alpha },
-          optimizer: { lr: config.training.lr },
-          schedule: { kind: "cosine", warmupSteps: Math.min(20, Math.floor(options.plannedSteps / 10)), minLrRatio: 0.1 },
-          batch: { sequenceLength: options.sequenceLength, sequences: config.training.sequences, accumulation: 1 },
-          checkpoint: { every: Math.max(10, Math.ceil(options.plannedSteps / 4)), keep: 1 },
-          validation: { fraction: 0, every: 0, batches: 1 },
-          seed: config.seed,
-          threads: options.threads,
-          ...hooks,
-        });
+    result = await trainOrResume({
+      model: options.startModel,
+      out: options.runDirectory,
+      objective: definition.objective,
+      method: config.training.method,
+      data: sources,
+      steps: options.plannedSteps,
+      lora: { rank: config.training.rank, alpha: config.training.alpha },
+      optimizer: { lr: config.training.lr },
+      schedule: { kind: "cosine", warmupSteps: Math.min(20, Math.floor(options.plannedSteps / 10)), minLrRatio: 0.1 },
+      batch: { sequenceLength: options.sequenceLength, sequences: config.training.sequences, accumulation: 1 },
+      checkpoint: { every: Math.max(10, Math.ceil(options.plannedSteps / 4)), keep: 1 },
+      validation: { fraction: 0, every: 0, batches: 1 },
+      seed: config.seed,
+      threads: options.threads,
+      ...hooks,
+    });
   } finally {
     if (timeout) clearTimeout(timeout);
   }

@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError, InputError } from "../shared/errors.js";
 import { loadRunConfig, parseRunConfig, rawConfigFromFlags } from "./config.js";
+import { errorOf } from "./testing/errorOf.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vertical-train-config-"));
 const model = path.join(dir, "m.gguf");
@@ -15,15 +16,6 @@ fs.writeFileSync(chat, `{"messages":[{"role":"user","content":"hi"},{"role":"ass
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const base = { model, out: path.join(dir, "run"), data: text, steps: 10 };
-
-function errorOf(action: () => unknown): Error {
-  try {
-    action();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected an error");
-}
 
 describe("parseRunConfig", () => {
   it("applies documented defaults", () => {

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { InputError } from "../shared/errors.js";
 import { Random } from "./random.js";
 import { readLatestCheckpoint, readRunConfigFile, writeCheckpoint, type CheckpointState } from "./runDirectory.js";
+import { errorOf } from "./testing/errorOf.js";
 
 const directory = fs.mkdtempSync(path.join(os.tmpdir(), "vertical-run-directory-"));
 afterAll(() => fs.rmSync(directory, { recursive: true, force: true }));
@@ -23,15 +24,6 @@ function runWithCheckpoint(name: string): string {
   };
   writeCheckpoint(run, state, [{ name: "w", shape: [2], data: new Float32Array([1, 2]) }], new Map(), 2);
   return run;
-}
-
-function errorOf(action: () => unknown): Error {
-  try {
-    action();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected an error");
 }
 
 describe("corrupt run files", () => {

@@ -150,6 +150,16 @@ function removeFailedStart(out: string, existed: boolean): void {
   else for (const entry of [CONFIG_FILE, METRICS_FILE, CHECKPOINTS_DIR]) fs.rmSync(path.join(out, entry), { recursive: true, force: true });
 }
 
+/**
+ * Starts the run, or continues it from its newest checkpoint when `out` already holds one — what a resumable
+ * job (the lab's stages, the example's model builds) calls, so that a rerun after a kill picks up where it stopped.
+ */
+export async function trainOrResume(options: TrainOptions): Promise<RunResult> {
+  if (!fs.existsSync(path.join(path.resolve(options.out), CONFIG_FILE))) return train(options);
+  const { signal, onProgress, onStart, tokenizer } = options;
+  return resumeTraining(options.out, { signal, onProgress, onStart, tokenizer });
+}
+
 export interface ResumeOptions {
   /**
    * Steps in all. More than the run was started with extends it (the schedule is recomputed for

@@ -6,17 +6,36 @@ import { commandGroup } from "./group.js";
  * add_special = true), through node-llama-cpp's vocabulary-only load of the same GGUF.
  */
 export async function tokenizeLikeLlamaCpp(modelPath: string, text: string): Promise<{ tokens: number[]; bosId: number | undefined }> {
+  const tokenizer = await openLlamaCppTokenizer(modelPath);
+  try {
+    return { tokens: tokenizer.withBos(text), bosId: tokenizer.bosId };
+  } finally {
+    await tokenizer.dispose();
+  }
+}
+
+/** llama.cpp's tokenizer for a GGUF (node-llama-cpp, vocabulary only), loaded once for many texts. */
+export async function openLlamaCppTokenizer(modelPath: string): Promise<{
+  /** The BOS token llama.cpp prepends for this model, if it does. */
+  bosId: number | undefined;
+  /** The text's tokens after that BOS: a prompt as llama.cpp would evaluate it. */
+  withBos: (text: string) => number[];
+  /** The text's tokens alone: a continuation. */
+  tokens: (text: string) => number[];
+  dispose: () => Promise<void>;
+}> {
   const { getLlama, LlamaLogLevel } = await import("node-llama-cpp");
   const llama = await getLlama({ gpu: false, logLevel: LlamaLogLevel.error });
   const model = await llama.loadModel({ modelPath, vocabOnly: true });
-  try {
-    const bos = model.tokens.bos ?? undefined;
-    const addBos = model.tokens.shouldPrependBosToken && bos !== undefined;
-    const tokens = model.tokenize(text, false) as number[];
-    return { tokens: addBos ? [bos, ...tokens] : tokens, bosId: addBos ? bos : undefined };
-  } finally {
-    await model.dispose();
-  }
+  const bos = model.tokens.bos ?? undefined;
+  const bosId = model.tokens.shouldPrependBosToken && bos !== undefined ? bos : undefined;
+  const tokens = (text: string) => model.tokenize(text, false) as number[];
+  return {
+    bosId,
+    withBos: (text) => (bosId !== undefined ? [bosId, ...tokens(text)] : tokens(text)),
+    tokens,
+    dispose: () => model.dispose(),
+  };
 }
 
 export function register(program: Command): void {
