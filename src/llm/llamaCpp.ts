@@ -5,7 +5,8 @@
  * probabilities. The only file of src/ (with its tests) that imports node-llama-cpp.
  *
  * Scoring path: context tokens (BOS prepended when the model wants one, special-token text parsed)
- * are evaluated once per distinct context; the distribution after the last context token scores every
+ * are evaluated once per distinct context, always from an empty sequence (so results do not depend on the order items
+ * are scored in); the distribution after the last context token scores every
  * single-token continuation at once (the letters of a multiple-choice item); a longer continuation is
  * evaluated token by token after the context, with the full distribution at each step.
  */
@@ -292,20 +293,15 @@ export class LlamaCppBackend implements ChatModel, TokenScorer, ChatPromptRender
   }
 
   /**
-   * Brings the sequence to exactly `context` and returns the distribution after its last token. Tokens
-   * already in the sequence that start `context` are kept (few-shot prompts share long prefixes), so
-   * only the rest is evaluated; the last token is always evaluated again for its distribution.
+   * Evaluates `context` from an empty sequence and returns the distribution after its last token. Never from a prefix
+   * cached by an earlier context: that prefix was evaluated in another batch split, and llama.cpp's CPU kernels round
+   * differently per batch shape, so an item's scores would depend on which item came before it (the kill harness saw
+   * logprobs move by 3e-4 when a resumed evaluation scored an item first instead of after its neighbour). Few-shot
+   * prompts pay for their shared prefix once per item instead of once per run; results are repeatable.
    */
   private async evaluateContext(context: Token[]): Promise<Map<Token, number>[]> {
-    const current = this.sequence.contextTokens;
-    let common = 0;
-    const limit = Math.min(current.length, context.length - 1);
-    while (common < limit && current[common] === context[common]) common++;
-    if (common === 0) await this.sequence.clearHistory();
-    else if (common < current.length)
-      await this.sequence.eraseContextTokenRanges([{ start: common, end: current.length }]);
-    const rest = context.slice(common);
-    return this.evaluate(rest, rest.length - 1);
+    await this.sequence.clearHistory();
+    return this.evaluate(context, context.length - 1);
   }
 
   /**

@@ -291,3 +291,27 @@ describe("LlamaCppEmbedder", () => {
     await expect(embedder.embed(["x"])).rejects.toThrow(/disposed/);
   });
 });
+
+describe("llama.cpp scoring does not depend on what was scored before", () => {
+  // The shipped 5.3M example base (hidden 256): wide enough for llama.cpp's CPU kernels to round a prefix differently
+  // when it was evaluated inside another item's batch. A resumed evaluation scores its first item without a neighbour
+  // in front of it, so any such dependence shows up as results that differ from an uninterrupted run's.
+  const shippedBase = path.resolve(import.meta.dirname, "../../examples/harbor/models/base.gguf");
+  const header = "The following are multiple choice questions (with answers) about the port.\n\n";
+  const item = (question: string) => `${header}${question}\nA. north\nB. south\nC. east\nD. west\nAnswer:`;
+  const options = (context: string) => ["A", "B", "C", "D"].map((letter) => ({ context, continuation: ` ${letter}` }));
+
+  it("gives an item the same logprobs alone as after another item that shares its prefix", async () => {
+    const backend = await LlamaCppBackend.load({ modelPath: shippedBase, threads: 1 });
+    try {
+      const second = item("Which side of the harbour holds Berth Q04, where the Nanwan passenger ferries dock every morning?");
+      await backend.score(options(item("Which way does the main channel run past the breakwater at high tide?")));
+      const afterNeighbour = await backend.score(options(second));
+      await backend.score(options("Something else entirely, to empty the sequence's prefix."));
+      const alone = await backend.score(options(second));
+      expect(afterNeighbour.map((score) => score.logprob)).toEqual(alone.map((score) => score.logprob));
+    } finally {
+      await backend.dispose();
+    }
+  });
+});
