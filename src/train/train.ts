@@ -15,7 +15,7 @@ import { ConfigError, InputError, ModelError } from "../shared/errors.js";
 import { writeFileAtomic } from "../shared/atomicWrite.js";
 import type { Tokenizer } from "../tokenizer/types.js";
 import { BatchLoader, type PackedSequence } from "./batches.js";
-import { checkBatchFits } from "./checkBatchFits.js";
+import { checkBatchFits, checkModelFits } from "./checkBatchFits.js";
 import { parseRunConfig, type RunConfig, type RunConfigInput } from "./config.js";
 import { fingerprintOfGguf } from "./fingerprint.js";
 import { prepareFrozenModel } from "./frozenModel.js";
@@ -244,6 +244,12 @@ async function runTraining(config: RunConfig, resuming: boolean, hooks: TrainHoo
   if (config.method === "full" && config.frozenType !== "as-stored") {
     throw new ConfigError("frozenType applies to frozen weights; full fine-tuning freezes none", { where: "frozenType" });
   }
+  checkModelFits(readGguf(config.model), {
+    method: config.method,
+    rank: config.lora.rank,
+    subsetNames: trainedNames,
+    shape: { sequences: batch.sequences, length: batch.sequenceLength + (config.method === "soft-prompt" ? config.softPrompt.tokens : 0) },
+  });
   const frozen = await prepareFrozenModel(config.model, config.frozenType, trainedNames);
   using _frozenCopy = { [Symbol.dispose]: frozen.dispose };
   using model = loadModel(frozen.path, { backend });

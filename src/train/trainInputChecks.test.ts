@@ -9,7 +9,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readHyperparameters } from "../model/hyperparameters.js";
 import { readGguf } from "../engine/gguf/index.js";
-import { checkBatchFits, estimateMicroBatchBytes } from "./checkBatchFits.js";
+import { checkBatchFits, checkModelFits, estimateMicroBatchBytes, estimateTrainingMemory } from "./checkBatchFits.js";
+import { errorOf } from "./testing/errorOf.js";
 import { CharTokenizer } from "./testing/charTokenizer.js";
 import { writeTinyModel } from "./testing/tinyModel.js";
 import { resumeTraining, train, type TrainOptions } from "./train.js";
@@ -159,5 +160,31 @@ describe("resume", () => {
     await expect(resumeTraining(run.runDirectory, { tokenizer })).rejects.toThrow(
       `${path.join(run.runDirectory, "latest.json")}: corrupt JSON`,
     );
+  });
+});
+
+describe("a run too large for the machine's memory", () => {
+  // The shipped 5.3M example base: f32 weights, 21.4 MB on disk.
+  const shipped = readGguf(path.resolve(import.meta.dirname, "../../examples/harbor/models/base.gguf"));
+  const plan = (method: "lora" | "full") => ({ method, rank: 8, subsetNames: new Set<string>(), shape: { sequences: 1, length: 64 } });
+
+  it("is estimated from the tensor table: full fine-tuning holds f32 weights plus three f32 optimiser values each", () => {
+    const parameters = shipped.tensors.reduce((sum, tensor) => sum + tensor.elements, 0);
+    const full = estimateTrainingMemory(shipped, readHyperparameters(shipped), plan("full"));
+    expect(full.weights).toBe(4 * parameters);
+    expect(full.optimiser).toBe(12 * parameters);
+    const lora = estimateTrainingMemory(shipped, readHyperparameters(shipped), plan("lora"));
+    expect(lora.weights).toBeGreaterThan(shipped.tensors.reduce((sum, tensor) => sum + tensor.byteSize, 0));
+    expect(lora.optimiser).toBeLessThan(full.optimiser / 10);
+    expect(lora.activations).toBe(full.activations);
+  });
+
+  it("is refused before loading, with the estimate's parts and what to change", () => {
+    const machine = 64 * 2 ** 20;
+    expect(() => checkModelFits(shipped, plan("full"), machine)).toThrow(
+      /training .*base\.gguf \(method full\) needs about 0\.\d\d GiB: weights 0\.\d\d GiB, gradients \+ AdamW moments 0\.\d\d GiB, activations of a micro-batch 0\.\d\d GiB; this machine has 0\.06 GiB/,
+    );
+    expect(errorOf(() => checkModelFits(shipped, plan("full"), machine)).message).toContain("Hint: train LoRA adapters instead (--method lora");
+    expect(() => checkModelFits(shipped, plan("lora"), machine)).not.toThrow();
   });
 });
