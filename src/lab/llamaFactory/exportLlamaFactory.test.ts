@@ -12,7 +12,7 @@ import { parse } from "yaml";
 import { loadLabConfig } from "../labConfig.js";
 import { DATASET_COLUMN_KEYS, DATASET_INFO_KEYS, DATASET_TAG_KEYS, LLAMA_FACTORY_ARGUMENTS, unacceptedJobKeys } from "./acceptedKeys.js";
 import { exportLlamaFactory, type ExportManifest } from "./exportLlamaFactory.js";
-import { interleaveProbabilities, stageJobSections } from "./stageJob.js";
+import { interleaveProbabilities, stageJobSections, withPyYamlFloats } from "./stageJob.js";
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "lf-export-"));
 const out = path.join(scratch, "jobs");
@@ -75,6 +75,19 @@ describe("vertical lab --export llamafactory (harbor)", () => {
     const job = Object.assign({}, ...Object.values(stageJobSections({ config, stage: "cpt-sft", model: "models/base", adapter: "saves/cpt-general", datasets: [{ name: "vertical_sft", weight: 1, documents: 1, tokens: 1 }], template: "qwen", plannedSteps: 40, sequenceLength: 512 }))) as Record<string, unknown>;
     expect(unacceptedJobKeys(job)).toEqual([]);
     expect(job).toMatchObject({ finetuning_type: "lora", lora_rank: 8, lora_alpha: 16, lora_target: "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj", adapter_name_or_path: "saves/cpt-general", create_new_adapter: true, template: "qwen", stage: "sft" });
+  });
+
+  it("writes every float so PyYAML (YAML 1.1: a dot is required) reads a number, not a string", () => {
+    const pyYamlNumber = /^[-+]?(?:0|[1-9][0-9_]*)$|^[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?$/;
+    for (const stage of manifest.stages) {
+      const text = fs.readFileSync(path.join(out, stage.job), "utf8");
+      const parsed = flatten(text);
+      for (const line of text.split("\n")) {
+        const match = /^([a-z_]+): (.+)$/.exec(line);
+        if (match && typeof parsed[match[1]!] === "number") expect(match[2], `${stage.job}: ${line}`).toMatch(pyYamlNumber);
+      }
+    }
+    expect(withPyYamlFloats("adam_epsilon: 1e-8\nlearning_rate: 0.001\nx: 2.5e-7")).toBe("adam_epsilon: 1.0e-8\nlearning_rate: 0.001\nx: 2.5e-7");
   });
 
   it("the key check fails on a name LLaMA-Factory does not have and on a value outside its choices", () => {

@@ -115,6 +115,14 @@ function trainSection(input: StageJobInput): Record<string, unknown> {
   };
 }
 
+/**
+ * PyYAML (LLaMA-Factory's loader) follows YAML 1.1, where a float needs a dot: `1e-8` loads as the *string*
+ * "1e-8" and the optimiser fails on it. LLaMA-Factory's own examples write `1.0e-4`; so does this.
+ */
+export function withPyYamlFloats(text: string): string {
+  return text.replace(/^(\s*[a-z_]+: )(-?\d+)e([-+]?)(\d+)$/gm, (_, key: string, mantissa: string, sign: string, exponent: string) => `${key}${mantissa}.0e${sign || "+"}${exponent}`);
+}
+
 /** The job as an object, keys grouped in the sections LLaMA-Factory's own examples use. */
 export function stageJobSections(input: StageJobInput): Record<string, Record<string, unknown>> {
   return {
@@ -141,6 +149,6 @@ export function stageJobYaml(input: StageJobInput, notes: readonly string[]): st
   // a programming error here, not the user's: LLaMA-Factory would refuse the job on the cluster
   if (unaccepted.length > 0) throw new Error(`the ${input.stage} job has keys LLaMA-Factory does not accept: ${unaccepted.join(", ")} (acceptedKeys.ts)`);
   const header = [`# LLaMA-Factory job for the lab stage "${input.stage}", written by vertical lab --export llamafactory.`, ...notes.map((note) => `# ${note}`)];
-  const sections = Object.entries(job).map(([name, values]) => `### ${name}\n${stringify(values, { lineWidth: 0 })}`);
+  const sections = Object.entries(job).map(([name, values]) => `### ${name}\n${withPyYamlFloats(stringify(values, { lineWidth: 0 }))}`);
   return `${header.join("\n")}\n\n${sections.join("\n")}`;
 }
