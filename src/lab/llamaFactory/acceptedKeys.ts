@@ -9,7 +9,9 @@
  * - src/llamafactory/hparams/data_args.py       DataArguments
  * - src/llamafactory/hparams/finetuning_args.py FinetuningArguments (+ Freeze, LoRA, RLHF arguments)
  * - src/llamafactory/hparams/training_args.py   TrainingArguments(RayArguments, transformers.Seq2SeqTrainingArguments)
- * - transformers' src/transformers/training_args.py TrainingArguments (the subset listed is the one a job uses)
+ * - huggingface/transformers src/transformers/training_args.py at 00349ae87eddc872ffa21a8a54f264375a0056a8,
+ *   TrainingArguments (the subset a job uses; that version has no warmup_ratio: warmup_steps takes a ratio below 1),
+ *   and trainer_utils.py SchedulerType for lr_scheduler_type "cosine_with_min_lr" (kwarg min_lr_rate)
  * - src/llamafactory/data/parser.py (commit 01d3ac67e604447345b01dfb2bc318200a135d8e) DatasetAttr and
  *   get_dataset_list: the keys of a dataset_info.json entry, its `columns` and its `tags`
  * Only names seen in those files are listed; extend the list from the same files, never from memory.
@@ -123,7 +125,6 @@ const TRAINING_ARGUMENTS = [
   "max_steps",
   "lr_scheduler_type",
   "lr_scheduler_kwargs",
-  "warmup_ratio",
   "warmup_steps",
   "logging_steps",
   "save_strategy",
