@@ -41,6 +41,8 @@ export interface TrainStageOutputs {
   plannedSteps: number;
   stoppedEarly: boolean;
   finalLoss: number;
+  /** Set by `--import-runs`: the job output folder the stage's adapter came from (it was not trained here). */
+  importedFrom?: string;
 }
 
 /** One weighted data file of a stage: text (loss on every token) or chats (loss on the assistant's turns). */

@@ -82,6 +82,7 @@ describe("vertical lab --import-runs", () => {
     expect(sft.trainingTokens).toBe(4 * 32 * 2);
     expect(sft.trainingSeconds).toBe(12.5);
     expect(sft.domain).toBeDefined();
+    expect(fs.readFileSync(lab.reportMarkdown, "utf8")).toContain("4 / 4 (trained elsewhere, imported)");
     const record = new LabState(path.join(folder, "out")).steps["train:sft"]!;
     expect(record.outputs).toMatchObject({ adapter: "models/sft.lora.gguf", finalLoss: 2.25, importedFrom: saved });
   }, 120_000);
