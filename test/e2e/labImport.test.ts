@@ -48,7 +48,7 @@ async function tinyLab(): Promise<string> {
 }
 
 describe("vertical lab --import-runs", () => {
-  it("an imported sft stage is evaluated and reported as if the lab had trained it; cpt is still trained by the lab", async () => {
+  it("an imported sft stage is evaluated and reported as if the lab had trained it; cpt is still trained by the lab; a re-import redoes only what it affects", async () => {
     const folder = await tinyLab();
     const jobs = path.join(scratch, "jobs");
     const manifest = await exportLlamaFactory(folder, jobs, { onProgress: () => {} });
@@ -85,5 +85,16 @@ describe("vertical lab --import-runs", () => {
     expect(fs.readFileSync(lab.reportMarkdown, "utf8")).toContain("4 / 4 (trained elsewhere, imported)");
     const record = new LabState(path.join(folder, "out")).steps["train:sft"]!;
     expect(record.outputs).toMatchObject({ adapter: "models/sft.lora.gguf", finalLoss: 2.25, importedFrom: saved });
+
+    // importing again replaces the stage: its evaluation is redone, the lab's own cpt is kept
+    await importLlamaFactoryRuns(folder, jobs);
+    const again: ProgressEvent[] = [];
+    await runLab(folder, { onProgress: (event) => again.push(event) });
+    const rerun = (step: string) => again.filter((event) => "step" in event && event.step === step).map((event) => event.type);
+    expect(rerun("train:sft")).toEqual(["skip"]);
+    expect(rerun("train:cpt")).toEqual(["skip"]);
+    expect(rerun("eval:cpt")).toEqual(["skip"]);
+    expect(rerun("eval:sft")).toContain("finish");
+    expect(rerun("report")).toContain("finish");
   }, 120_000);
 });
