@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tokenizerFromGguf } from "../../src/tokenizer/index.js";
 import { exportRun } from "../../src/train/exportRun.js";
 import { importPeftAdapter } from "../../src/train/importPeft.js";
+import { mergeLoraAdapter } from "../../src/model/mergeLoraAdapter.js";
 import { readSafetensors, writeSafetensors } from "../../src/train/safetensors.js";
 import { train } from "../../src/train/train.js";
 import { fromF32, GgmlType, toF32 } from "../../src/engine/gguf/index.js";
@@ -57,6 +58,19 @@ describe("importPeftAdapter", () => {
     expect(gap(ours, base)).toBeGreaterThan(1e-2);
     expect(gap(back, ours)).toBeLessThanOrEqual(1e-5);
   }, 60_000);
+
+  it("the imported adapter merged into the base (a later stage's start model) scores like base + adapter", async () => {
+    const peft = path.join(directory, "peft");
+    const imported = path.join(directory, "imported-2.lora.gguf");
+    const merged = path.join(directory, "merged.gguf");
+    const adapter = await importPeftAdapter(peft, modelPath, imported);
+    await mergeLoraAdapter(modelPath, adapter, merged, "merged");
+    const tokens = tokenizerFromGguf(modelPath).encode(TEXT);
+    const pick = (rows: Float64Array[]) => tokens.slice(1).map((token, i) => rows[i]![token]!);
+    const withAdapter = pick(await referenceLogprobs(modelPath, tokens, { lora: imported, threads: 1 }));
+    const folded = pick(await referenceLogprobs(merged, tokens, { threads: 1 }));
+    expect(gap(folded, withAdapter)).toBeLessThanOrEqual(1e-3);
+  });
 
   it("reads a bf16 adapter (PEFT saves in the training precision) to within bf16's rounding", async () => {
     const peft = path.join(directory, "peft");
