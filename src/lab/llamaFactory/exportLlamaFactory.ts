@@ -150,28 +150,34 @@ async function prepareLabInputs(config: LabConfig, labOut: string, onProgress: P
   };
 }
 
-/**
- * Copies the lab's data files the stages read, and for mip renders the chats to text with the base model's
- * chat template (LLaMA-Factory's pt stage reads text only). Returns documents and tokens per file.
- */
-function copyData(config: LabConfig, data: LabDataOutputs, from: string, to: string, modelPath: string, stages: StageName[]) {
+/** Documents and tokens of each data file the lab's data step wrote (token counts from the base model's tokenizer). */
+function sizesOf(data: LabDataOutputs): Record<string, { documents: number; tokens: number }> {
   const sizes: Record<string, { documents: number; tokens: number }> = {
     [data.domainFile]: { documents: data.domainDocuments, tokens: data.domainTokens },
     [data.generalFile]: { documents: data.generalDocuments, tokens: data.generalTokens },
   };
   if (data.sftFile) sizes[data.sftFile] = { documents: data.sftConversations, tokens: data.sftTokens };
+  // the small set's tokens are not counted by the data step; it is never mixed, so its share is never needed
   if (data.sftSmallFile) sizes[data.sftSmallFile] = { documents: data.sftSmallConversations, tokens: Math.round((data.sftTokens * data.sftSmallConversations) / Math.max(1, data.sftConversations)) };
-  const needed = new Set(stages.flatMap((stage) => stageDataSources(config, stage, data, "").map((source) => path.basename(source.path))));
+  return sizes;
+}
+
+/**
+ * Copies the lab's data files the stages read, and for mip renders the chats to text with the base model's
+ * chat template (LLaMA-Factory's pt stage reads text only). Returns documents and tokens per file written.
+ */
+function copyData(config: LabConfig, data: LabDataOutputs, from: string, to: string, modelPath: string, stages: StageName[]) {
+  const all = sizesOf(data);
+  const needed = [...new Set(stages.flatMap((stage) => stageDataSources(config, stage, data, "").map((source) => path.basename(source.path))))];
+  const sizes = Object.fromEntries(needed.map((file) => [file, all[file]!]));
   for (const file of needed) fs.copyFileSync(path.join(from, file), path.join(to, file));
   if (stages.includes("mip") && data.sftFile) {
     const tokenizer = tokenizerFromGguf(modelPath);
     const template = new ChatTemplate(tokenizer.chatTemplate ?? "", tokenizer);
     const lines = readConversations(path.join(from, data.sftFile)).map(({ conversation }) => JSON.stringify({ text: template.render(conversation.messages, false) }));
     writeFileAtomic(path.join(to, "mip-chats.jsonl"), `${lines.join("\n")}\n`);
-    sizes["mip-chats.jsonl"] = sizes[data.sftFile]!;
+    sizes["mip-chats.jsonl"] = all[data.sftFile]!;
   }
-  for (const file of Object.keys(sizes)) if (!needed.has(file) && file !== "mip-chats.jsonl") delete sizes[file];
-  if (!stages.includes("mip")) delete sizes["mip-chats.jsonl"];
   return sizes;
 }
 
