@@ -62,7 +62,8 @@ function dataSection(data: LabDataOutputs, counts: { domainMcq: number; generalM
 function trainingSection(stages: Record<string, TrainStageOutputs>): ReportSection | null {
   const names = Object.keys(stages);
   if (names.length === 0) return null;
-  const cut = names.filter((name) => stages[name]!.stoppedEarly);
+  // an imported stage ran elsewhere (--import-runs): no time cap of this lab applied to it
+  const cut = names.filter((name) => stages[name]!.stoppedEarly && !stages[name]!.importedFrom);
   return {
     id: "lab-training",
     title: "Training",
@@ -74,7 +75,7 @@ function trainingSection(stages: Record<string, TrainStageOutputs>): ReportSecti
           const stage = stages[name]!;
           return [
             name,
-            `${stage.steps} / ${stage.plannedSteps}${stage.stoppedEarly ? " (cut by its time cap)" : ""}`,
+            `${stage.steps} / ${stage.plannedSteps}${stage.importedFrom ? " (trained elsewhere, imported)" : stage.stoppedEarly ? " (cut by its time cap)" : ""}`,
             stage.tokens.toLocaleString("en-US"),
             `${Math.round(stage.seconds)} s`,
             Number.isFinite(stage.finalLoss) ? stage.finalLoss.toFixed(3) : "–",

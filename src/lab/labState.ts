@@ -64,6 +64,13 @@ export class LabState {
     writeFileAtomic(this.file, JSON.stringify(this.state, null, 2) + "\n");
   }
 
+  /** Drops a step's record, so the next run redoes it (its inputs were replaced from outside the lab). */
+  forget(name: string): void {
+    if (!(name in this.state.steps)) return;
+    delete this.state.steps[name];
+    writeFileAtomic(this.file, JSON.stringify(this.state, null, 2) + "\n");
+  }
+
   get steps(): Readonly<Record<string, StepRecord>> {
     return this.state.steps;
   }

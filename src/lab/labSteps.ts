@@ -17,7 +17,7 @@ import type { ChatModel } from "../llm/types.js";
 import { writeFileAtomic } from "../shared/atomicWrite.js";
 import { InputError, InterruptedError } from "../shared/errors.js";
 import type { LabConfig } from "./labConfig.js";
-import { ROUTES, STAGES, stageChain, stagesFor, type RouteDefinition, type RouteName } from "./routes.js";
+import { ROUTES, STAGES, stageChain, stagesFor, type RouteDefinition, type RouteName, type StageName } from "./routes.js";
 import { labRetriever, labRouteModel, labRouteSystem, type RouteModel } from "./routeSystem.js";
 import type { LabStep, StepContext } from "./runSteps.js";
 import type { TrainStageOutputs as StageOutputs } from "./trainStage.js";
@@ -83,6 +83,15 @@ function contextOfGguf(file: string): number | undefined {
   }
 }
 
+/** Optimiser steps a stage trains for: its budget's steps, cut to the token budget, times its step share. */
+export function plannedStepsOf(config: LabConfig, stage: StageName): number {
+  const definition = STAGES[stage];
+  const budget = config.budgets[definition.budget];
+  const tokensPerStep = sequenceLengthOf(config) * config.training.sequences;
+  const budgetSteps = budget.tokens !== undefined ? Math.min(budget.steps, Math.floor(budget.tokens / tokensPerStep)) : budget.steps;
+  return Math.max(1, Math.round(budgetSteps * (definition.stepShare ?? 1)));
+}
+
 /** The lab's steps for `config`, writing into `outDir`. */
 export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
   const paths = labPaths(outDir);
@@ -141,9 +150,7 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
     const definition = STAGES[stage];
     const budget = config.budgets[definition.budget];
     const sequenceLength = sequenceLengthOf(config);
-    const tokensPerStep = sequenceLength * config.training.sequences;
-    const budgetSteps = budget.tokens !== undefined ? Math.min(budget.steps, Math.floor(budget.tokens / tokensPerStep)) : budget.steps;
-    const plannedSteps = Math.max(1, Math.round(budgetSteps * (definition.stepShare ?? 1)));
+    const plannedSteps = plannedStepsOf(config, stage);
     steps.push({
       name: `train:${stage}`,
       kind: "train",

@@ -56,17 +56,26 @@ function hash(value: unknown): string {
   return createHash("sha256").update(JSON.stringify(value)).digest("hex").slice(0, 16);
 }
 
-/** Runs `steps` in order; returns every step's record (finished now or before). */
-export async function runSteps(steps: readonly LabStep[], options: RunStepsOptions): Promise<Record<string, StepRecord>> {
-  const now = options.now ?? (() => performance.now());
-  const state = new LabState(options.outDir);
+/**
+ * The key each step is recorded under: a hash of its inputs and its upstream steps' keys. Exported so that
+ * work done outside the lab (`--import-runs`) is recorded exactly where a run of the lab would look for it.
+ */
+export function stepKeys(steps: readonly LabStep[]): Map<string, string> {
   const keys = new Map<string, string>();
-  const byName = new Map(steps.map((step) => [step.name, step]));
   for (const step of steps) {
     for (const upstream of step.after ?? [])
       if (!keys.has(upstream)) throw new Error(`lab step "${step.name}" runs after "${upstream}", which is not an earlier step`);
     keys.set(step.name, hash({ inputs: step.inputs, after: (step.after ?? []).map((name) => [name, keys.get(name)]) }));
   }
+  return keys;
+}
+
+/** Runs `steps` in order; returns every step's record (finished now or before). */
+export async function runSteps(steps: readonly LabStep[], options: RunStepsOptions): Promise<Record<string, StepRecord>> {
+  const now = options.now ?? (() => performance.now());
+  const state = new LabState(options.outDir);
+  const keys = stepKeys(steps);
+  const byName = new Map(steps.map((step) => [step.name, step]));
   const records: Record<string, StepRecord> = {};
   // Measured seconds per unit of estimate, per kind: the ETA learns how fast this machine is.
   const speed = new Map<StepKind, { measured: number; estimated: number }>();

@@ -41,35 +41,53 @@ export interface TrainStageOutputs {
   plannedSteps: number;
   stoppedEarly: boolean;
   finalLoss: number;
+  /** Set by `--import-runs`: the job output folder the stage's adapter came from (it was not trained here). */
+  importedFrom?: string;
+}
+
+/** One weighted data file of a stage: text (loss on every token) or chats (loss on the assistant's turns). */
+export interface StageDataSource {
+  path: string;
+  kind: "text" | "chat";
+  /** Share of packed sequences drawn from this file, relative to the others. */
+  weight: number;
+}
+
+/** The files a stage trains on and their mixing weights (the LLaMA-Factory export mixes the same way). */
+export function stageDataSources(config: LabConfig, stage: StageName, data: LabDataOutputs, dataDir: string): StageDataSource[] {
+  const file = (name: string | null) => path.join(dataDir, name ?? "");
+  switch (STAGES[stage].data) {
+    case "domain":
+      return [{ path: file(data.domainFile), kind: "text", weight: 1 }];
+    case "domain+general":
+      // Equal-length packed sequences: a 1:N share of sequences is a 1:N share of tokens.
+      return [
+        { path: file(data.domainFile), kind: "text", weight: 1 },
+        { path: file(data.generalFile), kind: "text", weight: config.training.generalPerDomain },
+      ];
+    case "sft":
+      return [{ path: file(data.sftFile), kind: "chat", weight: 1 }];
+    case "sft-small":
+      return [{ path: file(data.sftSmallFile), kind: "chat", weight: 1 }];
+    case "domain+sft":
+      // MIP: instruction data inside pre-training, in proportion to how much of each there is.
+      return [
+        { path: file(data.domainFile), kind: "text", weight: Math.max(1, data.domainTokens) },
+        { path: file(data.sftFile), kind: "chat", weight: Math.max(1, data.sftTokens) },
+      ];
+  }
+}
+
+/** Every stage's learning-rate schedule (the LLaMA-Factory export writes the same one). */
+export function stageSchedule(plannedSteps: number): { kind: "cosine"; warmupSteps: number; minLrRatio: number } {
+  return { kind: "cosine", warmupSteps: Math.min(20, Math.floor(plannedSteps / 10)), minLrRatio: 0.1 };
 }
 
 export async function trainStage(options: TrainStageOptions): Promise<TrainStageOutputs> {
   const { config, stage, context } = options;
   const definition = STAGES[stage];
   const data = options.dataOutputs as unknown as LabDataOutputs;
-  const file = (name: string | null) => path.join(options.dataDir, name ?? "");
-  const sources = (() => {
-    switch (definition.data) {
-      case "domain":
-        return [{ path: file(data.domainFile), kind: "text" as const, weight: 1 }];
-      case "domain+general":
-        // Equal-length packed sequences: a 1:N share of sequences is a 1:N share of tokens.
-        return [
-          { path: file(data.domainFile), kind: "text" as const, weight: 1 },
-          { path: file(data.generalFile), kind: "text" as const, weight: config.training.generalPerDomain },
-        ];
-      case "sft":
-        return [{ path: file(data.sftFile), kind: "chat" as const, weight: 1 }];
-      case "sft-small":
-        return [{ path: file(data.sftSmallFile), kind: "chat" as const, weight: 1 }];
-      case "domain+sft":
-        // MIP: instruction data inside pre-training, in proportion to how much of each there is.
-        return [
-          { path: file(data.domainFile), kind: "text" as const, weight: Math.max(1, data.domainTokens) },
-          { path: file(data.sftFile), kind: "chat" as const, weight: Math.max(1, data.sftTokens) },
-        ];
-    }
-  })();
+  const sources = stageDataSources(config, stage, data, options.dataDir);
   const budget = config.budgets[definition.budget];
   const timer = new AbortController();
   const timeout = budget.minutes !== undefined ? setTimeout(() => timer.abort(), budget.minutes * 60_000) : undefined;
@@ -91,7 +109,7 @@ export async function trainStage(options: TrainStageOptions): Promise<TrainStage
       steps: options.plannedSteps,
       lora: { rank: config.training.rank, alpha: config.training.alpha },
       optimizer: { lr: config.training.lr },
-      schedule: { kind: "cosine", warmupSteps: Math.min(20, Math.floor(options.plannedSteps / 10)), minLrRatio: 0.1 },
+      schedule: stageSchedule(options.plannedSteps),
       batch: { sequenceLength: options.sequenceLength, sequences: config.training.sequences, accumulation: 1 },
       checkpoint: { every: Math.max(10, Math.ceil(options.plannedSteps / 4)), keep: 1 },
       validation: { fraction: 0, every: 0, batches: 1 },

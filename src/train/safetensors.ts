@@ -5,6 +5,7 @@
  * (PyTorch order), the reverse of ggml's `ne`.
  */
 import fs from "node:fs";
+import { GgmlType, toF32 } from "../engine/gguf/index.js";
 import { InputError } from "../shared/errors.js";
 import { writeFileAtomic } from "../shared/atomicWrite.js";
 
@@ -53,7 +54,10 @@ export interface SafetensorsFile {
   metadata: Record<string, string>;
 }
 
-/** Reads F32 tensors (other dtypes are rejected with the tensor's name). */
+/** dtypes read (as f32): PEFT saves adapters in the training precision, often bf16 or f16. */
+const READABLE_DTYPES: Record<string, GgmlType> = { F32: GgmlType.F32, F16: GgmlType.F16, BF16: GgmlType.BF16 };
+
+/** Reads F32/F16/BF16 tensors as f32 (other dtypes are rejected with the tensor's name). */
 export function readSafetensors(file: string): SafetensorsFile {
   const bytes = fs.readFileSync(file);
   if (bytes.length < 8) throw new InputError("file too short for safetensors", { where: file });
@@ -69,11 +73,13 @@ export function readSafetensors(file: string): SafetensorsFile {
       continue;
     }
     const info = value as { dtype: string; shape: number[]; data_offsets: [number, number] };
-    if (info.dtype !== "F32") throw new InputError(`tensor ${name} has dtype ${info.dtype}; only F32 is read here`, { where: file });
+    const type = READABLE_DTYPES[info.dtype];
+    if (type === undefined) throw new InputError(`tensor ${name} has dtype ${info.dtype}; only ${Object.keys(READABLE_DTYPES).join(", ")} are read here`, { where: file });
     const [begin, end] = info.data_offsets;
-    const copy = new Float32Array((end - begin) / 4);
-    new Uint8Array(copy.buffer).set(bytes.subarray(base + begin, base + end));
-    tensors.set(name, { name, shape: info.shape, data: copy });
+    // copied: the slice of the file buffer may not be 4-byte aligned for a Float32Array view
+    const raw = new Uint8Array(end - begin);
+    raw.set(bytes.subarray(base + begin, base + end));
+    tensors.set(name, { name, shape: info.shape, data: toF32(type, raw) });
   }
   return { tensors, metadata };
 }

@@ -1,6 +1,37 @@
 import type { Command } from "commander";
 import { ConfigError, InterruptedError } from "../../shared/errors.js";
 
+interface LabFlags {
+  out?: string;
+  check?: boolean;
+  export?: string;
+  hfBase?: string;
+  hfChat?: string;
+  importRuns?: string;
+}
+
+async function exportJobs(dir: string, target: string | undefined, flags: LabFlags): Promise<void> {
+  if (flags.export !== "llamafactory") throw new ConfigError(`unknown export format "${flags.export}"; expected llamafactory`, { where: "--export" });
+  if (!target) throw new ConfigError("--export llamafactory needs the folder to write", { where: "--export", hint: "vertical lab DIR --export llamafactory OUT/" });
+  const { exportLlamaFactory } = await import("../../lab/llamaFactory/exportLlamaFactory.js");
+  const { printProgress } = await import("../../lab/runSteps.js");
+  const manifest = await exportLlamaFactory(dir, target, {
+    ...(flags.out ? { labOutDir: flags.out } : {}),
+    ...(flags.hfBase ? { baseModel: flags.hfBase } : {}),
+    ...(flags.hfChat ? { chatModel: flags.hfChat } : {}),
+    onProgress: printProgress((text) => process.stderr.write(text)),
+  });
+  for (const stage of manifest.stages) process.stdout.write(`${target}/${stage.job}  ${stage.method} ${stage.stage}, ${stage.plannedSteps} steps${stage.startsFrom ? `, after ${stage.startsFrom}` : ""}\n`);
+  process.stdout.write(`run: ${target}/train.sh   then: vertical lab ${dir} --import-runs ${target}\n`);
+}
+
+async function importRuns(dir: string, from: string, flags: LabFlags): Promise<void> {
+  const { importLlamaFactoryRuns } = await import("../../lab/llamaFactory/importRuns.js");
+  const imported = await importLlamaFactoryRuns(dir, from, { ...(flags.out ? { labOutDir: flags.out } : {}) });
+  for (const stage of imported) process.stdout.write(`${stage.stage}: ${stage.adapter} (${stage.steps} steps, from ${stage.from})\n`);
+  process.stdout.write(`next: vertical lab ${dir} evaluates them (trained stages not imported are trained by the lab)\n`);
+}
+
 /**
  * `vertical lab DIR` runs every route of DIR/lab.yaml and prints the comparison; `lab init DIR` scaffolds a
  * domain folder; `lab schema` prints lab.yaml's JSON schema; `lab routes` lists the routes.
@@ -12,8 +43,15 @@ export function register(program: Command): void {
     .argument("[dir]", "domain folder with a lab.yaml")
     .option("--out <dir>", "where state, models, results and the report go (default: DIR/out)")
     .option("--check", "validate lab.yaml, the models and every data file, print the plan, and train nothing")
-    .action(async (dir: string | undefined, flags: { out?: string; check?: boolean }) => {
+    .option("--export <format>", "write the white-box stages as jobs for another trainer (llamafactory) into the folder given as the next argument")
+    .option("--hf-base <model>", "with --export: the base model in Hugging Face form (folder or hub id; default models/base in the export)")
+    .option("--hf-chat <model>", "with --export: the chat model in Hugging Face form (default models/chat in the export)")
+    .option("--import-runs <dir>", "bring the trained adapters of an exported job folder back as the lab's trained stages")
+    .argument("[target]", "with --export: the folder to write")
+    .action(async (dir: string | undefined, target: string | undefined, flags: LabFlags) => {
       if (!dir) throw new ConfigError("no domain folder given", { hint: "vertical lab examples/harbor, or `vertical lab init DIR` to start one" });
+      if (flags.export !== undefined) return exportJobs(dir, target, flags);
+      if (flags.importRuns !== undefined) return importRuns(dir, flags.importRuns, flags);
       if (flags.check) {
         const path = await import("node:path");
         const { checkLab, formatLabCheck } = await import("../../lab/checkLab.js");
