@@ -66,17 +66,24 @@ export interface KillTally {
   temporaryFiles: number;
 }
 
-async function referenceRun(
-  target: KillTarget,
-  scratch: string,
-): Promise<{ digest: Record<string, string>; ms: number }> {
-  const dir = fs.mkdtempSync(path.join(scratch, `${target.name.replace(/\s/g, "-")}-reference-`));
+/**
+ * The folder every run of `target` happens in, emptied before each: the same absolute path for the reference and
+ * every trial, so outputs that record their inputs' paths (a recipe's hash, a manifest's sources) compare equal.
+ */
+function freshWorkFolder(target: KillTarget, scratch: string): string {
+  const dir = path.join(scratch, target.name.replace(/\s/g, "-"));
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
   target.prepare(dir);
+  return dir;
+}
+
+async function referenceRun(target: KillTarget, scratch: string): Promise<{ digest: Record<string, string>; ms: number }> {
+  const dir = freshWorkFolder(target, scratch);
   const started = performance.now();
   const result = await attempt(target.argv(dir));
   const ms = performance.now() - started;
-  if (result.code !== 0)
-    throw new Error(`${target.name}: the uninterrupted run failed (exit ${result.code}):\n${result.stderr}`);
+  if (result.code !== 0) throw new Error(`${target.name}: the uninterrupted run failed (exit ${result.code}):\n${result.stderr}`);
   return { digest: target.digest(dir), ms };
 }
 
@@ -101,8 +108,7 @@ async function trial(
   { index, kills, reference, random, options }: Trial,
   tally: KillTally,
 ): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(options.scratch, `${target.name.replace(/\s/g, "-")}-trial${index}-`));
-  target.prepare(dir);
+  const dir = freshWorkFolder(target, options.scratch);
   let killsLeft = kills;
   for (let attempts = 0; attempts < 200; attempts++) {
     const killAfter = killsLeft > 0 ? Math.round((0.02 + 0.98 * random.next()) * reference.ms) : undefined;
@@ -129,7 +135,7 @@ async function trial(
       ...compareDigests(reference.digest, target.digest(dir)).map((line) => `trial ${index}: ${line}`),
     );
     tally.trials++;
-    if (!options.keep) fs.rmSync(dir, { recursive: true, force: true });
+    if (options.keep) fs.renameSync(dir, `${dir}-trial${index}`);
     return;
   }
   tally.resumeErrors.push(`trial ${index}: did not finish in 200 attempts`);
