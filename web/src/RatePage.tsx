@@ -34,6 +34,9 @@ export function RatePage() {
     const body = await get<{ tasks: Task[] }>(`/api/ratings/tasks?rater=${encodeURIComponent(rater)}&kind=${which}&limit=200`);
     setKind(which);
     setTasks(body.tasks);
+    setRubric({});
+    // Progress counts this kind of task: switching kinds starts its own count.
+    setDone(0);
   };
   const task = tasks[0];
   const next = () => (setRubric({}), setTasks((all) => all.slice(1)));
