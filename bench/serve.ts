@@ -2,9 +2,14 @@
  * `vertical serve` under load, on loopback only, bounded in time:
  *   1. baseline: the same tiny model asked directly through node-llama-cpp (no HTTP), tokens/s;
  *   2. load: 64 concurrent autocannon clients on /v1/chat/completions for 30 s against the real CLI
- *      (`vertical serve --model …` in a child process) — every answer must be 200 or 429; prints
- *      p50/p99 latency, requests/s, tokens/s (from the server's /metrics) and the ratio to the
- *      baseline, and the server's resident memory before and after;
+ *      (`vertical serve --model …` in a child process), as two equal halves — every answer must be
+ *      200 or 429; prints p50/p99 latency, requests/s, tokens/s (from the server's /metrics) and the
+ *      ratio to the baseline. Memory must be flat: the server's JS heap right after a full garbage
+ *      collection (SIGUSR2 to a bench-only preload, bench/testing/) is what it really keeps; a leak
+ *      grows it with every request, while warm-up (JIT code, caches) grows it once, so with at
+ *      least as many requests in the second half it must grow less than in the first. A leak
+ *      smaller per request than the first half's growth per request (printed) is below what this
+ *      can show; resident memory is printed too (it also holds garbage not yet collected);
  *   3. key checks: a near-miss key, a far-miss key and the right one take the same time (median of many);
  *   4. SIGTERM during load: 64 requests in flight, SIGTERM, and every request the server accepted
  *      must come back whole (200 with a finish_reason, or 429); the rest are refused (503 or no
@@ -58,9 +63,16 @@ async function baselineTokensPerSecond(budgetSeconds: number): Promise<number> {
   }
 }
 
+interface Server {
+  child: ChildProcess;
+  url: string;
+  stderr: () => string;
+}
+
 /** Starts `vertical serve` and resolves with its URL once it prints it (models loaded). */
-function startServer(): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
-  const child = spawn(process.execPath, ["bin/vertical.js", "serve", "--model", modelPath, "--port", "0", "--queue", "16"], {
+function startServer(): Promise<Server> {
+  const preload = path.resolve("bench/testing/collectGarbageOnSignal.cjs");
+  const child = spawn(process.execPath, ["--expose-gc", "--require", preload, "bin/vertical.js", "serve", "--model", modelPath, "--port", "0", "--queue", "16"], {
     env: { ...process.env, VERTICAL_THREADS: "1" },
     stdio: ["ignore", "ignore", "pipe"],
   });
@@ -81,25 +93,67 @@ async function metric(url: string, name: string): Promise<number> {
   return line ? Number(line.split(" ").at(-1)) : 0;
 }
 
-const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
-async function loadRun(url: string): Promise<void> {
+/** One autocannon run, sampling the server's resident memory once a second while it lasts. */
+async function loadHalf(url: string, duration: number) {
+  const samples: number[] = [];
+  const sampler = setInterval(() => void metric(url, "process_resident_memory_bytes").then((rss) => samples.push(rss), () => {}), 1000);
+  try {
+    const result = await autocannon({ url: `${url}/v1/chat/completions`, connections, duration, method: "POST", headers: { "content-type": "application/json" }, body, timeout: 60 });
+    return { result, samples };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+/** The server's JS heap in use right after a full garbage collection: what it really retains. */
+async function retainedHeap(server: Server): Promise<number> {
+  const collections = () => server.stderr().split("bench: garbage collected").length;
+  const before = collections();
+  server.child.kill("SIGUSR2");
+  while (collections() === before) await new Promise((resolve) => setTimeout(resolve, 20));
+  return metric(server.url, "nodejs_heap_size_used_bytes");
+}
+
+async function loadRun(server: Server): Promise<void> {
+  const { url } = server;
   // Warm-up, so "before" is the memory of a server that has answered, not of one just loaded.
   for (let i = 0; i < 3; i++) await fetch(`${url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body });
+  const heapBefore = await retainedHeap(server);
   const rssBefore = await metric(url, "process_resident_memory_bytes");
   const tokensBefore = await metric(url, "vertical_generated_tokens_total");
-  process.stderr.write(`load: ${connections} connections for ${seconds} s…\n`);
-  const result = await autocannon({ url: `${url}/v1/chat/completions`, connections, duration: seconds, method: "POST", headers: { "content-type": "application/json" }, body, timeout: 60 });
+  process.stderr.write(`load: ${connections} connections for ${seconds} s, in two halves…\n`);
+  const first = await loadHalf(url, seconds / 2);
+  const heapAfterFirst = await retainedHeap(server);
+  const rssAfterFirst = await metric(url, "process_resident_memory_bytes");
+  const second = await loadHalf(url, seconds / 2);
   const tokens = (await metric(url, "vertical_generated_tokens_total")) - tokensBefore;
   await new Promise((resolve) => setTimeout(resolve, 2000));
+  const heapAfter = await retainedHeap(server);
   const rssAfter = await metric(url, "process_resident_memory_bytes");
-  const statuses = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stats]) => [code, stats.count]));
-  console.log(`statuses: ${JSON.stringify(statuses)}; errors ${result.errors}, timeouts ${result.timeouts}`);
-  console.log(`latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms; ${result.requests.average.toFixed(1)} requests/s`);
+  const halves = [first.result, second.result];
+  const statuses: Record<string, number> = {};
+  for (const result of halves)
+    for (const [code, stats] of Object.entries(result.statusCodeStats ?? {})) statuses[code] = (statuses[code] ?? 0) + (stats.count ?? 0);
+  const errors = halves.reduce((sum, result) => sum + result.errors, 0);
+  const timeouts = halves.reduce((sum, result) => sum + result.timeouts, 0);
+  console.log(`statuses: ${JSON.stringify(statuses)}; errors ${errors}, timeouts ${timeouts}`);
+  for (const [index, result] of halves.entries())
+    console.log(`half ${index + 1}: latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms; ${result.requests.average.toFixed(1)} requests/s; ${result.requests.total} requests`);
   console.log(`server tokens/s under load: ${(tokens / seconds).toFixed(1)}`);
-  console.log(`server memory: before ${mib(rssBefore)}, after ${mib(rssAfter)} (${((rssAfter / rssBefore - 1) * 100).toFixed(1)}%)`);
+  console.log(`server memory: after warm-up ${mib(rssBefore)}, peak during half 1 ${mib(Math.max(0, ...first.samples))}, after half 1 ${mib(rssAfterFirst)}, peak during half 2 ${mib(Math.max(0, ...second.samples))}, after the run ${mib(rssAfter)}`);
   const unexpected = Object.keys(statuses).filter((code) => code !== "200" && code !== "429");
-  if (unexpected.length > 0 || result.errors > 0) throw new Error(`answers other than 200/429: ${JSON.stringify(statuses)}, ${result.errors} errors`);
+  if (unexpected.length > 0 || errors > 0) throw new Error(`answers other than 200/429: ${JSON.stringify(statuses)}, ${errors} errors`);
+  // Resident memory mixes garbage not yet collected with what is kept; the heap after a full GC is what is kept.
+  const growth = [heapAfterFirst - heapBefore, heapAfter - heapAfterFirst];
+  const requests = halves.map((result) => result.requests.total);
+  const perRequest = growth.map((bytes, index) => `${(bytes / Math.max(1, requests[index]!)).toFixed(0)} B/request`);
+  console.log(`JS heap after a full GC: after warm-up ${mib(heapBefore)}, after half 1 ${mib(heapAfterFirst)}, after the run ${mib(heapAfter)}`);
+  console.log(`retained heap growth: half 1 ${mib(growth[0]!)} over ${requests[0]} requests (${perRequest[0]}), half 2 ${mib(growth[1]!)} over ${requests[1]} (${perRequest[1]})`);
+  if (requests[1]! < requests[0]!) console.log("memory flat: not shown (the second half served fewer requests than the first)");
+  else if (growth[1]! >= growth[0]! && growth[1]! > 0) throw new Error(`memory not flat: the second half grew it by ${mib(growth[1]!)}, the first by ${mib(growth[0]!)}`);
+  else console.log("memory flat: the second half, with as many requests or more, grew it less than the first");
   return void (loadTokensPerSecond = tokens / seconds);
 }
 let loadTokensPerSecond = 0;
@@ -163,12 +217,12 @@ await buildModel();
 keyCheckTimes();
 const baseline = await baselineTokensPerSecond(5);
 console.log(`baseline (node-llama-cpp directly, 1 thread): ${baseline.toFixed(1)} tokens/s`);
-const { child, url } = await startServer();
+const server = await startServer();
 try {
-  await loadRun(url);
+  await loadRun(server);
 } finally {
-  child.kill("SIGTERM");
-  await new Promise((resolve) => child.on("exit", resolve));
+  server.child.kill("SIGTERM");
+  await new Promise((resolve) => server.child.on("exit", resolve));
 }
 console.log(`ratio server under load / direct: ${(loadTokensPerSecond / baseline).toFixed(2)}x (machine: ${(await import("node:os")).cpus()[0]?.model ?? "?"})`);
 await sigtermRun();

@@ -6,6 +6,7 @@
 import path from "node:path";
 import Table from "cli-table3";
 import { loadLabConfig, type LabConfig } from "./labConfig.js";
+import { recordLabProgress } from "./labProgressFile.js";
 import { buildLabSteps, refuseOverlongSequences } from "./labSteps.js";
 import { printProgress, runSteps, formatDuration, type ProgressSink } from "./runSteps.js";
 import type { Advice } from "./adviseLab.js";
@@ -40,10 +41,13 @@ export async function runLab(folder: string, options: RunLabOptions = {}): Promi
   refuseOverlongSequences(config);
   const steps = buildLabSteps(config, outDir);
   const started = performance.now();
+  const print = options.onProgress ?? printProgress((text) => process.stderr.write(text));
+  // The console's Lab runs page reads the progress file while the lab runs.
+  const record = recordLabProgress(outDir);
   const records = await runSteps(steps, {
     outDir,
     ...(options.signal ? { signal: options.signal } : {}),
-    onProgress: options.onProgress ?? printProgress((text) => process.stderr.write(text)),
+    onProgress: (event) => (print(event), record(event)),
   });
   const report = records.report!.outputs as unknown as LabReportOutputs;
   return {

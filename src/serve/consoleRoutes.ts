@@ -9,14 +9,17 @@ import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { RatingsStore } from "../eval/ratings/ratingsStore.js";
 import { bradleyTerryWithIntervals } from "../eval/stats/bradleyTerry.js";
+import { readLabProgress } from "../lab/labProgressFile.js";
 import { LAB_STATE_FILE } from "../lab/labState.js";
 import { NotFoundError } from "../shared/errors.js";
-import { handleRatingsRequest } from "./ratingsApi.js";
+import { handleRatingsRequest, type RatingsApiOptions } from "./ratingsApi.js";
 
 export interface ConsoleOptions {
   /** The built console (index.html + assets/). */
   consoleDirectory: string;
   ratings?: RatingsStore;
+  /** Whether raters see references, and the judge's verdicts to compare with people. */
+  ratingsApi?: RatingsApiOptions;
   /** The lab's out folder, for the lab page. */
   labOut?: string;
 }
@@ -57,6 +60,7 @@ export function registerConsoleRoutes(app: FastifyInstance, options: ConsoleOpti
       lab: {
         out: options.labOut,
         comparison: readJson(path.join(options.labOut, "comparison.json")),
+        progress: readLabProgress(options.labOut),
         steps: Object.entries(state?.steps ?? {}).map(([name, record]) => ({ name, seconds: record.seconds, finishedAt: record.finishedAt })),
       },
     };
@@ -74,7 +78,7 @@ export function registerConsoleRoutes(app: FastifyInstance, options: ConsoleOpti
     scope.addContentTypeParser("*", (_request, _payload, done) => done(null, undefined));
     const mount = async (request: import("fastify").FastifyRequest, reply: import("fastify").FastifyReply) => {
       reply.hijack();
-      await handleRatingsRequest(ratings, request.raw, reply.raw);
+      await handleRatingsRequest(ratings, request.raw, reply.raw, options.ratingsApi ?? {});
     };
     scope.all("/api/ratings", mount);
     scope.all("/api/ratings/*", mount);

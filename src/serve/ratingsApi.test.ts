@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { RatingsStore } from "../eval/ratings/ratingsStore.js";
-import { isSwapped, startRatingsServer, type RatingsServer } from "./ratingsApi.js";
+import { isSwapped, startRatingsServer, type RatingsApiOptions, type RatingsServer } from "./ratingsApi.js";
 
 const itemsCsv = [
   "item_id,question,reference,answer:base,answer:sft",
@@ -17,11 +17,11 @@ afterEach(async () => {
   server = store = undefined;
 });
 
-async function start() {
+async function start(options: RatingsApiOptions = {}) {
   store = RatingsStore.open(":memory:");
   store.importItemsCsv(itemsCsv, "items.csv");
   store.createPairs({ base: "base" });
-  server = await startRatingsServer(store);
+  server = await startRatingsServer(store, options);
   expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   return server.url;
 }
@@ -73,24 +73,71 @@ describe("ratings HTTP API on 127.0.0.1", () => {
       question: "Fee?",
       reference: "12 yuan",
       answer: "unsure",
+      criteria: ["correctness", "completeness", "fluency"],
     });
     expect((await post(url, { rater: "bob", taskId: scoreTasks[0]!.taskId, score: 2 })).status).toBe(201);
+    const rubric = await post(url, {
+      rater: "bob",
+      taskId: scoreTasks[1]!.taskId,
+      scores: { correctness: 5, completeness: 3, fluency: 4 },
+    });
+    expect(rubric.status).toBe(201);
+    expect(((await rubric.json()) as { rating: unknown[] }).rating).toHaveLength(3);
 
     const exported = await fetch(`${url}/api/ratings/export`);
     expect(exported.headers.get("content-type")).toMatch(/text\/csv/);
     const lines = (await exported.text()).trim().split("\r\n");
-    expect(lines).toHaveLength(1 + 4);
-    expect(lines[1]).toMatch(/^preference,ann,q1,base,sft,B,,,more precise,/);
-    expect(lines[4]).toMatch(/^score,bob,q1,,,,base,2,,/);
+    expect(lines).toHaveLength(1 + 7);
+    expect(lines[1]).toMatch(/^preference,ann,q1,base,sft,B,,,,more precise,/);
+    expect(lines[4]).toMatch(/^score,bob,q1,,,,base,overall,2,,/);
+    expect(lines.slice(5).map((line) => line.split(",").slice(6, 9).join(","))).toEqual([
+      "sft,correctness,5",
+      "sft,completeness,3",
+      "sft,fluency,4",
+    ]);
+    const jsonl = await fetch(`${url}/api/ratings/export?format=jsonl`);
+    expect(jsonl.headers.get("content-type")).toMatch(/application\/jsonl/);
+    const records = (await jsonl.text()).trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records).toEqual(store!.ratings());
+    expect(records[6]).toMatchObject({ kind: "score", rater: "bob", itemId: "q1", system: "sft", criterion: "fluency", score: 4 });
 
     const summary = (await (await fetch(`${url}/api/ratings/summary`)).json()) as {
       raters: string[];
       ratings: number;
       winRates: Array<{ system: string; winRate: number }>;
+      rubric: Array<{ system: string; criterion: string; mean: number; n: number }>;
+      judge: unknown;
     };
     expect(summary.raters).toEqual(["ann", "bob"]);
-    expect(summary.ratings).toBe(4);
+    expect(summary.ratings).toBe(7);
     expect(summary.winRates.find((w) => w.system === "sft")!.winRate).toBe(1);
+    expect(summary.rubric).toContainEqual({ system: "sft", criterion: "completeness", mean: 3, n: 1 });
+    expect(summary.judge).toBeNull();
+  });
+
+  it("hides references when so configured, and compares a judge's verdicts with the people", async () => {
+    const url = await start({
+      reference: "hidden",
+      judge: {
+        pairwise: [
+          { id: "q1", a: "base", b: "sft", winner: "b" },
+          { id: "q2", a: "sft", b: "base", winner: "b" },
+        ],
+      },
+    });
+    for (const kind of ["preference", "score"]) {
+      const { tasks } = (await (await fetch(`${url}/api/ratings/tasks?rater=ann&kind=${kind}`)).json()) as {
+        tasks: Array<Record<string, unknown>>;
+      };
+      expect(tasks.find((task) => task.itemId === "q1")).not.toHaveProperty("reference");
+    }
+    // ann prefers sft on q1 and q2: the judge agrees on q1 and not on q2.
+    for (const item of ["q1", "q2"])
+      store!.ratePreference({ rater: "ann", itemId: item, systemA: "base", systemB: "sft", preference: "B" });
+    const { judge } = (await (await fetch(`${url}/api/ratings/summary`)).json()) as {
+      judge: { preference: { n: number; accuracy: number } };
+    };
+    expect(judge.preference).toMatchObject({ n: 2, accuracy: 0.5 });
   });
 
   it("answers bad requests with 400/404/405/413 and a JSON error that says what to send", async () => {
@@ -111,6 +158,21 @@ describe("ratings HTTP API on 127.0.0.1", () => {
     expect(await error(await post(url, { rater: "ann", taskId: "s1", score: 9 }))).toEqual({
       status: 400,
       message: expect.stringMatching(/1 to 5, got 9/),
+    });
+    expect(
+      await error(await post(url, { rater: "ann", taskId: "s1", scores: { correctness: 3, completeness: 6, fluency: 2 } })),
+    ).toEqual({ status: 400, message: expect.stringMatching(/completeness score must be an integer from 1 to 5, got 6/) });
+    expect(await error(await post(url, { rater: "ann", taskId: "s1", scores: { correctness: 3 } }))).toEqual({
+      status: 400,
+      message: expect.stringMatching(/"scores\.completeness": an integer from 1 to 5 is required/),
+    });
+    expect(await error(await post(url, { rater: "ann", taskId: "s1", scores: { tone: 3 } }))).toEqual({
+      status: 400,
+      message: expect.stringMatching(/"scores\.tone": not a criterion/),
+    });
+    expect(await error(await fetch(`${url}/api/ratings/export?format=xml`))).toEqual({
+      status: 400,
+      message: expect.stringMatching(/"format": must be "csv" or "jsonl"/),
     });
     expect(await error(await post(url, { rater: "ann", taskId: "p999", choice: "tie" }))).toEqual({
       status: 400,

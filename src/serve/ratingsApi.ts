@@ -5,18 +5,27 @@
  * system sits left about half the time (position bias cancels). The server maps the choice back.
  *
  *   GET  /api/ratings/tasks?rater=NAME&kind=preference|score&limit=N   -> {tasks: [...]}
- *   POST /api/ratings  {rater, taskId, choice: "left"|"right"|"tie"} or {rater, taskId, score: 1..5}
- *                      (+ optional comment)                             -> 201 {rating}
- *   GET  /api/ratings/export                                            -> text/csv (RatingsStore format)
- *   GET  /api/ratings/summary                                           -> {raters, ratings, winRates, agreement}
+ *   POST /api/ratings  {rater, taskId, choice: "left"|"right"|"tie"}, or on a rubric task
+ *                      {rater, taskId, scores: {correctness, completeness, fluency}} (1..5 each) or
+ *                      {rater, taskId, score: 1..5} (overall); + optional comment -> 201 {rating}
+ *   GET  /api/ratings/export?format=csv|jsonl                           -> the RatingsStore's export
+ *   GET  /api/ratings/summary   -> {raters, ratings, winRates, rubric, agreement, judge}
+ * Tasks carry the reference answer only when the server is configured to show it (`reference`).
  * Errors are JSON {error: {message, where?, hint?}}: 400 bad input, 404 unknown route, 405 wrong
  * method, 413 body over 1 MiB. HTTP statuses are decided here only (serve/ maps VerticalErrors).
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { InputError, VerticalError } from "../shared/errors.js";
-import { raterAgreement } from "../eval/ratings/agreement.js";
-import type { PairTask, RatingsStore, ScoreTask } from "../eval/ratings/ratingsStore.js";
+import { judgeHumanAgreement, raterAgreement, type JudgeVerdicts } from "../eval/ratings/agreement.js";
+import {
+  rubricCriteria,
+  type PairTask,
+  type Rating,
+  type RatingsStore,
+  type RubricCriterion,
+  type ScoreTask,
+} from "../eval/ratings/ratingsStore.js";
 import { winRecords } from "../eval/stats/pairwise.js";
 
 /** What the console shows for one preference task; system names stay on the server. */
@@ -37,6 +46,15 @@ export interface ScoreTaskWire {
   question: string;
   reference?: string;
   answer: string;
+  /** What to score, each 1–5. */
+  criteria: readonly RubricCriterion[];
+}
+
+export interface RatingsApiOptions {
+  /** Whether raters see the reference answer. Defaults to "shown". */
+  reference?: "shown" | "hidden";
+  /** The LLM judge's verdicts on the same items, when a judge was run: the summary compares them with people. */
+  judge?: JudgeVerdicts;
 }
 
 const maximumBody = 1 << 20;
@@ -53,13 +71,18 @@ export function isSwapped(rater: string, pairId: number): boolean {
   return (fnv1a(`${rater.trim()}\u0000${pairId}`) & 1) === 1;
 }
 
-function toWire(rater: string, task: PairTask | ScoreTask): PreferenceTaskWire | ScoreTaskWire {
+function toWire(
+  rater: string,
+  task: PairTask | ScoreTask,
+  options: RatingsApiOptions,
+): PreferenceTaskWire | ScoreTaskWire {
   const common = {
     itemId: task.itemId,
     question: task.question,
-    ...(task.reference ? { reference: task.reference } : {}),
+    ...(task.reference && options.reference !== "hidden" ? { reference: task.reference } : {}),
   };
-  if (task.kind === "score") return { taskId: `s${task.answerId}`, kind: "score", ...common, answer: task.answer };
+  if (task.kind === "score")
+    return { taskId: `s${task.answerId}`, kind: "score", ...common, answer: task.answer, criteria: rubricCriteria };
   const swapped = isSwapped(rater, task.pairId);
   return {
     taskId: `p${task.pairId}`,
@@ -111,8 +134,8 @@ function send(
 
 function submit(store: RatingsStore, body: unknown) {
   if (typeof body !== "object" || body === null)
-    throw new InputError("body must be a JSON object {rater, taskId, choice | score, comment?}.");
-  const { rater, taskId, choice, score, comment } = body as Record<string, unknown>;
+    throw new InputError("body must be a JSON object {rater, taskId, choice | scores | score, comment?}.");
+  const { rater, taskId, choice, score, scores, comment } = body as Record<string, unknown>;
   if (typeof rater !== "string" || rater.trim() === "")
     throw new InputError('field "rater": a non-empty string is required.');
   if (typeof taskId !== "string" || !/^[ps]\d+$/.test(taskId))
@@ -129,9 +152,50 @@ function submit(store: RatingsStore, body: unknown) {
     const preference = choice === "tie" ? "tie" : (choice === "left") !== swapped ? "A" : "B";
     return store.ratePair({ rater, pairId: id, preference, ...extra });
   }
+  if (scores !== undefined) return store.rateRubric({ rater, answerId: id, scores: rubricScores(scores), ...extra });
   if (typeof score !== "number")
-    throw new InputError(`field "score": must be an integer from 1 to 5, got ${JSON.stringify(score)}.`);
+    throw new InputError(
+      `field "scores": a rubric task takes {${rubricCriteria.join(", ")}} (1–5 each) or "score" (1–5), got ${JSON.stringify(score)}.`,
+    );
   return store.rateScore({ rater, answerId: id, score, ...extra });
+}
+
+function rubricScores(scores: unknown): Record<RubricCriterion, number> {
+  if (typeof scores !== "object" || scores === null)
+    throw new InputError(`field "scores": must be an object {${rubricCriteria.join(", ")}}.`);
+  const record = scores as Record<string, unknown>;
+  const unknown = Object.keys(record).filter((key) => !(rubricCriteria as readonly string[]).includes(key));
+  if (unknown.length > 0)
+    throw new InputError(`field "scores.${unknown[0]}": not a criterion; use ${rubricCriteria.join(", ")}.`);
+  for (const criterion of rubricCriteria)
+    if (typeof record[criterion] !== "number")
+      throw new InputError(`field "scores.${criterion}": an integer from 1 to 5 is required.`);
+  return record as Record<RubricCriterion, number>;
+}
+
+/** Mean score per system and criterion, over every rater. */
+function rubricMeans(ratings: readonly Rating[]) {
+  const sums = new Map<string, { system: string; criterion: string; sum: number; n: number }>();
+  for (const rating of ratings) {
+    if (rating.kind !== "score") continue;
+    const key = `${rating.system}\u0000${rating.criterion}`;
+    const entry = sums.get(key) ?? { system: rating.system, criterion: rating.criterion, sum: 0, n: 0 };
+    sums.set(key, { ...entry, sum: entry.sum + rating.score, n: entry.n + 1 });
+  }
+  return [...sums.values()].map(({ system, criterion, sum, n }) => ({ system, criterion, mean: sum / n, n }));
+}
+
+function summary(store: RatingsStore, options: RatingsApiOptions) {
+  const ratings = store.ratings();
+  return {
+    raters: store.listRaters(),
+    ratings: ratings.length,
+    winRates: winRecords(store.pairwiseOutcomes()),
+    rubric: rubricMeans(ratings),
+    agreement: raterAgreement(ratings),
+    // null: no judge was run on these items, so there is nothing to compare.
+    judge: options.judge ? judgeHumanAgreement(ratings, options.judge) : null,
+  };
 }
 
 /**
@@ -142,6 +206,7 @@ export async function handleRatingsRequest(
   store: RatingsStore,
   request: http.IncomingMessage,
   response: http.ServerResponse,
+  options: RatingsApiOptions = {},
 ): Promise<boolean> {
   const url = new URL(request.url ?? "/", "http://localhost");
   if (!url.pathname.startsWith("/api/ratings")) return false;
@@ -157,25 +222,25 @@ export async function handleRatingsRequest(
         const limit = Number(url.searchParams.get("limit") ?? 20);
         if (!Number.isInteger(limit) || limit < 1 || limit > 500)
           throw new InputError(`query "limit": an integer from 1 to 500, got "${url.searchParams.get("limit")}".`);
-        send(response, 200, { tasks: store.pendingTasks(rater, kind, limit).map((task) => toWire(rater, task)) });
+        const tasks = store.pendingTasks(rater, kind, limit).map((task) => toWire(rater, task, options));
+        send(response, 200, { tasks });
         return true;
       }
       case "POST /api/ratings":
         send(response, 201, { rating: submit(store, await readJsonBody(request)) });
         return true;
-      case "GET /api/ratings/export":
-        send(response, 200, store.exportRatingsCsv(), "text/csv; charset=utf-8");
-        return true;
-      case "GET /api/ratings/summary": {
-        const ratings = store.ratings();
-        send(response, 200, {
-          raters: store.listRaters(),
-          ratings: ratings.length,
-          winRates: winRecords(store.pairwiseOutcomes()),
-          agreement: raterAgreement(ratings),
-        });
+      case "GET /api/ratings/export": {
+        const format = url.searchParams.get("format") ?? "csv";
+        if (format !== "csv" && format !== "jsonl")
+          throw new InputError(`query "format": must be "csv" or "jsonl", got "${format}".`);
+        response.setHeader("content-disposition", `attachment; filename="ratings.${format}"`);
+        if (format === "csv") send(response, 200, store.exportRatingsCsv(), "text/csv; charset=utf-8");
+        else send(response, 200, store.exportRatingsJsonl(), "application/jsonl; charset=utf-8");
         return true;
       }
+      case "GET /api/ratings/summary":
+        send(response, 200, summary(store, options));
+        return true;
       default: {
         const known = ["/api/ratings/tasks", "/api/ratings", "/api/ratings/export", "/api/ratings/summary"];
         if (known.includes(url.pathname.replace(/\/$/, "")))
@@ -208,11 +273,11 @@ export interface RatingsServer {
 /** A standalone server for the ratings API. Port 0 picks a free port. */
 export async function startRatingsServer(
   store: RatingsStore,
-  options: { host?: string; port?: number } = {},
+  options: { host?: string; port?: number } & RatingsApiOptions = {},
 ): Promise<RatingsServer> {
-  const { host = "127.0.0.1", port = 0 } = options;
+  const { host = "127.0.0.1", port = 0, ...apiOptions } = options;
   const server = http.createServer((request, response) => {
-    void handleRatingsRequest(store, request, response).then((handled) => {
+    void handleRatingsRequest(store, request, response, apiOptions).then((handled) => {
       if (!handled) send(response, 404, { error: { message: `no route ${request.url}.` } });
     });
   });

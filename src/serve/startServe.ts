@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { settings } from "../config.js";
 import { FeedbackStore } from "../eval/feedback/feedbackStore.js";
 import { RatingsStore } from "../eval/ratings/ratingsStore.js";
+import { readJudgeVerdicts } from "../eval/ratings/readJudgeVerdicts.js";
 import { ConfigError } from "../shared/errors.js";
 import { ApiKeys, readApiKeyFile } from "./apiKeys.js";
 import { createServer, type ServeOptions } from "./createServer.js";
@@ -29,6 +30,13 @@ export interface StartServeOptions {
   feedback?: string;
   /** SQLite ratings store (`eval ratings import-…`) for the console's rating pages. */
   ratings?: string;
+  /** Whether raters see the reference answer. Defaults to "shown". */
+  reference?: "shown" | "hidden";
+  /**
+   * Results folder of an open-ended run whose judge verdicts the console compares with people
+   * (RESULTS/open/<set>/judgements.jsonl). Defaults to the lab's eval folder with --lab.
+   */
+  judgeResults?: string;
   /** The built console. Defaults to the package's web/dist (`npm run build:web`). */
   consoleDirectory?: string;
   /** File of accepted API keys; VERTICAL_SERVE_API_KEYS adds more. */
@@ -80,6 +88,9 @@ export async function startServe(options: StartServeOptions): Promise<RunningSer
     ratings?.dispose();
     throw error;
   }
+  const labOut = options.lab ? path.resolve(options.labOut ?? path.join(options.lab, "out")) : undefined;
+  const judgeResults = options.judgeResults ?? (labOut ? path.join(labOut, "eval") : undefined);
+  const judge = judgeResults ? readJudgeVerdicts(judgeResults) : undefined;
   const server = createServer({
     systems: loaded,
     ...(feedback ? { feedback } : {}),
@@ -90,7 +101,8 @@ export async function startServe(options: StartServeOptions): Promise<RunningSer
     console: {
       consoleDirectory: options.consoleDirectory ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../web/dist"),
       ...(ratings ? { ratings } : {}),
-      ...(options.lab ? { labOut: path.resolve(options.labOut ?? path.join(options.lab, "out")) } : {}),
+      ratingsApi: { ...(options.reference ? { reference: options.reference } : {}), ...(judge ? { judge } : {}) },
+      ...(labOut ? { labOut } : {}),
     },
   });
   const url = await server.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 8080 });

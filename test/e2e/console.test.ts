@@ -1,10 +1,12 @@
 /**
  * The web console in real Chromium (playwright-core driving Debian's /usr/bin/chromium), built from
- * web/ with Vite first, served by `vertical serve`'s server: a rater signs in and completes ten blind
- * pairwise tasks and five rubric tasks with the keyboard; the results page shows the Bradley–Terry
- * ratings the ratings store's own outcomes give; a playground answer gets a thumbs-down with a
- * correction that `vertical feedback export --as sft` then contains. Screenshots of every page go to
- * test-output/console/ (look at them).
+ * web/ with Vite first, served by `vertical serve`'s server: the lab page shows a running lab's
+ * progress; a rater signs in and completes ten blind pairwise tasks and five rubric tasks (three
+ * criteria each, reference shown) with the keyboard; the results page shows the Bradley–Terry
+ * ratings, inter-rater kappa and the judge's agreement with people exactly as the library computes
+ * them from the store; a playground question goes to two systems side by side and one answer gets a
+ * thumbs-down with a correction that `vertical feedback export --as sft` then contains. Screenshots
+ * of every page go to test-output/console/ (look at them).
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -14,6 +16,7 @@ import { build } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/testing/runCli.js";
 import { FeedbackStore } from "../../src/eval/feedback/feedbackStore.js";
+import { judgeHumanAgreement, raterAgreement, type JudgeVerdicts } from "../../src/eval/ratings/agreement.js";
 import { RatingsStore } from "../../src/eval/ratings/ratingsStore.js";
 import { bradleyTerryWithIntervals } from "../../src/eval/stats/bradleyTerry.js";
 import { createServer, type VerticalServer } from "../../src/serve/createServer.js";
@@ -28,6 +31,10 @@ let browser: Browser;
 let ratings: RatingsStore;
 let feedback: FeedbackStore;
 const feedbackFile = path.join(scratch, "feedback.db");
+// A judge's pairwise verdicts on the first six items: sft on four, base on two.
+const judge: JudgeVerdicts = {
+  pairwise: Array.from({ length: 6 }, (_, i) => ({ id: `q${i}`, a: "base", b: "sft", winner: i < 4 ? ("b" as const) : ("a" as const) })),
+};
 
 beforeAll(async () => {
   await build({ configFile: path.resolve("web/vite.config.ts"), build: { outDir: consoleDirectory, emptyOutDir: true }, logLevel: "error" });
@@ -48,11 +55,16 @@ beforeAll(async () => {
     ]),
   );
   fs.writeFileSync(path.join(out, "lab-state.json"), JSON.stringify({ formatVersion: 1, steps: { model: { key: "k", outputs: {}, seconds: 1.5, finishedAt: "2026-12-05T10:00:00.000Z" } } }));
+  // The lab still running (its pid is this process), as recordLabProgress writes it.
+  fs.writeFileSync(path.join(out, "lab-progress.json"), JSON.stringify({ pid: process.pid, step: 3, steps: 7, name: "train:sft", fraction: 0.4, detail: "step 40/100, loss 2.310", etaSeconds: 420, finished: false, updatedAt: new Date().toISOString() }));
   server = createServer({
-    systems: [new ScriptedSystem({ name: "sft", answer: "The berth fee is twelve yuan per metre." })],
+    systems: [
+      new ScriptedSystem({ name: "sft", answer: "The berth fee is twelve yuan per metre." }),
+      new ScriptedSystem({ name: "base", answer: "I do not know the fee." }),
+    ],
     feedback,
     accessLog: () => {},
-    console: { consoleDirectory, ratings, labOut: out },
+    console: { consoleDirectory, ratings, labOut: out, ratingsApi: { reference: "shown", judge } },
   });
   url = await server.listen();
   browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
@@ -72,6 +84,7 @@ describe("the console in Chromium", () => {
     const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
     await page.goto(`${url}/#/lab`);
     await page.getByText("Domain accuracy (95% interval)").waitFor();
+    expect(await page.getByTestId("lab-progress").innerText()).toMatch(/Running step 3\/7: train:sft — step 40\/100, loss 2\.310; about 7 min left/);
     await page.screenshot({ path: path.join(screenshots, "lab.png"), fullPage: true });
 
     await page.goto(`${url}/#/rate`);
@@ -86,13 +99,26 @@ describe("the console in Chromium", () => {
       await page.getByTestId("progress").getByText(`${done} rated`).waitFor();
     }
     await page.click("text=Switch to rubric tasks");
-    await page.getByText("Keys: 1–5 score").waitFor();
+    await page.getByText("1–5 scores the highlighted criterion").waitFor();
+    expect(await page.getByTestId("reference").innerText()).toBe("Reference answer: 10 yuan");
+    await page.keyboard.press("5");
+    await page.getByTestId("criterion-completeness").and(page.locator(".active")).waitFor();
     await page.screenshot({ path: path.join(screenshots, "rate-rubric.png"), fullPage: true });
-    for (let done = 11; done <= 15; done++) {
-      await page.keyboard.press("4");
+    await page.keyboard.press("Backspace"); // back to correctness
+    await page.getByTestId("criterion-correctness").and(page.locator(".active")).waitFor();
+    await page.getByTestId("progress").getByText("0 rated, 24 left").waitFor();
+    for (let done = 1; done <= 5; done++) {
+      for (const key of ["4", "3", "5"]) await page.keyboard.press(key);
       await page.getByTestId("progress").getByText(`${done} rated`).waitFor();
     }
-    expect(ratings.ratings().filter((rating) => rating.rater === "ana")).toHaveLength(15);
+    const ana = ratings.ratings().filter((rating) => rating.rater === "ana");
+    expect(ana.filter((rating) => rating.kind === "preference")).toHaveLength(10);
+    expect(ana.filter((rating) => rating.kind === "score").map((rating) => rating.kind === "score" && `${rating.criterion}=${rating.score}`)).toEqual(
+      Array.from({ length: 5 }, () => ["correctness=4", "completeness=3", "fluency=5"]).flat(),
+    );
+    // A second rater on the same pairs, agreeing with ana except on the first two, so kappa has something to measure.
+    for (const pairTask of ratings.pendingTasks("ben", "preference", 10))
+      if (pairTask.kind === "preference") ratings.ratePair({ rater: "ben", pairId: pairTask.pairId, preference: ["q0", "q1"].includes(pairTask.itemId) ? "A" : "B" });
 
     await page.goto(`${url}/#/results`);
     await page.getByTestId("bradley-terry").waitFor();
@@ -101,18 +127,28 @@ describe("the console in Chromium", () => {
     const expected = bradleyTerryWithIntervals(ratings.pairwiseOutcomes(), { samples: 200 }).sort((a, b) => b.rating - a.rating);
     expect(expected.map((row) => row.system)).toEqual(["sft", "base"]); // nine wins and a tie
     expect(shown.map((row) => row.split("\t").slice(0, 2).join(" "))).toEqual(expected.map((row) => `${row.system} ${row.rating.toFixed(1)}`));
+    const kappa = raterAgreement(ratings.ratings()).find((row) => row.kind === "preference")!;
+    expect(await page.getByTestId("agreement").locator("tbody tr").first().innerText()).toBe(`ana / ben\tpreference\t${kappa.n}\t${kappa.kappa.toFixed(2)}\t-`);
+    const judged = judgeHumanAgreement(ratings.ratings(), judge).preference!;
+    expect(await page.getByTestId("judge").innerText()).toContain(`${judged.n}\tkappa ${judged.kappa.toFixed(2)}, same verdict ${(100 * judged.accuracy).toFixed(0)}%`);
+    const exported = await page.evaluate(async () => (await fetch("/api/ratings/export?format=jsonl")).text());
+    expect(exported.trim().split("\n")).toHaveLength(ratings.ratings().length);
     await page.close();
   });
 
-  it("takes a thumbs-down with a correction on a playground answer, which the SFT export then holds", async () => {
+  it("asks two systems side by side and takes a thumbs-down with a correction, which the SFT export then holds", async () => {
     const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
     await page.goto(`${url}/#/playground`);
     await page.locator("select").first().locator("option", { hasText: "sft" }).waitFor({ state: "attached" });
+    await page.locator("select").nth(1).selectOption("base");
     await page.fill("textarea[name=question]", "What is the berth fee?");
     await page.click("text=Ask");
-    await page.getByTestId("answer").getByText("twelve yuan").waitFor();
-    await page.getByTestId("answer").locator("textarea").fill("Twelve yuan per metre per day.");
-    await page.click("button[title='bad answer']");
+    const sftAnswer = page.getByTestId("answer").filter({ hasText: "twelve yuan" });
+    await sftAnswer.waitFor();
+    await page.getByTestId("answer").filter({ hasText: "I do not know the fee." }).waitFor();
+    expect(await page.getByTestId("answer").count()).toBe(2);
+    await sftAnswer.locator("textarea").fill("Twelve yuan per metre per day.");
+    await sftAnswer.locator("button[title='bad answer']").click();
     await page.getByText("feedback saved").waitFor();
     await page.screenshot({ path: path.join(screenshots, "playground.png"), fullPage: true });
     await page.close();

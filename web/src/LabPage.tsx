@@ -1,4 +1,5 @@
-// Every route of the served lab: the comparison table with accuracy intervals as charts, and the lab's steps.
+// Every route of the served lab: the comparison table with accuracy intervals as charts, the lab's
+// steps, and — while `vertical lab` runs — its live progress (the page polls every 2 s until it ends).
 import { useEffect, useState } from "preact/hooks";
 import { get } from "./api";
 import { IntervalChart } from "./Chart";
@@ -18,17 +19,60 @@ interface Row {
   trainingSeconds: number | null;
   verdict: string;
 }
+interface Progress {
+  step: number;
+  steps: number;
+  name: string;
+  fraction: number;
+  detail?: string;
+  etaSeconds: number;
+  running: boolean;
+  finished: boolean;
+  updatedAt: string;
+}
 interface Lab {
   out: string;
+  progress: Progress | null;
   comparison: Row[] | null;
   steps: { name: string; seconds: number; finishedAt: string }[];
 }
 
 const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
 
+const minutes = (seconds: number) => (seconds < 90 ? `${Math.round(seconds)} s` : `${Math.round(seconds / 60)} min`);
+
+function LabProgress({ progress }: { progress: Progress }) {
+  if (progress.finished) return null;
+  const overall = (progress.step - 1 + progress.fraction) / progress.steps;
+  return (
+    <div class="card" data-testid="lab-progress">
+      {progress.running ? (
+        <p>
+          <strong>Running</strong> step {progress.step}/{progress.steps}: {progress.name}
+          {progress.detail ? ` — ${progress.detail}` : ""}; about {minutes(progress.etaSeconds)} left.
+        </p>
+      ) : (
+        <p>
+          <strong>Stopped</strong> during step {progress.step}/{progress.steps} ({progress.name}) at {progress.updatedAt}; rerun <code>vertical lab</code> to continue.
+        </p>
+      )}
+      <div class="progress"><div style={{ width: `${(100 * overall).toFixed(1)}%` }} /></div>
+    </div>
+  );
+}
+
 export function LabPage() {
   const [lab, setLab] = useState<Lab | null | undefined>(undefined);
-  useEffect(() => void get<{ lab: Lab | null }>("/api/console/lab").then((body) => setLab(body.lab)), []);
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const poll = async () => {
+      const body = await get<{ lab: Lab | null }>("/api/console/lab");
+      setLab(body.lab);
+      if (body.lab?.progress?.running) timer = setTimeout(() => void poll(), 2000);
+    };
+    void poll();
+    return () => clearTimeout(timer);
+  }, []);
   if (lab === undefined) return <p>Loading…</p>;
   if (lab === null) return <p>This server was not started with --lab, so there is no lab run to show.</p>;
   const rows = lab.comparison ?? [];
@@ -37,6 +81,7 @@ export function LabPage() {
       <p>
         Lab output: <code>{lab.out}</code> — {lab.steps.length} steps finished.
       </p>
+      {lab.progress && <LabProgress progress={lab.progress} />}
       {rows.length === 0 ? (
         <p>The lab has not written its comparison yet (it is still running, or was interrupted).</p>
       ) : (

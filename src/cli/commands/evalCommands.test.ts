@@ -58,6 +58,8 @@ describe("vertical eval ratings", () => {
     expect((await runCli("eval", "ratings", "import", ratings, "--db", db)).out).toBe("imported 6 ratings\n");
     const exported = await runCli("eval", "ratings", "export", "--db", db);
     expect(exported.out.split("\r\n").filter(Boolean)).toHaveLength(7);
+    const jsonl = await runCli("eval", "ratings", "export", "--db", db, "--format", "jsonl");
+    expect(jsonl.out.trim().split("\n").map((line) => JSON.parse(line))[3]).toMatchObject({ kind: "preference", rater: "bob", itemId: "q1", preference: "B" });
     const agreement = await runCli("eval", "ratings", "agreement", "--db", db);
     // ann [B,B,A] vs bob [B,A,A]: p_o 2/3, p_e = (2/3)(1/3) + (1/3)(2/3) = 4/9 -> kappa 0.4.
     expect(agreement.out).toMatch(/^ann vs bob\tpreference\tn=3\tkappa=0\.400$/m);

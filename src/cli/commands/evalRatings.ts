@@ -78,15 +78,20 @@ export function register(program: Command): void {
 
   ratings
     .command("export")
-    .description("Export every rating as CSV (to stdout, or --out)")
+    .description("Export every rating as CSV or JSON Lines (to stdout, or --out)")
     .requiredOption("--db <file>", "ratings database")
+    .option("--format <csv|jsonl>", "CSV (the format `import` reads) or one JSON rating per line", "csv")
     .option("--out <file>", "write here instead of stdout")
-    .action(async (options: { db: string; out?: string }) => {
+    .action(async (options: { db: string; format: string; out?: string }) => {
+      if (options.format !== "csv" && options.format !== "jsonl") {
+        const { ConfigError } = await import("../../shared/errors.js");
+        throw new ConfigError(`expected "csv" or "jsonl", got "${options.format}"`, { where: "--format" });
+      }
       using store = await open(options.db);
-      const csv = store.exportRatingsCsv();
-      if (!options.out) return void process.stdout.write(csv);
+      const text = options.format === "csv" ? store.exportRatingsCsv() : store.exportRatingsJsonl();
+      if (!options.out) return void process.stdout.write(text);
       const { writeFileAtomic } = await import("../../shared/atomicWrite.js");
-      writeFileAtomic(options.out, csv);
+      writeFileAtomic(options.out, text);
       process.stdout.write(`wrote ${options.out}\n`);
     });
 
@@ -103,7 +108,7 @@ export function register(program: Command): void {
       const all = store.ratings();
       for (const row of raterAgreement(all))
         process.stdout.write(
-          `${row.raterA} vs ${row.raterB}\t${row.kind}\tn=${row.n}\tkappa=${row.kappa.toFixed(3)}` +
+          `${row.raterA} vs ${row.raterB}\t${row.kind}${row.criterion ? ` (${row.criterion})` : ""}\tn=${row.n}\tkappa=${row.kappa.toFixed(3)}` +
             (row.weightedKappa !== undefined
               ? `\tweighted=${row.weightedKappa.toFixed(3)}\tspearman=${row.spearman!.toFixed(3)}`
               : "") +
@@ -117,25 +122,8 @@ export function register(program: Command): void {
         );
       }
       if (options.results && options.set) {
-        const path = await import("node:path");
-        const { readItemRecords } = await import("../../eval/results.js");
-        const judgements = readItemRecords<{
-          id: string;
-          kind: string;
-          a?: string;
-          b?: string;
-          winner?: "a" | "b" | "tie";
-          system?: string;
-          rating?: number;
-        }>(path.join(options.results, "open", options.set, "judgements.jsonl"));
-        const agreement = judgeHumanAgreement(all, {
-          pairwise: judgements
-            .filter((j) => j.kind === "pair")
-            .map((j) => ({ id: j.id, a: j.a!, b: j.b!, winner: j.winner! })),
-          ratings: judgements
-            .filter((j) => j.kind === "rating" && typeof j.rating === "number")
-            .map((j) => ({ id: j.id, system: j.system!, rating: j.rating! })),
-        });
+        const { readJudgeVerdicts } = await import("../../eval/ratings/readJudgeVerdicts.js");
+        const agreement = judgeHumanAgreement(all, readJudgeVerdicts(options.results, options.set) ?? {});
         if (agreement.preference)
           process.stdout.write(
             `judge vs people (preference)\tn=${agreement.preference.n}\tkappa=${agreement.preference.kappa.toFixed(3)}\taccuracy=${agreement.preference.accuracy.toFixed(3)}\n`,

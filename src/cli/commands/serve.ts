@@ -21,12 +21,15 @@ export function register(program: Command): void {
     .option("--port <port>", "port (0: any free one)", integer("--port"), 8080)
     .option("--feedback <file>", "SQLite file keeping answers and feedback (default: none; with --lab: DIR/out/feedback.db)")
     .option("--ratings <file>", "ratings SQLite (`eval ratings import-…`) for the console's blind rating pages")
+    .option("--reference <shown|hidden>", "whether raters see the reference answer", "shown")
+    .option("--judge-results <dir>", "an open-ended run's results folder: the console compares its LLM judge with the raters (default with --lab: DIR/out/eval)")
     .option("--api-keys <file>", "file of accepted API keys, one per line (VERTICAL_SERVE_API_KEYS adds more)")
     .option("--queue <n>", "requests that may wait per model before 429", integer("--queue"), 16)
     .option("--timeout <seconds>", "time limit of one generation", integer("--timeout"), 120)
-    .action(async (flags: { model?: string; lora?: string[]; systems?: string; lab?: string; out?: string; host: string; port: number; feedback?: string; ratings?: string; apiKeys?: string; queue: number; timeout: number }) => {
+    .action(async (flags: { model?: string; lora?: string[]; systems?: string; lab?: string; out?: string; host: string; port: number; feedback?: string; ratings?: string; reference: string; judgeResults?: string; apiKeys?: string; queue: number; timeout: number }) => {
       const path = await import("node:path");
       const { startServe } = await import("../../serve/startServe.js");
+      if (flags.reference !== "shown" && flags.reference !== "hidden") throw new ConfigError(`expected "shown" or "hidden", got "${flags.reference}"`, { where: "--reference" });
       const feedback = flags.feedback ?? (flags.lab ? path.join(flags.out ?? path.join(flags.lab, "out"), "feedback.db") : undefined);
       const running = await startServe({
         ...(flags.model ? { model: flags.model } : {}),
@@ -36,6 +39,8 @@ export function register(program: Command): void {
         ...(flags.out ? { labOut: flags.out } : {}),
         ...(feedback ? { feedback } : {}),
         ...(flags.ratings ? { ratings: flags.ratings } : {}),
+        reference: flags.reference,
+        ...(flags.judgeResults ? { judgeResults: flags.judgeResults } : {}),
         ...(flags.apiKeys ? { apiKeysFile: flags.apiKeys } : {}),
         host: flags.host,
         port: flags.port,

@@ -1,16 +1,19 @@
 /**
  * Agreement computed from stored ratings: between every two raters who rated the same tasks, and
  * between a judge and the people. Preferences are compared as nominal labels (Cohen's kappa),
- * scores as ordinal (quadratic weighted kappa) and by rank (Spearman). Pairs are normalised to
+ * scores as ordinal (quadratic weighted kappa) and by rank (Spearman), one row per criterion
+ * (a rubric's correctness is never compared with another rater's fluency). Pairs are normalised to
  * one system order first, so "A" from one rater and "B" from another on the swapped pair agree.
  */
 import { cohenKappa, spearman, weightedKappa } from "../stats/agreement.js";
-import type { Rating } from "./ratingsStore.js";
+import type { Rating, ScoreCriterion } from "./ratingsStore.js";
 
 export interface RaterAgreement {
   raterA: string;
   raterB: string;
   kind: "preference" | "score";
+  /** Scores only: which criterion both scored ("overall" for a single score). */
+  criterion?: ScoreCriterion;
   /** Tasks both rated. */
   n: number;
   kappa: number;
@@ -37,15 +40,18 @@ function normalisedPreference(
 
 function byRater(ratings: readonly Rating[]) {
   const preferences = new Map<string, Map<string, Label>>();
-  const scores = new Map<string, Map<string, number>>();
+  /** rater -> criterion -> answer -> score */
+  const scores = new Map<string, Map<ScoreCriterion, Map<string, number>>>();
   for (const rating of ratings) {
     if (rating.kind === "preference") {
       const [key, label] = normalisedPreference(rating.itemId, rating.systemA, rating.systemB, rating.preference);
       if (!preferences.has(rating.rater)) preferences.set(rating.rater, new Map());
       preferences.get(rating.rater)!.set(key, label);
     } else {
-      if (!scores.has(rating.rater)) scores.set(rating.rater, new Map());
-      scores.get(rating.rater)!.set(`${rating.itemId}\u0000${rating.system}`, rating.score);
+      const byCriterion = scores.get(rating.rater) ?? new Map<ScoreCriterion, Map<string, number>>();
+      scores.set(rating.rater, byCriterion);
+      if (!byCriterion.has(rating.criterion)) byCriterion.set(rating.criterion, new Map());
+      byCriterion.get(rating.criterion)!.set(`${rating.itemId}\u0000${rating.system}`, rating.score);
     }
   }
   return { preferences, scores };
@@ -73,17 +79,20 @@ export function raterAgreement(ratings: readonly Rating[], minimumShared = 2): R
       const [pa, pb] = shared(preferences.get(raterA) ?? new Map(), preferences.get(raterB) ?? new Map());
       if (pa.length >= minimumShared)
         rows.push({ raterA, raterB, kind: "preference", n: pa.length, kappa: cohenKappa(pa, pb) });
-      const [sa, sb] = shared(scores.get(raterA) ?? new Map(), scores.get(raterB) ?? new Map());
-      if (sa.length >= minimumShared)
-        rows.push({
-          raterA,
-          raterB,
-          kind: "score",
-          n: sa.length,
-          kappa: cohenKappa(sa, sb),
-          weightedKappa: weightedKappa(sa, sb, { weights: "quadratic", min: 1, max: 5 }),
-          spearman: spearman(sa, sb),
-        });
+      for (const [criterion, first] of scores.get(raterA) ?? []) {
+        const [sa, sb] = shared(first, scores.get(raterB)?.get(criterion) ?? new Map<string, number>());
+        if (sa.length >= minimumShared)
+          rows.push({
+            raterA,
+            raterB,
+            kind: "score",
+            criterion,
+            n: sa.length,
+            kappa: cohenKappa(sa, sb),
+            weightedKappa: weightedKappa(sa, sb, { weights: "quadratic", min: 1, max: 5 }),
+            spearman: spearman(sa, sb),
+          });
+      }
     }
   return rows;
 }
@@ -98,7 +107,7 @@ export interface JudgeVerdicts {
 export interface JudgeHumanAgreement {
   /** Judge verdict vs the people's majority preference (a tied majority counts as tie). */
   preference?: { n: number; kappa: number; accuracy: number };
-  /** Judge rating vs the people's mean score per answer. */
+  /** Judge rating vs the people's mean score per answer (over raters and criteria). */
   score?: { n: number; spearman: number };
 }
 

@@ -1,9 +1,11 @@
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { fitBradleyTerry } from "../stats/bradleyTerry.js";
 import { judgeHumanAgreement, raterAgreement } from "./agreement.js";
+import Database from "better-sqlite3";
 import { RatingsStore } from "./ratingsStore.js";
 
 const itemsCsv = [
@@ -93,15 +95,16 @@ describe("RatingsStore", () => {
     });
     store.ratePreference({ rater: "bob", itemId: "q2", systemA: "sft", systemB: "base", preference: "tie" });
     store.rateScore({ rater: "ann", itemId: "q2", system: "sft", score: 5, comment: "多行\n评论" });
+    store.rateRubric({ rater: "bob", itemId: "q1", system: "sft", scores: { correctness: 4, completeness: 2, fluency: 5 } });
     const csv = store.exportRatingsCsv();
     expect(csv.split("\r\n")[0]).toBe(
-      "kind,rater,item_id,system_a,system_b,preference,system,score,comment,created_at,updated_at",
+      "kind,rater,item_id,system_a,system_b,preference,system,criterion,score,comment,created_at,updated_at",
     );
     expect(csv).toContain('"says ""12"", per ton"');
 
     const copy = openStore(path.join(dir, "b.sqlite"));
     copy.importItemsCsv(itemsCsv, "items.csv");
-    expect(copy.importRatingsCsv(csv, "ratings.csv")).toBe(3);
+    expect(copy.importRatingsCsv(csv, "ratings.csv")).toBe(6);
     expect(copy.ratings()).toEqual(store.ratings());
     expect(copy.exportRatingsCsv()).toBe(csv);
   });
@@ -135,6 +138,78 @@ describe("RatingsStore", () => {
     const store = openStore();
     store.dispose();
     expect(() => store.ratings()).toThrow(/after dispose/);
+  });
+});
+
+describe("rubric ratings", () => {
+  it("stores the three criteria together or not at all, and replaces them on a second rating", () => {
+    const store = openStore();
+    store.importItemsCsv(itemsCsv, "items.csv");
+    expect(() =>
+      store.rateRubric({ rater: "ann", itemId: "q1", system: "sft", scores: { correctness: 4, completeness: 5, fluency: 0 } }),
+    ).toThrow(/fluency score must be an integer from 1 to 5, got 0/);
+    expect(store.ratings()).toEqual([]);
+    store.rateRubric({ rater: "ann", itemId: "q1", system: "sft", scores: { correctness: 2, completeness: 2, fluency: 2 } });
+    store.rateRubric({ rater: "ann", itemId: "q1", system: "sft", scores: { correctness: 4, completeness: 3, fluency: 5 } });
+    expect(store.ratings().map((r) => r.kind === "score" && `${r.criterion}=${r.score}`)).toEqual([
+      "correctness=4",
+      "completeness=3",
+      "fluency=5",
+    ]);
+    // A rated answer is no longer pending for that rater.
+    expect(store.pendingTasks("ann", "score").map((t) => t.kind === "score" && `${t.itemId}/${t.system}`)).not.toContain("q1/sft");
+  });
+
+  it("opens a file written before criteria existed, keeping its scores as overall", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vertical-ratings-"));
+    dirs.push(dir);
+    const file = path.join(dir, "old.sqlite");
+    const old = new Database(file);
+    old.exec(`CREATE TABLE raters (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL);
+      CREATE TABLE items (id TEXT PRIMARY KEY, set_name TEXT, question TEXT NOT NULL, reference TEXT, subject TEXT, created_at TEXT NOT NULL);
+      CREATE TABLE answers (id INTEGER PRIMARY KEY, item_id TEXT NOT NULL REFERENCES items(id), system TEXT NOT NULL, text TEXT NOT NULL, UNIQUE (item_id, system));
+      CREATE TABLE scores (id INTEGER PRIMARY KEY, rater_id INTEGER NOT NULL REFERENCES raters(id), answer_id INTEGER NOT NULL REFERENCES answers(id),
+        score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5), comment TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, UNIQUE (rater_id, answer_id));
+      INSERT INTO raters VALUES (1, 'ann', 't'); INSERT INTO items VALUES ('q1', NULL, 'Fee?', NULL, NULL, 't');
+      INSERT INTO answers VALUES (1, 'q1', 'sft', '12 yuan'); INSERT INTO scores VALUES (1, 1, 1, 4, NULL, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z');`);
+    old.close();
+    const store = openStore(file);
+    expect(store.ratings()).toEqual([
+      { kind: "score", rater: "ann", itemId: "q1", system: "sft", criterion: "overall", score: 4, createdAt: "2026-01-01T00:00:00.000Z", updatedAt: "2026-01-01T00:00:00.000Z" },
+    ]);
+    store.rateRubric({ rater: "ann", itemId: "q1", system: "sft", scores: { correctness: 5, completeness: 4, fluency: 3 } });
+    expect(store.ratings()).toHaveLength(4);
+  });
+
+  it("exports JSON Lines holding exactly what ratings() returns", () => {
+    const store = openStore();
+    store.importItemsCsv(itemsCsv, "items.csv");
+    store.ratePreference({ rater: "ann", itemId: "q1", systemA: "base", systemB: "sft", preference: "B", comment: "a\nb" });
+    store.rateRubric({ rater: "bob", itemId: "q2", system: "sft", scores: { correctness: 5, completeness: 4, fluency: 3 } });
+    const lines = store.exportRatingsJsonl().split("\n");
+    expect(lines.at(-1)).toBe("");
+    expect(lines.slice(0, -1).map((line) => JSON.parse(line))).toEqual(store.ratings());
+  });
+
+  it("keeps every committed rubric whole when the writer is killed with SIGKILL", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vertical-ratings-"));
+    dirs.push(dir);
+    const file = path.join(dir, "killed.sqlite");
+    const writer = path.resolve("src/eval/ratings/testing/writeRubricsForever.ts");
+    const child = spawn(process.execPath, ["--import", "tsx", writer, file], { stdio: ["ignore", "pipe", "inherit"] });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on("data", () => resolve());
+      child.on("exit", (code) => reject(new Error(`writer exited early with ${code}`)));
+    });
+    child.kill("SIGKILL");
+    await new Promise((resolve) => child.on("exit", resolve));
+    const store = openStore(file);
+    const ratings = store.ratings();
+    const raters = new Set(ratings.map((rating) => rating.rater));
+    expect(raters.size).toBeGreaterThan(20);
+    // Three criteria per rater, never one or two; every comment whole.
+    expect(ratings).toHaveLength(3 * raters.size);
+    for (const rating of ratings) expect(rating.comment).toMatch(/^c{19999}!$/);
   });
 });
 
@@ -187,6 +262,7 @@ describe("agreement from stored ratings", () => {
     ];
     targets.forEach(([item, system], i) => (score("ann", item, system, ann[i]!), score("bob", item, system, bob[i]!)));
     const [row] = raterAgreement(store.ratings());
+    expect(row!.criterion).toBe("overall");
     expect(row!.weightedKappa).toBeCloseTo(0.9, 12); // the hand-worked example in stats.test.ts
     expect(row!.spearman).toBeCloseTo(0.9, 12); // 1 - 6*2/(5*24)
     const judged = judgeHumanAgreement(store.ratings(), {
@@ -195,5 +271,23 @@ describe("agreement from stored ratings", () => {
     // People's means 1, 2, 3, 4.5, 4.5 vs judge 2..10: ranks [1,2,3,4.5,4.5] vs [1..5].
     expect(judged.score!.n).toBe(5);
     expect(judged.score!.spearman).toBeCloseTo(0.9746794344808963, 12);
+  });
+});
+
+describe("rubric agreement", () => {
+  it("compares raters criterion by criterion, never one criterion with another", () => {
+    const store = RatingsStore.open(":memory:");
+    stores.push(store);
+    store.importItemsCsv(itemsCsv, "items.csv");
+    const answers: Array<[string, string]> = [["q1", "base"], ["q1", "sft"], ["q2", "base"]];
+    // ann and bob agree exactly on correctness; on fluency bob reverses ann's order.
+    answers.forEach(([itemId, system], i) => {
+      store.rateRubric({ rater: "ann", itemId, system, scores: { correctness: i + 1, completeness: 3, fluency: i + 1 } });
+      store.rateRubric({ rater: "bob", itemId, system, scores: { correctness: i + 1, completeness: 3, fluency: 3 - i } });
+    });
+    const rows = raterAgreement(store.ratings());
+    expect(rows.map((row) => row.criterion)).toEqual(["correctness", "completeness", "fluency"]);
+    expect(rows[0]!.kappa).toBe(1);
+    expect(rows[2]!.spearman).toBeCloseTo(-1, 12);
   });
 });

@@ -1,11 +1,13 @@
 /**
  * Human ratings in one SQLite file (better-sqlite3, embedded, synchronous). People rate blind:
  * either which of two systems' answers to an item is better (preference A / B / tie), or one
- * answer on a 1–5 scale; both with an optional comment. One rating per rater and task — rating
- * again replaces the earlier one (updated_at changes, created_at stays).
+ * answer on a 1–5 scale — a rubric (correctness, completeness, fluency, written in one
+ * transaction so a kill never leaves two of three) or one overall score; both with an optional
+ * comment. One rating per rater, task and criterion — rating again replaces the earlier one
+ * (updated_at changes, created_at stays).
  *
  * Tables: raters, items, answers (item x system), pairs (item x system_a x system_b),
- * preferences (rater x pair), scores (rater x answer). Timestamps are ISO-8601 UTC strings.
+ * preferences (rater x pair), scores (rater x answer x criterion). Timestamps are ISO-8601 UTC.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -15,6 +17,13 @@ import type { PairwiseOutcome } from "../stats/pairwise.js";
 import { cellError, parseCsv, requiredCell, toCsv } from "./csv.js";
 
 export type Preference = "A" | "B" | "tie";
+
+/** What a rubric task scores, each 1–5. */
+export const rubricCriteria = ["correctness", "completeness", "fluency"] as const;
+export type RubricCriterion = (typeof rubricCriteria)[number];
+/** "overall" is a single score not broken down by criterion. */
+export type ScoreCriterion = RubricCriterion | "overall";
+const scoreCriteria: readonly ScoreCriterion[] = ["overall", ...rubricCriteria];
 
 export interface ItemInput {
   id: string;
@@ -44,6 +53,7 @@ export interface ScoreRating {
   rater: string;
   itemId: string;
   system: string;
+  criterion: ScoreCriterion;
   score: number;
   comment?: string;
   createdAt: string;
@@ -76,6 +86,31 @@ export interface ScoreTask {
   answer: string;
 }
 
+function scoresTable(name: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${name} (
+  id INTEGER PRIMARY KEY, rater_id INTEGER NOT NULL REFERENCES raters(id), answer_id INTEGER NOT NULL REFERENCES answers(id),
+  criterion TEXT NOT NULL DEFAULT 'overall' CHECK (criterion IN (${scoreCriteria.map((c) => `'${c}'`).join(", ")})),
+  score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5), comment TEXT,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL, UNIQUE (rater_id, answer_id, criterion));`;
+}
+
+/**
+ * Files written before rubric criteria existed have scores without a criterion column and a
+ * uniqueness over (rater, answer): rebuilt in one transaction, every old score becoming "overall".
+ */
+function addScoreCriterion(database: Database.Database): void {
+  const columns = database.prepare(`PRAGMA table_info(scores)`).all() as Array<{ name: string }>;
+  if (columns.length === 0 || columns.some((column) => column.name === "criterion")) return;
+  database.transaction(() => {
+    database.exec(scoresTable("scores_with_criterion"));
+    database.exec(
+      `INSERT INTO scores_with_criterion (id, rater_id, answer_id, criterion, score, comment, created_at, updated_at)
+       SELECT id, rater_id, answer_id, 'overall', score, comment, created_at, updated_at FROM scores;
+       DROP TABLE scores; ALTER TABLE scores_with_criterion RENAME TO scores;`,
+    );
+  })();
+}
+
 const schema = `
 CREATE TABLE IF NOT EXISTS raters (
   id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL);
@@ -91,10 +126,7 @@ CREATE TABLE IF NOT EXISTS preferences (
   id INTEGER PRIMARY KEY, rater_id INTEGER NOT NULL REFERENCES raters(id), pair_id INTEGER NOT NULL REFERENCES pairs(id),
   preference TEXT NOT NULL CHECK (preference IN ('A', 'B', 'tie')), comment TEXT,
   created_at TEXT NOT NULL, updated_at TEXT NOT NULL, UNIQUE (rater_id, pair_id));
-CREATE TABLE IF NOT EXISTS scores (
-  id INTEGER PRIMARY KEY, rater_id INTEGER NOT NULL REFERENCES raters(id), answer_id INTEGER NOT NULL REFERENCES answers(id),
-  score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5), comment TEXT,
-  created_at TEXT NOT NULL, updated_at TEXT NOT NULL, UNIQUE (rater_id, answer_id));
+${scoresTable("scores")}
 `;
 
 export const ratingsCsvHeader = [
@@ -105,6 +137,7 @@ export const ratingsCsvHeader = [
   "system_b",
   "preference",
   "system",
+  "criterion",
   "score",
   "comment",
   "created_at",
@@ -135,6 +168,7 @@ export class RatingsStore {
     const database = new Database(file);
     database.pragma("journal_mode = WAL");
     database.pragma("foreign_keys = ON");
+    addScoreCriterion(database);
     database.exec(schema);
     return new RatingsStore(database, options);
   }
@@ -307,31 +341,64 @@ export class RatingsStore {
     return row.id;
   }
 
-  /** A 1–5 score for one answer, by answer id (HTTP API) or by item and system. */
+  /**
+   * A 1–5 score for one answer, by answer id (HTTP API) or by item and system; `criterion`
+   * defaults to "overall".
+   */
   rateScore(
-    input: { rater: string; score: number; comment?: string; createdAt?: string; updatedAt?: string } & (
-      { answerId: number } | { itemId: string; system: string }
-    ),
+    input: {
+      rater: string;
+      score: number;
+      criterion?: ScoreCriterion;
+      comment?: string;
+      createdAt?: string;
+      updatedAt?: string;
+    } & ({ answerId: number } | { itemId: string; system: string }),
   ): ScoreRating {
-    if (!Number.isInteger(input.score) || input.score < 1 || input.score > 5)
-      throw new InputError(`score must be an integer from 1 to 5, got ${JSON.stringify(input.score)}.`);
-    let answerId: number;
-    if ("answerId" in input) {
-      if (!this.db.prepare(`SELECT id FROM answers WHERE id = ?`).get(input.answerId))
-        throw new InputError(`no answer with id ${input.answerId}.`, {
-          hint: "List tasks first; answer ids come from there.",
-        });
-      answerId = input.answerId;
-    } else answerId = this.requireAnswer(input.itemId, input.system);
+    const criterion = input.criterion ?? "overall";
+    if (!scoreCriteria.includes(criterion))
+      throw new InputError(`criterion must be one of ${scoreCriteria.join(", ")}, got ${JSON.stringify(criterion)}.`);
+    checkScore(input.score, criterion);
+    const answerId = this.answerIdOf(input);
     const raterId = this.raterId(input.rater);
     const at = input.updatedAt ?? this.timestamp();
     this.db
       .prepare(
-        `INSERT INTO scores (rater_id, answer_id, score, comment, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (rater_id, answer_id) DO UPDATE SET score = excluded.score, comment = excluded.comment, updated_at = ?`,
+        `INSERT INTO scores (rater_id, answer_id, criterion, score, comment, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (rater_id, answer_id, criterion) DO UPDATE SET score = excluded.score, comment = excluded.comment, updated_at = ?`,
       )
-      .run(raterId, answerId, input.score, input.comment ?? null, input.createdAt ?? at, at, at);
-    return this.ratings({ rater: input.rater.trim(), answerId })[0] as ScoreRating;
+      .run(raterId, answerId, criterion, input.score, input.comment ?? null, input.createdAt ?? at, at, at);
+    return this.ratings({ rater: input.rater.trim(), answerId }).find(
+      (rating) => rating.kind === "score" && rating.criterion === criterion,
+    ) as ScoreRating;
+  }
+
+  /**
+   * A rubric rating: one 1–5 score per criterion, all checked before any is written and written in
+   * one transaction, so the store never holds part of a rubric.
+   */
+  rateRubric(
+    input: { rater: string; scores: Record<RubricCriterion, number>; comment?: string } & (
+      { answerId: number } | { itemId: string; system: string }
+    ),
+  ): ScoreRating[] {
+    for (const criterion of rubricCriteria) checkScore(input.scores[criterion], criterion);
+    const target = "answerId" in input ? { answerId: input.answerId } : { itemId: input.itemId, system: input.system };
+    const comment = input.comment ? { comment: input.comment } : {};
+    return this.db.transaction(() =>
+      rubricCriteria.map((criterion) =>
+        this.rateScore({ rater: input.rater, ...target, criterion, score: input.scores[criterion], ...comment }),
+      ),
+    )();
+  }
+
+  private answerIdOf(target: { answerId: number } | { itemId: string; system: string }): number {
+    if (!("answerId" in target)) return this.requireAnswer(target.itemId, target.system);
+    if (!this.db.prepare(`SELECT id FROM answers WHERE id = ?`).get(target.answerId))
+      throw new InputError(`no answer with id ${target.answerId}.`, {
+        hint: "List tasks first; answer ids come from there.",
+      });
+    return target.answerId;
   }
 
   /** Pairs (or answers, for scores) this rater has not rated yet, in a stable order. */
@@ -382,7 +449,8 @@ export class RatingsStore {
     if (filter.kind !== "preference" && filter.pairId === undefined) {
       const rows = this.db
         .prepare(
-          `SELECT r.name AS rater, a.item_id AS itemId, a.system, s.score, s.comment, s.created_at AS createdAt, s.updated_at AS updatedAt
+          `SELECT r.name AS rater, a.item_id AS itemId, a.system, s.criterion, s.score, s.comment, s.created_at AS createdAt,
+                  s.updated_at AS updatedAt
            FROM scores s JOIN raters r ON r.id = s.rater_id JOIN answers a ON a.id = s.answer_id
            WHERE (? IS NULL OR r.name = ?) AND (? IS NULL OR a.id = ?) ORDER BY s.id`,
         )
@@ -409,13 +477,21 @@ export class RatingsStore {
               r.preference,
               "",
               "",
+              "",
               r.comment,
               r.createdAt,
               r.updatedAt,
             ]
-          : ["score", r.rater, r.itemId, "", "", "", r.system, r.score, r.comment, r.createdAt, r.updatedAt],
+          : ["score", r.rater, r.itemId, "", "", "", r.system, r.criterion, r.score, r.comment, r.createdAt, r.updatedAt],
       ),
     );
+  }
+
+  /** Ratings as JSON Lines, one `Rating` object per line (what ratings() returns). */
+  exportRatingsJsonl(): string {
+    return this.ratings()
+      .map((rating) => JSON.stringify(rating) + "\n")
+      .join("");
   }
 
   /**
@@ -473,7 +549,12 @@ export class RatingsStore {
         const score = Number(raw);
         if (!Number.isInteger(score) || score < 1 || score > 5)
           throw cellError(row, "score", `must be an integer from 1 to 5, got "${raw}".`);
-        actions.push(() => this.rateScore({ rater, itemId, system, score, ...(comment ? { comment } : {}), ...times }));
+        const criterion = (row.values.criterion?.trim() || "overall") as ScoreCriterion;
+        if (!scoreCriteria.includes(criterion))
+          throw cellError(row, "criterion", `must be one of ${scoreCriteria.join(", ")}, got "${criterion}".`);
+        actions.push(() =>
+          this.rateScore({ rater, itemId, system, criterion, score, ...(comment ? { comment } : {}), ...times }),
+        );
       } else throw cellError(row, "kind", `must be "preference" or "score", got "${kind}".`);
     }
     this.db.transaction(() => actions.forEach((act) => act()))();
@@ -490,6 +571,13 @@ export class RatingsStore {
       return { a: p.systemA, b: p.systemB, winner: p.preference === "A" ? "a" : p.preference === "B" ? "b" : "tie" };
     });
   }
+}
+
+function checkScore(score: unknown, criterion: ScoreCriterion): void {
+  if (!Number.isInteger(score) || (score as number) < 1 || (score as number) > 5)
+    throw new InputError(
+      `${criterion === "overall" ? "score" : `${criterion} score`} must be an integer from 1 to 5, got ${JSON.stringify(score)}.`,
+    );
 }
 
 function withoutNulls(row: Record<string, unknown>): Record<string, unknown> {
