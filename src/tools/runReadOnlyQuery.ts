@@ -33,6 +33,7 @@ export interface QueryRows {
 // Plain JavaScript run by `node -e`: no TypeScript loader is needed in the child.
 const CHILD_SOURCE = `
 const Database = require(process.argv[1]);
+process.send({ ready: true });
 process.once("message", (query) => {
   let db;
   try {
@@ -56,7 +57,7 @@ process.once("message", (query) => {
 });
 `;
 
-type ChildAnswer = ({ ok: true } & QueryRows) | { ok: false; message: string; refused: boolean };
+type ChildAnswer = { ready: true } | ({ ok: true } & QueryRows) | { ok: false; message: string; refused: boolean };
 
 const betterSqlitePath = createRequire(import.meta.url).resolve("better-sqlite3");
 
@@ -76,22 +77,31 @@ export function runReadOnlyQuery(query: ReadOnlyQuery, signal?: AbortSignal): Pr
       if (child.exitCode === null) child.kill("SIGKILL");
       outcome();
     };
-    const timer = setTimeout(
-      () =>
-        finish(() =>
-          reject(
-            new ToolRefusedError(`the query ran longer than its limit of ${query.timeoutMs} ms and was stopped`, {
-              where,
-              hint: "Narrow the query (a WHERE clause, a LIMIT) or look up fewer rows.",
-            }),
+    // The clock starts when the child is ready (Node started, better-sqlite3 loaded): the limit is the
+    // query's, not the process start's, which takes 50–500 ms depending on the machine's load.
+    let timer: NodeJS.Timeout | undefined;
+    const startClock = () =>
+      (timer = setTimeout(
+        () =>
+          finish(() =>
+            reject(
+              new ToolRefusedError(`the query ran longer than its limit of ${query.timeoutMs} ms and was stopped`, {
+                where,
+                hint: "Narrow the query (a WHERE clause, a LIMIT) or look up fewer rows.",
+              }),
+            ),
           ),
-        ),
-      query.timeoutMs,
-    );
+        query.timeoutMs,
+      ));
     const onAbort = () => finish(() => reject(signal!.reason));
     signal?.addEventListener("abort", onAbort, { once: true });
     child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("message", (answer: ChildAnswer) =>
+    child.on("message", (answer: ChildAnswer) => {
+      if ("ready" in answer) {
+        startClock();
+        child.send({ ...query });
+        return;
+      }
       finish(() => {
         if (answer.ok) resolve({ columns: answer.columns, rows: answer.rows, truncated: answer.truncated });
         else
@@ -100,14 +110,13 @@ export function runReadOnlyQuery(query: ReadOnlyQuery, signal?: AbortSignal): Pr
               where,
             }),
           );
-      }),
-    );
+      });
+    });
     child.on("error", (error) => finish(() => reject(error)));
     child.on("exit", (code) =>
       finish(() =>
         reject(new Error(`the query process exited (code ${code}) without an answer: ${stderr.slice(0, 500)}`)),
       ),
     );
-    child.send({ ...query });
   });
 }

@@ -55,6 +55,12 @@ describe("sql_query", () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
+  it("charges the limit to the query, not to starting the query process", async () => {
+    // Starting Node takes longer than 200 ms on a loaded machine; a one-row lookup takes well under it.
+    const strict = createSqlQueryTool({ databasePath: database.file, timeoutMs: 200 });
+    expect(await strict.run({ sql: "SELECT length_m FROM berths WHERE berth = ?", parameters: ["B3"] })).toBe("length_m\n150");
+  });
+
   it("reports SQLite's own error for a bad query", async () => {
     await expect(tool.run({ sql: "SELECT nope FROM berths" })).rejects.toThrow(/SQLite: no such column: nope/);
   });

@@ -17,7 +17,7 @@ export interface SqlQueryToolOptions {
   name?: string;
   /** Rows returned at most. Defaults to 50. */
   maxRows?: number;
-  /** Wall-clock limit per query, process start (~50 ms) included. Defaults to 2000. */
+  /** Wall-clock limit per query, counted from when the query process is ready (its start is not charged). Defaults to 2000. */
   timeoutMs?: number;
 }
 
