@@ -23,6 +23,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildHarborDatabase, buildTableQuestions } from "./buildHarborTables.js";
 
 export const DEFAULT_SEED = 20261125;
 
@@ -1257,7 +1258,7 @@ export function generateHarbor(options: GenerateOptions): string[] {
   const sft = buildSft(table, random);
   const general = buildGeneral(random, 260);
 
-  const files = new Map<string, string>();
+  const files = new Map<string, string | Buffer>();
   for (const document of documents) files.set(`docs/${document.id}.md`, renderDocument(document));
   // Shuffled (seeded) so that the first N items — what `eval.limit` keeps — mix languages and topics.
   files.set("eval/mcq.jsonl", jsonl(random.shuffle(mcq)));
@@ -1266,13 +1267,16 @@ export function generateHarbor(options: GenerateOptions): string[] {
   files.set("sft/harbor-chat.jsonl", jsonl(sft));
   for (const document of general.documents) files.set(`general/text/${document.id}.txt`, document.text);
   files.set("general/mcq.jsonl", jsonl(random.shuffle(general.mcq)));
+  // Derived from the facts alone, after every random draw: the stream above is exactly as before.
+  files.set("tables/harbor.sqlite", buildHarborDatabase(table.facts));
+  files.set("eval/open-tables.jsonl", jsonl(buildTableQuestions(table.facts)));
   files.set(
     "facts.json",
     JSON.stringify({ seed: options.seed ?? DEFAULT_SEED, facts: table.facts, documents: documents.map((d) => ({ id: d.id, facts: d.facts })) }, null, 1) + "\n",
   );
 
   // Generated folders are owned entirely by the generator: clear them so a removed file does not linger.
-  for (const folder of ["docs", "eval", "sft", "general"]) fs.rmSync(path.join(options.outputDir, folder), { recursive: true, force: true });
+  for (const folder of ["docs", "eval", "sft", "general", "tables"]) fs.rmSync(path.join(options.outputDir, folder), { recursive: true, force: true });
   const written = [...files.keys()].sort();
   for (const relative of written) {
     const target = path.join(options.outputDir, relative);

@@ -4,6 +4,7 @@
  *   Training          per stage: steps reached vs planned (a time cap that cut training shows here), tokens, loss
  *   Statistical power the minimum detectable difference of the paired test vs the base
  *   Sample answers    a few open questions, every route's answer (empty answers flagged)
+ *   Citations         citation recall/precision of the retrieval routes' open answers (labCitations.ts)
  *   What this lab says the advisor (adviseLab.ts)
  */
 import path from "node:path";
@@ -12,6 +13,7 @@ import type { OpenQuestion } from "../eval/open/questions.js";
 import type { ReportSection } from "../eval/report/reportModel.js";
 import { readItemRecords } from "../eval/results.js";
 import type { Advice } from "./adviseLab.js";
+import { citationsSection, type RouteCitations } from "./labCitations.js";
 import { describeDrops, type LabDataOutputs } from "./prepareLabData.js";
 import type { TrainStageOutputs } from "./trainStage.js";
 
@@ -130,12 +132,14 @@ export function labReportSections(options: {
   routes: readonly string[];
   power: PowerSummary[];
   advice: Advice;
+  citations?: readonly RouteCitations[];
 }): ReportSection[] {
   return [
     dataSection(options.data, options.counts),
     trainingSection(options.stages),
     { id: "lab-power", title: "Statistical power", blocks: [{ kind: "list" as const, items: options.power.map(describePower) }, { kind: "paragraph" as const, text: POWER_METHOD }] },
     samplesSection(options.evalDir, options.openSet, options.sampleQuestions, options.routes),
+    citationsSection(options.citations ?? []),
     adviceSection(options.advice, options.power),
   ].filter((section): section is ReportSection => section !== null);
 }

@@ -19,9 +19,11 @@ import { createLabBackend } from "./labBackend.js";
 import type { LabConfig } from "./labConfig.js";
 import { DOMAIN_MCQ, DOMAIN_OPEN, GENERAL_MCQ, type LabPaths } from "./labSteps.js";
 import { adviseLab, type Advice } from "./adviseLab.js";
+import { measureLabCitations } from "./labCitations.js";
 import { labReportSections, type PowerSummary } from "./labReportSections.js";
 import type { LabDataOutputs } from "./prepareLabData.js";
 import { answeredModel } from "./routeChatModels.js";
+import { labRetriever } from "./routeSystem.js";
 import { ROUTES, stageChain, stagesFor, type RouteDefinition, type RouteName } from "./routes.js";
 import type { TrainStageOutputs } from "./trainStage.js";
 import type { StepContext } from "./runSteps.js";
@@ -153,6 +155,15 @@ export async function writeLabReport(options: {
     paired: (first, second, set) => pairedBetween(paths.eval, first, second, set === "domain" ? DOMAIN_MCQ : GENERAL_MCQ),
     domainMdd: domainPower.mdd === null ? null : { value: domainPower.mdd, items: domainPower.items },
   });
+  const retrievalRoutes = config.routes.filter((route) => (ROUTES[route] as RouteDefinition).prompting === "retrieval");
+  const citations = await measureLabCitations({
+    evalDir: paths.eval,
+    set: DOMAIN_OPEN,
+    questions,
+    routes: retrievalRoutes,
+    retriever: retrievalRoutes.length > 0 ? labRetriever(config) : { id: "none", retrieve: async () => [] },
+    k: config.retrieval.topK,
+  });
   const sections = labReportSections({
     evalDir: paths.eval,
     data: options.context.outputsOf("data") as unknown as LabDataOutputs,
@@ -163,6 +174,7 @@ export async function writeLabReport(options: {
     routes: config.routes,
     power,
     advice,
+    citations,
   });
   const written = writeReport([paths.eval], {
     sections,

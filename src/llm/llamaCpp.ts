@@ -17,6 +17,10 @@ import {
   LlamaCompletion,
   LlamaLogLevel,
   type ChatHistoryItem,
+  type ChatModelFunctionCall,
+  type ChatModelFunctions,
+  type ChatModelResponse,
+  type GbnfJsonSchema,
   type ChatWrapper,
   type Llama,
   type LlamaContext,
@@ -28,6 +32,7 @@ import {
 import { settings } from "../config.js";
 import { DisposedError, ModelError } from "../shared/errors.js";
 import type { ChatPromptRenderer } from "./chatPrompt.js";
+import type { ToolCall, ToolChatModel, ToolConversationMessage, ToolDefinition, ToolTurn } from "./toolChat.js";
 import type {
   ChatMessage,
   ChatModel,
@@ -84,7 +89,66 @@ function toHistory(messages: ChatMessage[]): ChatHistoryItem[] {
   );
 }
 
-export class LlamaCppBackend implements ChatModel, TokenScorer, ChatPromptRenderer {
+/** Our tool definitions as node-llama-cpp functions (their JSON schema becomes a GBNF grammar for the call). */
+function toFunctions(tools: ToolDefinition[]): ChatModelFunctions {
+  return Object.fromEntries(
+    tools.map((tool) => [
+      tool.name,
+      { description: tool.description, params: tool.parameters as unknown as GbnfJsonSchema },
+    ]),
+  );
+}
+
+/**
+ * A tool conversation as node-llama-cpp history: an assistant turn with calls becomes a model response
+ * holding `functionCall` items, and each tool result is written into its call's `result` (that is where
+ * node-llama-cpp keeps results; the chat wrapper renders them in the model's own function syntax).
+ */
+function toToolHistory(messages: ToolConversationMessage[], tools: ToolDefinition[]): ChatHistoryItem[] {
+  const history: ChatHistoryItem[] = [];
+  const calls = new Map<string, ChatModelFunctionCall>();
+  for (const message of messages) {
+    if (message.role === "tool") {
+      const call = calls.get(message.toolCallId);
+      if (call) call.result = message.content;
+      continue;
+    }
+    if ("toolCalls" in message) {
+      const response: ChatModelResponse["response"] = message.content ? [message.content] : [];
+      for (const call of message.toolCalls) {
+        let params: unknown = call.argumentsJson;
+        try {
+          params = JSON.parse(call.argumentsJson);
+        } catch {
+          // Malformed arguments stay as text: the tool result already tells the model what was wrong.
+        }
+        const item: ChatModelFunctionCall = {
+          type: "functionCall",
+          name: call.name,
+          description: tools.find((tool) => tool.name === call.name)?.description,
+          params,
+          result: "",
+        };
+        calls.set(call.id, item);
+        response.push(item);
+      }
+      history.push({ type: "model", response });
+      continue;
+    }
+    history.push(...toHistory([message]));
+  }
+  return history;
+}
+
+/** The history to generate from: after tool results the model continues its own turn (as LlamaChatSession does). */
+function withOpenModelTurn(history: ChatHistoryItem[]): ChatHistoryItem[] {
+  const last = history.at(-1);
+  if (last?.type === "model" && last.response.some((item) => typeof item === "object" && item.type === "functionCall"))
+    return history;
+  return [...history, { type: "model", response: [] }];
+}
+
+export class LlamaCppBackend implements ChatModel, TokenScorer, ChatPromptRenderer, ToolChatModel {
   readonly id: string;
   private disposed = false;
   /** Generation and scoring share one sequence; calls are serialised through this chain. */
@@ -192,6 +256,60 @@ export class LlamaCppBackend implements ChatModel, TokenScorer, ChatPromptRender
           text: result.response,
           usage: {
             promptTokens: this.model.tokenize(promptText, true).length,
+            completionTokens: this.model.tokenize(result.response, false).length,
+          },
+          finishReason: finishReasonOf(result.metadata.stopReason),
+        };
+      } finally {
+        chat.dispose({ disposeSequence: false });
+      }
+    });
+  }
+
+  /** The prompt text of a tool conversation with `tools` offered, as the model's chat wrapper renders it. */
+  renderToolPrompt(messages: ToolConversationMessage[], tools: ToolDefinition[]): string {
+    this.checkAlive();
+    const { contextText } = this.chatWrapper.generateContextState({
+      chatHistory: withOpenModelTurn(toToolHistory(messages, tools)),
+      ...(tools.length > 0 ? { availableFunctions: toFunctions(tools) } : {}),
+    });
+    return this.model.detokenize(contextText.tokenize(this.model.tokenizer), true);
+  }
+
+  /**
+   * One turn with node-llama-cpp function calling: generation stops at the model's function calls
+   * (grammar-constrained to each function's schema) and returns them instead of running them, so the
+   * tool loop — not node-llama-cpp — runs tools, checks arguments and counts rounds.
+   */
+  chatWithTools(
+    messages: ToolConversationMessage[],
+    tools: ToolDefinition[],
+    options: GenerateOptions = {},
+  ): Promise<ToolTurn> {
+    return this.serialised(async () => {
+      this.checkAlive();
+      await this.sequence.clearHistory();
+      const chat = new LlamaChat({
+        contextSequence: this.sequence,
+        chatWrapper: this.chatWrapper,
+        autoDisposeSequence: false,
+      });
+      try {
+        const history = withOpenModelTurn(toToolHistory(messages, tools));
+        const result = await chat.generateResponse(history, {
+          ...generationSettings(options),
+          ...(tools.length > 0 ? { functions: toFunctions(tools) } : {}),
+        });
+        const toolCalls: ToolCall[] = (result.functionCalls ?? []).map((call, index) => ({
+          id: `call_${messages.length}_${index}`,
+          name: call.functionName,
+          argumentsJson: JSON.stringify(call.params ?? {}),
+        }));
+        return {
+          text: result.response,
+          toolCalls,
+          usage: {
+            promptTokens: this.model.tokenize(this.renderToolPrompt(messages, tools), true).length,
             completionTokens: this.model.tokenize(result.response, false).length,
           },
           finishReason: finishReasonOf(result.metadata.stopReason),

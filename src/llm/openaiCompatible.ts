@@ -10,6 +10,7 @@ import { settings } from "../config.js";
 import { BackendError, ConfigError } from "../shared/errors.js";
 import type { ChatLetterScorer } from "./chatLetterScorer.js";
 import { fetchWithRetry, type RetryPolicy } from "./httpRetry.js";
+import type { ToolCall, ToolChatModel, ToolConversationMessage, ToolDefinition, ToolTurn } from "./toolChat.js";
 import type {
   ChatMessage,
   ChatModel,
@@ -43,11 +44,17 @@ interface CompletionLogprobs {
   text_offset?: number[];
 }
 
+interface WireToolCall {
+  id?: string;
+  type?: string;
+  function?: { name?: string; arguments?: string };
+}
+
 interface CompletionChoice {
   text?: string;
   finish_reason?: string | null;
   logprobs?: CompletionLogprobs | null;
-  message?: { content?: string | null; reasoning_content?: string | null };
+  message?: { content?: string | null; reasoning_content?: string | null; tool_calls?: WireToolCall[] | null };
   delta?: { content?: string | null };
 }
 
@@ -62,7 +69,43 @@ function finishReason(raw: string | null | undefined, aborted: boolean): Generat
   return raw === "length" ? "length" : "stop";
 }
 
-export class OpenAICompatibleBackend implements ChatModel, TokenScorer, Embedder, ChatLetterScorer {
+/** Our tool conversation in OpenAI's chat wire format (assistant `tool_calls`, `tool` messages). */
+function toWireMessages(messages: ToolConversationMessage[]): Record<string, unknown>[] {
+  return messages.map((message) => {
+    if (message.role === "tool") return { role: "tool", tool_call_id: message.toolCallId, content: message.content };
+    if ("toolCalls" in message)
+      return {
+        role: "assistant",
+        content: message.content || null,
+        tool_calls: message.toolCalls.map((call) => ({
+          id: call.id,
+          type: "function",
+          function: { name: call.name, arguments: call.argumentsJson },
+        })),
+      };
+    return { role: message.role, content: message.content };
+  });
+}
+
+function toWireTools(tools: ToolDefinition[]): Record<string, unknown>[] {
+  return tools.map((tool) => ({
+    type: "function",
+    function: { name: tool.name, description: tool.description, parameters: tool.parameters },
+  }));
+}
+
+function fromWireToolCalls(calls: WireToolCall[] | null | undefined, where: string): ToolCall[] {
+  return (calls ?? []).map((call, index) => {
+    if (!call.function?.name)
+      throw new BackendError(`tool call ${index} has no function name`, {
+        where,
+        hint: "The server's tool_calls do not follow the OpenAI format.",
+      });
+    return { id: call.id ?? `call_${index}`, name: call.function.name, argumentsJson: call.function.arguments ?? "" };
+  });
+}
+
+export class OpenAICompatibleBackend implements ChatModel, TokenScorer, Embedder, ChatLetterScorer, ToolChatModel {
   readonly id: string;
   readonly baseUrl: string;
   private readonly model: string;
@@ -141,6 +184,37 @@ export class OpenAICompatibleBackend implements ChatModel, TokenScorer, Embedder
 
   complete(prompt: string, options: GenerateOptions = {}): Promise<Generation> {
     return this.generate("/completions", { prompt }, options);
+  }
+
+  /**
+   * One chat turn with `tools` offered (OpenAI function calling). Not streamed: a streamed turn
+   * splits a call's JSON arguments over many events, and the tool loop needs them whole anyway.
+   */
+  async chatWithTools(
+    messages: ToolConversationMessage[],
+    tools: ToolDefinition[],
+    options: GenerateOptions = {},
+  ): Promise<ToolTurn> {
+    const where = `${this.baseUrl}/chat/completions`;
+    const body = {
+      ...this.samplingFields(options),
+      messages: toWireMessages(messages),
+      ...(tools.length > 0 ? { tools: toWireTools(tools) } : {}),
+    };
+    const answer = await this.postJson("/chat/completions", body, options.signal);
+    const choice = answer.choices?.[0];
+    if (!choice) throw new BackendError("the answer has no choices", { where });
+    const text = choice.message?.content ?? "";
+    options.onText?.(text);
+    return {
+      text,
+      toolCalls: fromWireToolCalls(choice.message?.tool_calls, where),
+      usage: {
+        promptTokens: answer.usage?.prompt_tokens ?? 0,
+        completionTokens: answer.usage?.completion_tokens ?? 0,
+      },
+      finishReason: finishReason(choice.finish_reason, false),
+    };
   }
 
   private async generate(route: string, input: Record<string, unknown>, options: GenerateOptions): Promise<Generation> {

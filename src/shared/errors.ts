@@ -65,3 +65,8 @@ export class OverloadedError extends VerticalError {
 export class TimeoutError extends VerticalError {}
 /** The process is shutting down and takes no new work. */
 export class ShuttingDownError extends VerticalError {}
+/**
+ * A tool refused one call: arguments that fail the tool's schema, a SQL write, a query over its time
+ * limit, an expression the calculator cannot read. The tool loop sends the message back to the model.
+ */
+export class ToolRefusedError extends VerticalError {}

@@ -132,7 +132,7 @@ describe("vertical lab on the shipped example (reduced)", () => {
 
     // 3b. The report: chat routes through the template, the lab's own sections, the power and the advisor.
     const markdown = fs.readFileSync(run.reportMarkdown, "utf8");
-    for (const title of ["## Data", "## Training", "## Statistical power", "## Sample answers", "## What this lab says"]) expect(markdown).toContain(title);
+    for (const title of ["## Data", "## Training", "## Statistical power", "## Sample answers", "## Citations", "## What this lab says"]) expect(markdown).toContain(title);
     expect(markdown.indexOf("## What this lab says")).toBeGreaterThan(markdown.indexOf("## Sample answers"));
     expect(markdown).toMatch(/\| sft \| engine \| [^|]+ \| [^|]+ \| option \| applied \|/);
     expect(markdown).toMatch(/\| base \(base\) \| engine \| [^|]+ \| [^|]+ \| option \| none \|/);

@@ -27,6 +27,14 @@ export interface FakeOpenAIServerOptions {
   delayMs?: number;
   /** Embedding width. Defaults to 8. */
   dimensions?: number;
+  /**
+   * Chat answers with tool calls: given the wire messages and tools of a (non-streamed) chat request,
+   * the reply's content and `tool_calls` (finish_reason "tool_calls" when there are calls). Overrides `reply`.
+   */
+  toolTurn?: (input: { messages: Record<string, unknown>[]; tools: Record<string, unknown>[] }) => {
+    content: string | null;
+    toolCalls?: { name: string; arguments: string }[];
+  };
 }
 
 export interface RecordedRequest {
@@ -171,6 +179,27 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
         response
           .writeHead(200, { "content-type": "application/json" })
           .end(JSON.stringify({ id: "1", choices: [first], usage: { ...usage, completion_tokens: 1 } }));
+        return;
+      }
+      if (isChat && options.toolTurn) {
+        const turn = options.toolTurn({
+          messages: body.messages as Record<string, unknown>[],
+          tools: (body.tools as Record<string, unknown>[] | undefined) ?? [],
+        });
+        const toolCalls = (turn.toolCalls ?? []).map((call, index) => ({
+          id: `call_${state.requests.length}_${index}`,
+          type: "function",
+          function: { name: call.name, arguments: call.arguments },
+        }));
+        const message = {
+          role: "assistant",
+          content: turn.content,
+          ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+        };
+        const finish = toolCalls.length > 0 ? "tool_calls" : "stop";
+        response
+          .writeHead(200, { "content-type": "application/json" })
+          .end(JSON.stringify({ id: "1", choices: [{ index: 0, message, finish_reason: finish }], usage }));
         return;
       }
       const choice = isChat
