@@ -1,0 +1,120 @@
+/**
+ * `vertical export RUN --format hf` end to end on a LoRA run of a tiny qwen2 with a tokenizer trained
+ * here (small vocabulary, so the test stays fast): the folder's weights are the merged model (the
+ * same as `--format gguf-merged`), `vertical model convert --from hf` brings it back to the same
+ * log-probabilities in our engine, and the saved reference logits are the merged model's.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../../src/cli/testing/runCli.js";
+import { readGguf, toF32 } from "../../src/engine/gguf/index.js";
+import { Backend } from "../../src/engine/index.js";
+import { openSafetensors, REFERENCE_LOGITS_FILE } from "../../src/model/hf/index.js";
+import { initModel, loadModel, tokenLogprobs } from "../../src/model/index.js";
+import { tokenizerFromGguf, trainBpe, writeTrainedTokenizer } from "../../src/tokenizer/index.js";
+import { exportRun } from "../../src/train/exportRun.js";
+import { train } from "../../src/train/train.js";
+
+const directory = fs.mkdtempSync(path.join(os.tmpdir(), "vertical-hf-run-"));
+afterAll(() => fs.rmSync(directory, { recursive: true, force: true }));
+
+const TEXT =
+  "The harbour master keeps three ledgers: one for ships that arrive at dawn, one for ships that leave at dusk, " +
+  "and one for the ships that never come back. Each ledger is bound in blue leather and locked in the north tower.";
+
+const modelPath = path.join(directory, "base.gguf");
+let runDirectory = "";
+
+beforeAll(async () => {
+  const tokenizerPath = path.join(directory, "tok", "tokenizer.json");
+  fs.mkdirSync(path.dirname(tokenizerPath), { recursive: true });
+  writeTrainedTokenizer(tokenizerPath, trainBpe({ texts: [TEXT, TEXT.toUpperCase()], vocabSize: 320 }));
+  await initModel({
+    architecture: "qwen2",
+    tokenizer: path.dirname(tokenizerPath),
+    hidden: 32,
+    layers: 2,
+    heads: 4,
+    kvHeads: 2,
+    ffn: 64,
+    context: 128,
+    seed: 5,
+    out: modelPath,
+  });
+  const corpus = path.join(directory, "corpus.txt");
+  fs.writeFileSync(corpus, TEXT);
+  const run = await train({
+    model: modelPath,
+    out: path.join(directory, "run"),
+    threads: 1,
+    data: corpus,
+    steps: 3,
+    lora: { rank: 4, alpha: 16, targets: ["q", "k", "v", "o", "gate", "up", "down"] },
+    optimizer: { lr: 5e-2 },
+    batch: { sequenceLength: 16, sequences: 2 },
+  });
+  runDirectory = run.runDirectory;
+});
+
+describe("export --format hf", () => {
+  it("writes the merged model, which converts back to the merged GGUF's log-probabilities", async () => {
+    const folder = path.join(directory, "hf");
+    const merged = path.join(directory, "merged.gguf");
+    const back = path.join(directory, "back.gguf");
+    const exported = await runCli(
+      "export",
+      runDirectory,
+      "--format",
+      "hf",
+      "--out",
+      folder,
+      "--reference-logits",
+      "--threads",
+      "1",
+    );
+    expect(exported.err).toBe("");
+    expect(exported.code).toBe(0);
+    await exportRun(runDirectory, { format: "gguf-merged", out: merged, type: "f32" });
+    const converted = await runCli("model", "convert", "--from", "hf", folder, "--to", "gguf", back);
+    expect(converted.err).toBe("");
+    expect(converted.out).toMatch(/qwen2, \d+ tensors/);
+
+    // The LoRA delta is in the folder: v_proj equals the merged GGUF's attn_v (qwen2 is not permuted) and differs from the base's.
+    const opened = openSafetensors(path.join(folder, "model.safetensors"));
+    const v = opened.read("model.layers.1.self_attn.v_proj.weight");
+    opened.close();
+    const weight = (file: string) =>
+      toF32(readGguf(file).tensor("blk.1.attn_v.weight")!.type, readGguf(file).tensorData("blk.1.attn_v.weight"));
+    expect(v).toEqual(weight(merged));
+    expect(v).not.toEqual(weight(modelPath));
+
+    const tokens = tokenizerFromGguf(modelPath).encode(TEXT.slice(0, 60));
+    using backend = Backend.cpu(1);
+    using fromMerged = loadModel(merged, { backend });
+    using fromBack = loadModel(back, { backend });
+    expect(tokenLogprobs(fromBack, tokens)).toEqual(tokenLogprobs(fromMerged, tokens));
+
+    // The saved logits are the merged model's, on the tokens they name.
+    const reference = openSafetensors(path.join(folder, REFERENCE_LOGITS_FILE));
+    const savedTokens = JSON.parse(reference.metadata.tokens!) as number[];
+    const logits = reference.read("logits");
+    const V = reference.tensors.get("logits")!.shape[1]!;
+    reference.close();
+    const logSoftmax = (row: Float32Array, token: number) => {
+      const max = row.reduce((a, b) => Math.max(a, b), -Infinity);
+      return row[token]! - max - Math.log(row.reduce((sum, value) => sum + Math.exp(value - max), 0));
+    };
+    const fromSaved = savedTokens.slice(1).map((token, i) => logSoftmax(logits.subarray(i * V, (i + 1) * V), token));
+    const engine = tokenLogprobs(fromMerged, savedTokens);
+    expect(Math.max(...fromSaved.map((value, i) => Math.abs(value - engine[i]!)))).toBeLessThan(1e-5);
+  });
+
+  it("refuses --type (the folder is always f32) before writing anything", async () => {
+    await expect(
+      exportRun(runDirectory, { format: "hf", out: path.join(directory, "typed"), type: "f16" }),
+    ).rejects.toThrow(/--type applies to gguf-merged/);
+    expect(fs.existsSync(path.join(directory, "typed"))).toBe(false);
+  });
+});
