@@ -12,7 +12,16 @@ import { runCli } from "../../src/cli/testing/runCli.js";
 import { readGguf, toF32 } from "../../src/engine/gguf/index.js";
 import { Backend } from "../../src/engine/index.js";
 import { openSafetensors, REFERENCE_LOGITS_FILE } from "../../src/model/hf/index.js";
-import { initModel, loadModel, tokenLogprobs } from "../../src/model/index.js";
+import {
+  createModel,
+  initModel,
+  loadModel,
+  readTokenizerMetadata,
+  tokenLogprobs,
+  writeModel,
+} from "../../src/model/index.js";
+import { convertHfToGguf, writeHfModel } from "../../src/model/hf/index.js";
+import { llamaCppVocab } from "./fixtures.js";
 import { tokenizerFromGguf, trainBpe, writeTrainedTokenizer } from "../../src/tokenizer/index.js";
 import { exportRun } from "../../src/train/exportRun.js";
 import { train } from "../../src/train/train.js";
@@ -116,5 +125,49 @@ describe("export --format hf", () => {
       exportRun(runDirectory, { format: "hf", out: path.join(directory, "typed"), type: "f16" }),
     ).rejects.toThrow(/--type applies to gguf-merged/);
     expect(fs.existsSync(path.join(directory, "typed"))).toBe(false);
+  });
+});
+
+describe("what transformers' modules need that a GGUF may lack", () => {
+  it("gives a bias-free qwen2 the zero q/k/v biases Qwen2Attention always has, without changing its outputs", async () => {
+    const tokenizer = readTokenizerMetadata(path.join(directory, "tok"));
+    const model = createModel(
+      { architecture: "qwen2", hidden: 32, layers: 1, heads: 4, ffn: 64, context: 128, seed: 9, initStd: 0.2 },
+      tokenizer,
+    );
+    model.tensors = model.tensors.filter((tensor) => !tensor.name.endsWith(".bias"));
+    const original = path.join(directory, "no-bias.gguf");
+    await writeModel(original, model);
+    const folder = path.join(directory, "no-bias-hf");
+    writeHfModel(original, folder);
+    const opened = openSafetensors(path.join(folder, "model.safetensors"));
+    const biases = [...opened.tensors.keys()].filter((name) => name.endsWith(".bias")).sort();
+    expect(biases).toEqual(["k_proj", "q_proj", "v_proj"].map((module) => `model.layers.0.self_attn.${module}.bias`));
+    expect([...opened.read("model.layers.0.self_attn.k_proj.bias")].every((value) => value === 0)).toBe(true);
+    opened.close();
+    const back = path.join(directory, "no-bias-back.gguf");
+    await convertHfToGguf(folder, back);
+    const tokens = tokenizerFromGguf(original).encode(TEXT.slice(0, 40));
+    using backend = Backend.cpu(1);
+    using before = loadModel(original, { backend });
+    using after = loadModel(back, { backend });
+    expect(tokenLogprobs(after, tokens)).toEqual(tokenLogprobs(before, tokens));
+  });
+
+  it("refuses a SentencePiece vocabulary before writing anything", async () => {
+    const spm = path.join(directory, "spm.gguf");
+    await initModel({
+      architecture: "llama",
+      tokenizer: llamaCppVocab("ggml-vocab-llama-spm.gguf"),
+      hidden: 8,
+      layers: 1,
+      heads: 2,
+      ffn: 16,
+      context: 64,
+      out: spm,
+    });
+    const folder = path.join(directory, "spm-hf");
+    expect(() => writeHfModel(spm, folder)).toThrow(/tokenizer model 'llama' is not supported/);
+    expect(fs.existsSync(folder)).toBe(false);
   });
 });
