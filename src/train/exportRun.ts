@@ -37,6 +37,8 @@ export interface ExportOptions {
   base?: string;
   /** peft: base_model_name_or_path. Defaults to the GGUF's general.name. */
   baseModelName?: string;
+  /** hf: stored dtype, "f32" (default), "f16" or "bf16". */
+  dtype?: string;
   /** hf: shard the weights above this many bytes. Defaults to transformers' 5 GB. */
   maxShardBytes?: number;
   /**
@@ -164,7 +166,10 @@ export async function exportRun(runDirectory: string, options: ExportOptions): P
   }
   const merge: MergeInput = { run, config, checkpoint, base, architecture: hp.architecture.name };
   if (options.format === "hf") {
-    if (options.type !== undefined) throw new ConfigError("--type applies to gguf-merged; --format hf writes f32", { where: "--type" });
+    if (options.type !== undefined) {
+      throw new ConfigError("--type applies to gguf-merged; --format hf takes --dtype f32|f16|bf16", { where: "--type" });
+    }
+    hfDtype(options.dtype);
     await exportHf(merge, out, options);
     return result;
   }
@@ -184,12 +189,20 @@ interface MergeInput {
   architecture: string;
 }
 
+const HF_DTYPES = { f32: "F32", f16: "F16", bf16: "BF16" } as const;
+
+function hfDtype(name: string | undefined): (typeof HF_DTYPES)[keyof typeof HF_DTYPES] {
+  const dtype = HF_DTYPES[(name ?? "f32") as keyof typeof HF_DTYPES];
+  if (!dtype) throw new ConfigError(`--dtype ${name} is not one of f32, f16, bf16`, { where: "--dtype" });
+  return dtype;
+}
+
 /** The merged model as a transformers folder: merged f32 GGUF beside `out`, converted, then removed. */
 async function exportHf(merge: MergeInput, out: string, options: ExportOptions): Promise<void> {
   const merged = temporaryPathFor(`${out}.merged.gguf`);
   try {
     await writeMergedGguf(merge, merged, GgmlType.F32);
-    writeHfModel(merged, out, { maxShardBytes: options.maxShardBytes });
+    writeHfModel(merged, out, { maxShardBytes: options.maxShardBytes, dtype: hfDtype(options.dtype) });
     if (options.referenceLogits) writeReferenceLogits(merged, out, { threads: options.referenceLogits.threads });
   } finally {
     fs.rmSync(merged, { force: true });

@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/testing/runCli.js";
-import { readGguf, toF32 } from "../../src/engine/gguf/index.js";
+import { fromF32, GgmlType, readGguf, toF32 } from "../../src/engine/gguf/index.js";
 import { Backend } from "../../src/engine/index.js";
 import { openSafetensors, REFERENCE_LOGITS_FILE } from "../../src/model/hf/index.js";
 import {
@@ -128,10 +128,34 @@ describe("export --format hf", () => {
     expect(Math.max(...fromSaved.map((value, i) => Math.abs(value - engine[i]!)))).toBeLessThan(1e-5);
   });
 
-  it("refuses --type (the folder is always f32) before writing anything", async () => {
+  it("stores bf16 with --dtype bf16: every tensor is the merged f32 value rounded to bf16", async () => {
+    const folder = path.join(directory, "hf-bf16");
+    const merged = path.join(directory, "merged.gguf");
+    const back = path.join(directory, "back-bf16.gguf");
+    const exported = await runCli("export", runDirectory, "--format", "hf", "--dtype", "bf16", "--out", folder);
+    expect(exported.err).toBe("");
+    const config = JSON.parse(fs.readFileSync(path.join(folder, "config.json"), "utf8")) as { torch_dtype: string };
+    expect(config.torch_dtype).toBe("bfloat16");
+    const opened = openSafetensors(path.join(folder, "model.safetensors"));
+    expect(new Set([...opened.tensors.values()].map((info) => info.dtype))).toEqual(new Set(["BF16"]));
+    opened.close();
+    await convertHfToGguf(folder, back);
+    const [a, b] = [readGguf(merged), readGguf(back)];
+    for (const info of a.tensors) {
+      const other = b.tensor(info.name)!;
+      expect(other.type).toBe(info.shape.length >= 2 ? GgmlType.BF16 : GgmlType.F32);
+      const rounded = toF32(GgmlType.BF16, fromF32(GgmlType.BF16, toF32(info.type, a.tensorData(info.name))));
+      expect(toF32(other.type, b.tensorData(info.name))).toEqual(rounded);
+    }
+  });
+
+  it("refuses --type (hf takes --dtype) and an unknown --dtype before writing anything", async () => {
     await expect(
       exportRun(runDirectory, { format: "hf", out: path.join(directory, "typed"), type: "f16" }),
     ).rejects.toThrow(/--type applies to gguf-merged/);
+    await expect(
+      exportRun(runDirectory, { format: "hf", out: path.join(directory, "typed"), dtype: "q8_0" }),
+    ).rejects.toThrow(/--dtype q8_0 is not one of f32, f16, bf16/);
     expect(fs.existsSync(path.join(directory, "typed"))).toBe(false);
   });
 });

@@ -11,6 +11,7 @@ export function register(program: Command): void {
     .option("--type <type>", "gguf-merged: storage type of the matrices (f32, f16, q8_0, q4_k, …); defaults to the base's")
     .option("--base <file>", "gguf-merged/hf: the base GGUF (defaults to the run's model; must be the same model)")
     .option("--base-model-name <name>", "peft: base_model_name_or_path (defaults to the GGUF's general.name)")
+    .option("--dtype <dtype>", "hf: stored dtype f32 (default), f16 or bf16 (the transformers check wants f32)")
     .option("--max-shard-size <bytes>", "hf: shard model.safetensors above this many bytes (default 5e9, transformers' 5GB)", Number)
     .option("--reference-logits", "hf: also save our engine's logits on a fixed text, for scripts/check-hf-export.py")
     .option("--threads <n>", "hf --reference-logits: compute threads (defaults to VERTICAL_THREADS or the core count)", Number)
@@ -25,6 +26,7 @@ export function register(program: Command): void {
         type: flags.type as string | undefined,
         base: flags.base as string | undefined,
         baseModelName: flags.baseModelName as string | undefined,
+        dtype: flags.dtype as string | undefined,
         maxShardBytes: flags.maxShardSize as number | undefined,
         referenceLogits,
       });

@@ -60,6 +60,7 @@ export function huggingFaceConfig(
   hp: ModelHyperparameters,
   facts: TensorFacts,
   ids: SpecialTokenIds,
+  torchDtype: "float32" | "float16" | "bfloat16" = "float32",
 ): Record<string, unknown> {
   const name = hp.architecture.name as HfArchitecture;
   if (!(name in HF_ARCHITECTURES)) throw new ModelError(`no transformers class for architecture ${name}`);
@@ -86,7 +87,7 @@ export function huggingFaceConfig(
         ? null
         : { type: "linear", rope_type: "linear", factor: shortestFloat32(1 / hp.ropeFreqScale) },
     attention_dropout: 0.0,
-    torch_dtype: "float32",
+    torch_dtype: torchDtype,
   };
   if (ids.pad !== undefined) common.pad_token_id = ids.pad;
   if (name === "llama") {

@@ -9,7 +9,7 @@
  * (and than the machine's memory) can be written and read.
  */
 import fs from "node:fs";
-import { bf16ToFp32, fp16ToFp32 } from "../../engine/gguf/index.js";
+import { bf16ToFp32, fp16ToFp32, fromF32, GgmlType } from "../../engine/gguf/index.js";
 import { InputError } from "../../shared/errors.js";
 import { temporaryPathFor, writeFileAtomic } from "../../shared/atomicWrite.js";
 
@@ -20,7 +20,7 @@ export interface SafetensorsEntry {
   data: Float32Array;
 }
 
-/** dtypes read here (converted to f32); everything Vertical writes is F32. */
+/** dtypes read here (converted to f32) and written by writeSafetensorsStreaming (converted from f32). */
 export type SafetensorsDtype = "F32" | "F16" | "BF16";
 const bytesPerValue: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16: 2 };
 
@@ -30,7 +30,7 @@ function count(shape: readonly number[]): number {
 
 /** The padded JSON header for entries of these shapes, in sorted order as PyTorch's writer does. */
 function encodeHeader(
-  entries: readonly { name: string; shape: number[] }[],
+  entries: readonly { name: string; shape: number[]; dtype?: SafetensorsDtype }[],
   metadata: Record<string, string>,
 ): { header: Buffer; order: string[]; dataBytes: number } {
   const sorted = [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -39,8 +39,9 @@ function encodeHeader(
   let offset = 0;
   for (const entry of sorted) {
     if (entry.name in header) throw new InputError(`tensor ${entry.name} appears twice`);
-    const bytes = count(entry.shape) * 4;
-    header[entry.name] = { dtype: "F32", shape: entry.shape, data_offsets: [offset, offset + bytes] };
+    const dtype = entry.dtype ?? "F32";
+    const bytes = count(entry.shape) * bytesPerValue[dtype];
+    header[entry.name] = { dtype, shape: entry.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
   let json = JSON.stringify(header);
@@ -90,6 +91,19 @@ export interface LazySafetensorsEntry {
   name: string;
   shape: number[];
   values: () => Float32Array;
+  /** Stored dtype (F16/BF16 rounded to nearest even from the f32 values). Defaults to F32. */
+  dtype?: SafetensorsDtype;
+}
+
+const ggmlTypeOfDtype: Record<SafetensorsDtype, GgmlType> = {
+  F32: GgmlType.F32,
+  F16: GgmlType.F16,
+  BF16: GgmlType.BF16,
+};
+
+/** Bytes one value of `dtype` takes. */
+export function safetensorsDtypeBytes(dtype: SafetensorsDtype): number {
+  return bytesPerValue[dtype];
 }
 
 /**
@@ -111,7 +125,13 @@ export function writeSafetensorsStreaming(
       const entry = byName.get(name)!;
       const data = entry.values();
       checkLength({ name, shape: entry.shape, data });
-      fs.writeSync(descriptor, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      const dtype = entry.dtype ?? "F32";
+      fs.writeSync(
+        descriptor,
+        dtype === "F32"
+          ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+          : fromF32(ggmlTypeOfDtype[dtype], data),
+      );
     }
     fs.closeSync(descriptor);
     fs.renameSync(temporary, file);

@@ -2,7 +2,7 @@
  * `writeHfModel(gguf, directory)`: a llama/qwen2/qwen3 GGUF as a transformers model folder —
  * config.json, generation_config.json, model.safetensors (or model-0000i-of-0000n.safetensors +
  * model.safetensors.index.json above the shard size), tokenizer.json, tokenizer_config.json and
- * special_tokens_map.json. Weights are written in f32, one tensor in memory at a time.
+ * special_tokens_map.json. Weights are written in f32 (or `dtype`), one tensor in memory at a time.
  *
  * Layout as transformers' `PreTrainedModel.save_pretrained` writes it (modeling_utils.py): shard
  * names `model-{i:05d}-of-{n:05d}.safetensors`, the index `{"metadata": {"total_size"}, "weight_map"}`,
@@ -24,7 +24,12 @@ import {
   type TensorFacts,
 } from "./huggingFaceConfig.js";
 import { PERMUTED_ARCHITECTURES, unpermuteRows } from "./ropePermutation.js";
-import { writeSafetensorsStreaming, type LazySafetensorsEntry } from "./safetensors.js";
+import {
+  safetensorsDtypeBytes,
+  writeSafetensorsStreaming,
+  type LazySafetensorsEntry,
+  type SafetensorsDtype,
+} from "./safetensors.js";
 import { huggingFaceTensorName, permutedProjection } from "./tensorNames.js";
 
 /** transformers' default max_shard_size ("5GB", decimal, as convert_file_size_to_int reads it). */
@@ -33,6 +38,8 @@ export const DEFAULT_MAX_SHARD_BYTES = 5 * 10 ** 9;
 export interface WriteHfModelOptions {
   /** Shard above this many bytes of weights. Defaults to DEFAULT_MAX_SHARD_BYTES. */
   maxShardBytes?: number;
+  /** Stored dtype of every tensor (transformers' torch_dtype). Defaults to F32. */
+  dtype?: SafetensorsDtype;
 }
 
 export interface WriteHfModelResult {
@@ -42,6 +49,8 @@ export interface WriteHfModelResult {
   tensorCount: number;
   totalBytes: number;
 }
+
+const torchDtypes = { F32: "float32", F16: "float16", BF16: "bfloat16" } as const;
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 
@@ -112,13 +121,17 @@ function tensorEntry(file: GgufFile, hp: ModelHyperparameters, info: GgufTensorI
   return { name, shape, values };
 }
 
+function byteSize(entry: LazySafetensorsEntry): number {
+  return entry.shape.reduce((a, b) => a * b, 1) * safetensorsDtypeBytes(entry.dtype ?? "F32");
+}
+
 /** Groups tensors into shards of at most `limit` bytes, in order (a larger tensor gets a shard of its own). */
 function shardTensors(entries: readonly LazySafetensorsEntry[], limit: number): LazySafetensorsEntry[][] {
   const shards: LazySafetensorsEntry[][] = [];
   let current: LazySafetensorsEntry[] = [];
   let bytes = 0;
   for (const entry of entries) {
-    const size = entry.shape.reduce((a, b) => a * b, 1) * 4;
+    const size = byteSize(entry);
     if (current.length > 0 && bytes + size > limit) {
       shards.push(current);
       current = [];
@@ -136,7 +149,7 @@ function writeWeights(
   entries: readonly LazySafetensorsEntry[],
   limit: number,
 ): { files: string[]; totalBytes: number } {
-  const totalBytes = entries.reduce((sum, entry) => sum + entry.shape.reduce((a, b) => a * b, 1) * 4, 0);
+  const totalBytes = entries.reduce((sum, entry) => sum + byteSize(entry), 0);
   const metadata = { format: "pt" };
   if (totalBytes <= limit) {
     writeSafetensorsStreaming(path.join(directory, "model.safetensors"), entries, metadata);
@@ -176,9 +189,12 @@ export function writeHfModel(
   if (!(limit > 0)) throw new ModelError(`the shard size must be positive, got ${limit}`);
 
   fs.mkdirSync(directory, { recursive: true });
-  const entries = [...file.tensors.map((info) => tensorEntry(file, hp, info)), ...missingBiases(file, hp, facts)];
+  const dtype = options.dtype ?? "F32";
+  const entries = [...file.tensors.map((info) => tensorEntry(file, hp, info)), ...missingBiases(file, hp, facts)].map(
+    (entry) => ({ ...entry, dtype }),
+  );
   const { files, totalBytes } = writeWeights(directory, entries, limit);
-  writeFileAtomic(path.join(directory, "config.json"), json(huggingFaceConfig(hp, facts, ids)));
+  writeFileAtomic(path.join(directory, "config.json"), json(huggingFaceConfig(hp, facts, ids, torchDtypes[dtype])));
   writeFileAtomic(path.join(directory, "generation_config.json"), json(huggingFaceGenerationConfig(ids)));
   writeFileAtomic(path.join(directory, "tokenizer.json"), json(tokenizer.tokenizerJson));
   writeFileAtomic(path.join(directory, "tokenizer_config.json"), json(tokenizer.tokenizerConfig));
