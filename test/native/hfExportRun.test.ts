@@ -202,6 +202,26 @@ describe("what transformers' modules need that a GGUF may lack", () => {
     expect(() => writeHfModel(spm, folder)).toThrow(/tokenizer model 'llama' is not supported/);
     expect(fs.existsSync(folder)).toBe(false);
   });
+
+  it("refuses a k-quant model before writing anything, naming the tensor and the fix", async () => {
+    const quantised = path.join(directory, "q4k.gguf");
+    await initModel({
+      architecture: "qwen2",
+      tokenizer: path.join(directory, "tok"),
+      hidden: 256,
+      layers: 1,
+      heads: 2,
+      ffn: 256,
+      context: 64,
+      type: GgmlType.Q4_K,
+      out: quantised,
+    });
+    const folder = path.join(directory, "q4k-hf");
+    expect(() => writeHfModel(quantised, folder)).toThrow(
+      /tensor .* is q4_k, which is not dequantised here.*f32, f16, bf16 or q8_0/is,
+    );
+    expect(fs.existsSync(folder)).toBe(false);
+  });
 });
 
 describe("tokenizer export against a real transformers tokenizer.json (Qwen3)", () => {

@@ -11,7 +11,14 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { readGguf, toF32, type GgufFile, type GgufTensorInfo } from "../../engine/gguf/index.js";
+import {
+  ggmlTypeName,
+  readGguf,
+  toF32,
+  typesConvertedInTypeScript,
+  type GgufFile,
+  type GgufTensorInfo,
+} from "../../engine/gguf/index.js";
 import { writeFileAtomic } from "../../shared/atomicWrite.js";
 import { ModelError } from "../../shared/errors.js";
 import { huggingFaceTokenizerFromGguf } from "../../tokenizer/index.js";
@@ -188,6 +195,16 @@ export function writeHfModel(
   const limit = options.maxShardBytes ?? DEFAULT_MAX_SHARD_BYTES;
   if (!(limit > 0)) throw new ModelError(`the shard size must be positive, got ${limit}`);
 
+  const unreadable = file.tensors.find((info) => !typesConvertedInTypeScript.includes(info.type));
+  if (unreadable) {
+    throw new ModelError(
+      `tensor ${unreadable.name} is ${ggmlTypeName(unreadable.type)}, which is not dequantised here`,
+      {
+        where: ggufPath,
+        hint: "export from an f32, f16, bf16 or q8_0 model (e.g. the run's unquantised base via --base)",
+      },
+    );
+  }
   fs.mkdirSync(directory, { recursive: true });
   const dtype = options.dtype ?? "F32";
   const entries = [...file.tensors.map((info) => tensorEntry(file, hp, info)), ...missingBiases(file, hp, facts)].map(
