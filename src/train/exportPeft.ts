@@ -14,6 +14,9 @@ import { writeFileAtomic } from "../shared/atomicWrite.js";
 import { targetByShort } from "../model/loraTargets.js";
 import type { LoraAdapterFile } from "../model/loraAdapterFile.js";
 import { encodeSafetensors, type SafetensorsEntry } from "./safetensors.js";
+import { PERMUTED_ARCHITECTURES, unpermuteRows } from "../model/hf/ropePermutation.js";
+
+export { unpermuteRows };
 
 export interface PeftExportOptions {
   /** Written as base_model_name_or_path. */
@@ -23,29 +26,6 @@ export interface PeftExportOptions {
   headCountKv: number;
   /** Blocks in the base model; when the adapter covers fewer, layers_to_transform lists the ones it has. */
   layerCount: number;
-}
-
-/** Architectures whose GGUF q/k weights convert_hf_to_gguf permuted. */
-const PERMUTED_ARCHITECTURES = new Set(["llama"]);
-
-/**
- * Undoes convert_hf_to_gguf's `permute(w, n_head, n_head_kv)` on the rows of a [out, cols] matrix:
- * GGUF row h*hd + 2j + i holds Hugging Face row h*hd + i*hd/2 + j.
- */
-export function unpermuteRows(values: Float32Array, rows: number, columns: number, heads: number): Float32Array {
-  const headDim = rows / heads;
-  const half = headDim / 2;
-  const out = new Float32Array(values.length);
-  for (let h = 0; h < heads; h++) {
-    for (let j = 0; j < half; j++) {
-      for (let i = 0; i < 2; i++) {
-        const ggufRow = h * headDim + 2 * j + i;
-        const hfRow = h * headDim + i * half + j;
-        out.set(values.subarray(ggufRow * columns, (ggufRow + 1) * columns), hfRow * columns);
-      }
-    }
-  }
-  return out;
 }
 
 export function peftTensors(adapter: LoraAdapterFile, options: PeftExportOptions): SafetensorsEntry[] {

@@ -3,14 +3,17 @@
  * - `gguf-lora`: llama.cpp LoRA adapter (`--lora`, node-llama-cpp `createContext({lora})`);
  * - `peft`: Hugging Face PEFT folder (adapter_model.safetensors + adapter_config.json);
  * - `gguf-merged`: the base model with the adapter (or the fine-tuned weights) folded in;
- * - `soft-prompt`: the virtual token embeddings, as GGUF (`.gguf`) or a PEFT prompt-tuning folder.
+ * - `soft-prompt`: the virtual token embeddings, as GGUF (`.gguf`) or a PEFT prompt-tuning folder;
+ * - `hf`: the merged model as a transformers folder (model/hf/writeHfModel), from a merged f32 GGUF
+ *   written beside it first and removed after.
  */
 import fs from "node:fs";
 import path from "node:path";
-import { gguf, GgmlType, ggmlTypeFromName, readGguf, toF32, writeGguf, type GgufTensorInput } from "../engine/gguf/index.js";
+import { gguf, GgmlType, ggmlTypeFromName, readGguf, toF32, writeGguf, type GgufFile, type GgufTensorInput } from "../engine/gguf/index.js";
+import { writeHfModel, writeReferenceLogits } from "../model/hf/index.js";
 import { addLoraDelta, parseBlockWeightName, writeLoraAdapterFile, type LoraAdapterFile, type LoraPair } from "../model/loraAdapterFile.js";
 import { readHyperparameters } from "../model/hyperparameters.js";
-import { writeFileAtomic } from "../shared/atomicWrite.js";
+import { temporaryPathFor, writeFileAtomic } from "../shared/atomicWrite.js";
 import { ConfigError, InputError, ModelError } from "../shared/errors.js";
 import type { RunConfig } from "./config.js";
 import { writePeftAdapter } from "./exportPeft.js";
@@ -18,8 +21,8 @@ import { fingerprintOfGguf } from "./fingerprint.js";
 import { readLatestCheckpoint, readRunConfigFile, type Checkpoint } from "./runDirectory.js";
 import { encodeSafetensors } from "./safetensors.js";
 
-export type ExportFormat = "gguf-lora" | "peft" | "gguf-merged" | "soft-prompt";
-export const EXPORT_FORMATS: readonly ExportFormat[] = ["gguf-lora", "peft", "gguf-merged", "soft-prompt"];
+export type ExportFormat = "gguf-lora" | "peft" | "gguf-merged" | "soft-prompt" | "hf";
+export const EXPORT_FORMATS: readonly ExportFormat[] = ["gguf-lora", "peft", "gguf-merged", "soft-prompt", "hf"];
 
 export interface ExportOptions {
   format: ExportFormat;
@@ -34,6 +37,15 @@ export interface ExportOptions {
   base?: string;
   /** peft: base_model_name_or_path. Defaults to the GGUF's general.name. */
   baseModelName?: string;
+  /** hf: stored dtype, "f32" (default), "f16" or "bf16". */
+  dtype?: string;
+  /** hf: shard the weights above this many bytes. Defaults to transformers' 5 GB. */
+  maxShardBytes?: number;
+  /**
+   * hf: also run the merged model on a fixed text and save its logits in the folder
+   * (REFERENCE_LOGITS_FILE), for scripts/check-hf-export.py. Off by default (a forward pass).
+   */
+  referenceLogits?: { threads: number };
 }
 
 export interface ExportResult {
@@ -149,17 +161,60 @@ export async function exportRun(runDirectory: string, options: ExportOptions): P
     return result;
   }
 
-  // gguf-merged
   if (config.method === "soft-prompt") {
     throw new ConfigError("a soft prompt cannot be merged into the weights", { where: "--format", hint: "use --format soft-prompt" });
+  }
+  const merge: MergeInput = { run, config, checkpoint, base, architecture: hp.architecture.name };
+  if (options.format === "hf") {
+    if (options.type !== undefined) {
+      throw new ConfigError("--type applies to gguf-merged; --format hf takes --dtype f32|f16|bf16", { where: "--type" });
+    }
+    hfDtype(options.dtype);
+    await exportHf(merge, out, options);
+    return result;
   }
   const wantedType = options.type === undefined ? undefined : ggmlTypeFromName(options.type);
   if (options.type !== undefined && wantedType === undefined) {
     throw new ConfigError(`unknown tensor type "${options.type}"; try f32, f16, q8_0 or q4_k`, { where: "--type" });
   }
+  await writeMergedGguf(merge, out, wantedType);
+  return result;
+}
+
+interface MergeInput {
+  run: string;
+  config: StoredRunConfig;
+  checkpoint: Checkpoint;
+  base: GgufFile;
+  architecture: string;
+}
+
+const HF_DTYPES = { f32: "F32", f16: "F16", bf16: "BF16" } as const;
+
+function hfDtype(name: string | undefined): (typeof HF_DTYPES)[keyof typeof HF_DTYPES] {
+  const dtype = HF_DTYPES[(name ?? "f32") as keyof typeof HF_DTYPES];
+  if (!dtype) throw new ConfigError(`--dtype ${name} is not one of f32, f16, bf16`, { where: "--dtype" });
+  return dtype;
+}
+
+/** The merged model as a transformers folder: merged f32 GGUF beside `out`, converted, then removed. */
+async function exportHf(merge: MergeInput, out: string, options: ExportOptions): Promise<void> {
+  const merged = temporaryPathFor(`${out}.merged.gguf`);
+  try {
+    await writeMergedGguf(merge, merged, GgmlType.F32);
+    writeHfModel(merged, out, { maxShardBytes: options.maxShardBytes, dtype: hfDtype(options.dtype) });
+    if (options.referenceLogits) writeReferenceLogits(merged, out, { threads: options.referenceLogits.threads });
+  } finally {
+    fs.rmSync(merged, { force: true });
+  }
+}
+
+/** The base with the run's LoRA delta (or its fine-tuned weights) folded in; matrices stored as `wantedType` (default: the base's). */
+async function writeMergedGguf({ run, config, checkpoint, base, architecture }: MergeInput, out: string, wantedType: GgmlType | undefined): Promise<void> {
+  const basePath = base.path;
   const replaced = new Map<string, Float32Array>();
   if (config.method === "lora") {
-    const adapter = loraFromCheckpoint(config, checkpoint, hp.architecture.name);
+    const adapter = loraFromCheckpoint(config, checkpoint, architecture);
     for (const pair of adapter.pairs) {
       const info = base.tensor(pair.base);
       if (!info) throw new ModelError(`the base model has no ${pair.base}`, { where: basePath, hint: "the adapter is for another model" });
@@ -181,5 +236,4 @@ export async function exportRun(runDirectory: string, options: ExportOptions): P
   const metadata = new Map(base.metadata);
   metadata.set("general.name", gguf.string(`${base.getString("general.name") ?? "model"} (${path.basename(run)}, step ${checkpoint.state.step})`));
   await writeGguf(out, { metadata, tensors });
-  return result;
 }

@@ -3,6 +3,7 @@ import * as modelInit from "./modelInit.js";
 import * as modelLogprobs from "./modelLogprobs.js";
 import * as modelPerplexity from "./modelPerplexity.js";
 import * as modelInfo from "./modelInfo.js";
+import * as modelConvert from "./modelConvert.js";
 import * as tokenizerTrain from "./tokenizerTrain.js";
 import * as tokenizerEncode from "./tokenizerEncode.js";
 import * as tokenizerConvert from "./tokenizerConvert.js";
@@ -23,4 +24,4 @@ export interface CommandModule {
 }
 
 /** Every CLI command group, in the order `vertical --help` lists them. */
-export const commandModules: CommandModule[] = [lab, modelInit, modelInfo, modelPerplexity, modelLogprobs, tokenizerTrain, tokenizerConvert, tokenizerEncode, evalRun, evalReport, evalRatings, evalBuildMcq, dataCommands, train, exportCommand, serve, feedbackExport, toolsAsk];
+export const commandModules: CommandModule[] = [lab, modelInit, modelInfo, modelConvert, modelPerplexity, modelLogprobs, tokenizerTrain, tokenizerConvert, tokenizerEncode, evalRun, evalReport, evalRatings, evalBuildMcq, dataCommands, train, exportCommand, serve, feedbackExport, toolsAsk];
