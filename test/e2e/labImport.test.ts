@@ -19,6 +19,7 @@ const { runLab } = await import("../../src/lab/runLab.js");
 const { LabState } = await import("../../src/lab/labState.js");
 const { initModel } = await import("../../src/model/initModel.js");
 const { readLoraAdapterFile } = await import("../../src/model/loraAdapterFile.js");
+const { readGguf, toF32 } = await import("../../src/engine/gguf/index.js");
 const { trainBpe, writeTrainedTokenizer } = await import("../../src/tokenizer/trainBpe.js");
 const { train } = await import("../../src/train/train.js");
 const { exportRun } = await import("../../src/train/exportRun.js");
@@ -67,7 +68,7 @@ describe("vertical lab --import-runs", () => {
     // the imported adapter is the run's, matrix for matrix
     const own = path.join(scratch, "own.lora.gguf");
     await exportRun(run, { format: "gguf-lora", out: own });
-    const back = readLoraAdapterFile(path.join(folder, "out", imported[0]!.adapter));
+    const back = readLoraAdapterFile(path.join(folder, "out", imported[0]!.weights));
     const expected = readLoraAdapterFile(own);
     expect(back.pairs.map((pair) => pair.base)).toEqual(expected.pairs.map((pair) => pair.base));
     back.pairs.forEach((pair, i) => expect([...pair.b]).toEqual([...expected.pairs[i]!.b]));
@@ -96,5 +97,34 @@ describe("vertical lab --import-runs", () => {
     expect(rerun("eval:cpt")).toEqual(["skip"]);
     expect(rerun("eval:sft")).toContain("finish");
     expect(rerun("report")).toContain("finish");
+  }, 120_000);
+
+  it("a full fine-tuned stage comes back as a transformers folder and is converted, evaluated and reported", async () => {
+    const folder = await tinyLab();
+    fs.writeFileSync(path.join(folder, "lab.yaml"), LAB_YAML.replace("method: lora, rank: 4, alpha: 8", "method: full").replace("routes: [sft, cpt]", "routes: [sft]"));
+    const jobs = path.join(scratch, "jobs-full");
+    await exportLlamaFactory(folder, jobs, { onProgress: () => {} });
+    // the stand-in for a full `llamafactory-cli train sft.yaml`: our full fine-tuning, saved as a transformers folder
+    const run = path.join(scratch, "elsewhere-full");
+    await train({ model: path.join(folder, "models/base.gguf"), out: run, objective: "sft", data: [{ path: path.join(jobs, "data/sft.jsonl"), kind: "chat", weight: 1 }], method: "full", steps: 3, optimizer: { lr: 0.01 }, batch: { sequenceLength: 32, sequences: 2 }, validation: { fraction: 0 }, threads: 1, seed: 9 });
+    await exportRun(run, { format: "hf", out: path.join(jobs, "saves/sft") });
+
+    const imported = await importLlamaFactoryRuns(folder, jobs);
+    expect(imported.map((stage) => [stage.stage, stage.weights])).toEqual([["sft", "models/sft.gguf"]]);
+    // the converted model holds the run's trained weights, tensor for tensor
+    const merged = path.join(scratch, "own-full.gguf");
+    await exportRun(run, { format: "gguf-merged", out: merged });
+    const values = (file: string) => {
+      const model = readGguf(file);
+      return new Map(model.tensors.map((tensor) => [tensor.name, [...toF32(tensor.type, model.tensorData(tensor.name))]]));
+    };
+    const own = values(merged);
+    for (const [name, data] of values(path.join(folder, "out/models/sft.gguf"))) expect(data, name).toEqual(own.get(name));
+
+    const events: ProgressEvent[] = [];
+    const lab = await runLab(folder, { onProgress: (event) => events.push(event) });
+    expect(events.filter((event) => "step" in event && event.step === "train:sft").map((event) => event.type)).toEqual(["skip"]);
+    expect(lab.rows.find((row) => row.route === "sft")!.domain).toBeDefined();
+    expect(fs.readFileSync(lab.reportMarkdown, "utf8")).toContain("(trained elsewhere, imported)");
   }, 120_000);
 });

@@ -28,7 +28,7 @@ async function exportJobs(dir: string, target: string | undefined, flags: LabFla
 async function importRuns(dir: string, from: string, flags: LabFlags): Promise<void> {
   const { importLlamaFactoryRuns } = await import("../../lab/llamaFactory/importRuns.js");
   const imported = await importLlamaFactoryRuns(dir, from, { ...(flags.out ? { labOutDir: flags.out } : {}) });
-  for (const stage of imported) process.stdout.write(`${stage.stage}: ${stage.adapter} (${stage.steps} steps, from ${stage.from})\n`);
+  for (const stage of imported) process.stdout.write(`${stage.stage}: ${stage.weights} (${stage.steps} steps, from ${stage.from})\n`);
   process.stdout.write(`next: vertical lab ${dir} evaluates them (trained stages not imported are trained by the lab)\n`);
 }
 

@@ -1,15 +1,14 @@
 /**
- * `vertical lab DIR --import-runs OUT`: the stages an exported job folder trained (OUT/saves/<stage>, PEFT LoRA
- * adapters) become the lab's trained stages: each adapter is converted to a GGUF LoRA for the stage's start
- * model, placed where the lab's own training would have put it (out/models/<stage>.lora.gguf, plus the merged
- * model a later stage starts from), and recorded in lab-state.json under the very key the lab's train step has.
- * The next `vertical lab DIR` then skips those stages, trains the others, and evaluates and reports all of them.
- *
- * Full fine-tuned models come back as transformers folders; turning one into a GGUF is the Hugging Face import
- * (`vertical model convert --from hf`), which this step calls for by name instead of guessing at it.
+ * `vertical lab DIR --import-runs OUT`: the stages an exported job folder trained (OUT/saves/<stage>) become the
+ * lab's trained stages: a PEFT LoRA adapter is converted to a GGUF LoRA for the stage's start model (plus the merged
+ * model a later stage starts from), a full fine-tuned model — a transformers folder — to a GGUF by the Hugging Face
+ * import (convertHfToGguf, as `vertical model convert --from hf`); each is placed where the lab's own training would
+ * have put it and recorded in lab-state.json under the very key the lab's train step has. The next `vertical lab DIR`
+ * then skips those stages, trains the others, and evaluates and reports all of them.
  */
 import fs from "node:fs";
 import path from "node:path";
+import { convertHfToGguf } from "../../model/hf/index.js";
 import { mergeLoraAdapter } from "../../model/mergeLoraAdapter.js";
 import { ConfigError, InputError } from "../../shared/errors.js";
 import { importPeftAdapter } from "../../train/importPeft.js";
@@ -28,8 +27,8 @@ export interface ImportRunsOptions {
 
 export interface ImportedStage {
   stage: StageName;
-  /** The GGUF adapter written (relative to the lab's out folder). */
-  adapter: string;
+  /** The GGUF written (relative to the lab's out folder): the LoRA adapter, or the full model. */
+  weights: string;
   steps: number;
   /** The job output folder it came from. */
   from: string;
@@ -54,16 +53,46 @@ function dependentsOf(steps: readonly LabStep[], names: ReadonlySet<string>): st
   return steps.map((step) => step.name).filter((name) => affected.has(name) && !names.has(name));
 }
 
-function refuseFullModel(config: LabConfig, stage: StageName, directory: string): void {
-  if (fs.existsSync(path.join(directory, "adapter_config.json"))) {
-    if (config.training.method === "full")
-      throw new ConfigError(`${directory} holds a LoRA adapter, but the lab trains ${stage} with training.method: full`, { where: `${config.file}: training.method`, hint: "set training.method: lora (as the job was run), then import again" });
-    return;
+/** A job's output must be what the lab's training.method makes: a PEFT adapter for lora, a transformers model for full. */
+function checkJobOutput(config: LabConfig, stage: StageName, directory: string): void {
+  const hasAdapter = fs.existsSync(path.join(directory, "adapter_config.json"));
+  const hasModel = fs.existsSync(path.join(directory, "config.json"));
+  const full = config.training.method === "full";
+  if (full ? hasModel && !hasAdapter : hasAdapter) return;
+  const where = `${config.file}: training.method`;
+  if (full && hasAdapter)
+    throw new ConfigError(`${directory} holds a LoRA adapter, but the lab trains ${stage} with training.method: full`, { where, hint: "set training.method: lora (as the job was run), then import again" });
+  if (!full && hasModel)
+    throw new ConfigError(`${directory} holds a full fine-tuned model, but the lab trains ${stage} with training.method: ${config.training.method}`, { where, hint: "set training.method: full (as the job was run), then import again" });
+  throw new InputError(`${directory} has neither a PEFT adapter (adapter_config.json) nor a transformers model (config.json)`, {
+    where: directory,
+    hint: "point --import-runs at the export folder whose train.sh ran (it holds saves/<stage>/)",
+  });
+}
+
+/**
+ * The stage's weights as GGUF files where the lab's training puts them: a full model as models/<stage>.gguf; an
+ * adapter as models/<stage>.lora.gguf for `startModel`, and merged into it when a later stage starts from this one.
+ */
+async function importStageWeights(
+  config: LabConfig,
+  stage: StageName,
+  directory: string,
+  startModel: string,
+  modelsDir: string,
+  stages: readonly StageName[],
+): Promise<{ model?: string; adapter?: string; merged?: string }> {
+  if (config.training.method === "full") {
+    const model = path.join(modelsDir, `${stage}.gguf`);
+    await convertHfToGguf(directory, model, { name: `${config.name} ${stage} (imported)` });
+    return { model };
   }
-  const hint = fs.existsSync(path.join(directory, "config.json"))
-    ? "a full fine-tuned model comes back as a transformers folder: convert it with `vertical model convert --from hf` (the Hugging Face import) and train the lab with method lora to import adapters here"
-    : "point --import-runs at the export folder whose train.sh ran (it holds saves/<stage>/adapter_config.json)";
-  throw new InputError(`${directory} has no PEFT adapter (adapter_config.json)`, { where: directory, hint });
+  const adapter = path.join(modelsDir, `${stage}.lora.gguf`);
+  const converted = await importPeftAdapter(directory, startModel, adapter);
+  if (!stages.some((other) => STAGES[other].startsFrom === stage)) return { adapter };
+  const merged = path.join(modelsDir, `${stage}.merged.gguf`);
+  await mergeLoraAdapter(startModel, converted, merged, `${config.name} ${stage} (imported)`);
+  return { adapter, merged };
 }
 
 export async function importLlamaFactoryRuns(folder: string, from: string, options: ImportRunsOptions = {}): Promise<ImportedStage[]> {
@@ -73,7 +102,7 @@ export async function importLlamaFactoryRuns(folder: string, from: string, optio
   const found = stages.filter((stage) => fs.existsSync(path.join(from, outputDirOf(stage))));
   if (found.length === 0)
     throw new InputError(`no trained stage in ${from} (looked for ${stages.map(outputDirOf).join(", ")})`, { where: from, hint: "run the export's train.sh first" });
-  for (const stage of found) refuseFullModel(config, stage, path.join(from, outputDirOf(stage)));
+  for (const stage of found) checkJobOutput(config, stage, path.join(from, outputDirOf(stage)));
 
   const steps = buildLabSteps(config, paths.out);
   const keys = stepKeys(steps);
@@ -95,18 +124,14 @@ export async function importLlamaFactoryRuns(folder: string, from: string, optio
       const outputs = earlier.outputs as unknown as TrainStageOutputs;
       startModel = path.resolve(paths.out, outputs.merged ?? outputs.model);
     }
-    const adapterFile = path.join(paths.models, `${stage}.lora.gguf`);
-    const adapter = await importPeftAdapter(directory, startModel, adapterFile);
-    const keepMerged = stages.some((other) => STAGES[other].startsFrom === stage);
-    const mergedFile = path.join(paths.models, `${stage}.merged.gguf`);
-    if (keepMerged) await mergeLoraAdapter(startModel, adapter, mergedFile, `${config.name} ${stage} (imported)`);
+    const weights = await importStageWeights(config, stage, directory, startModel, paths.models, stages);
     const plannedSteps = plannedStepsOf(config, stage);
     const report = trainerReport(directory, plannedSteps);
     const relative = (file: string) => path.relative(paths.out, file);
     const outputs = {
-      model: relative(startModel),
-      adapter: relative(adapterFile),
-      ...(keepMerged ? { merged: relative(mergedFile) } : {}),
+      model: relative(weights.model ?? startModel),
+      ...(weights.adapter ? { adapter: relative(weights.adapter) } : {}),
+      ...(weights.merged ? { merged: relative(weights.merged) } : {}),
       tokens: report.steps * sequenceLengthOf(config) * config.training.sequences,
       seconds: report.seconds,
       steps: report.steps,
@@ -116,7 +141,7 @@ export async function importLlamaFactoryRuns(folder: string, from: string, optio
       importedFrom: directory,
     };
     state.record(`train:${stage}`, { key: keys.get(`train:${stage}`)!, outputs, seconds: report.seconds, finishedAt: new Date().toISOString() });
-    imported.push({ stage, adapter: outputs.adapter, steps: report.steps, from: directory });
+    imported.push({ stage, weights: outputs.adapter ?? outputs.model, steps: report.steps, from: directory });
   }
   return imported;
 }
