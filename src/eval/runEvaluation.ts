@@ -39,7 +39,7 @@ import {
   type ResultRow,
   type SystemSummary,
 } from "./results.js";
-import type { EvalSpec, SetSpec, SystemSpec } from "./spec.js";
+import { systemChatTemplate, systemPromptTemplate, systemShots, type EvalSpec, type SetSpec, type SystemSpec } from "./spec.js";
 import { bootstrapMeanCi, bootstrapPairedDeltaCi } from "./stats/bootstrap.js";
 import { createSystemBackend, type CreateSystemBackend, type SystemBackend } from "./systemBackend.js";
 
@@ -102,8 +102,10 @@ function fingerprint(system: SystemSpec, set: SetSpec): string {
     adapters: system.adapters,
     softPrompt: system.softPrompt ?? null,
     systemPrompt: system.systemPrompt ?? null,
-    chatTemplate: system.chatTemplate,
-    shots: system.fewShot ?? set.shots,
+    // Only when set, so results folders made before templates existed still resume.
+    ...(system.prompt ? { prompt: system.prompt } : {}),
+    chatTemplate: systemChatTemplate(system),
+    shots: systemShots(system, set),
     scoring: scoringModeOf(system),
     retrieval: system.retrieval ?? null,
     set: { path: set.path, dev: set.dev ?? null, language: set.language, format: set.format },
@@ -165,12 +167,9 @@ async function prepareItem(item: McqItem, context: ItemContext): Promise<Prepare
     mode,
     retrieved,
     templateApplied,
+    template: systemPromptTemplate(system),
   });
-  const messages: ChatMessage[] = [
-    ...(system.systemPrompt ? [{ role: "system" as const, content: system.systemPrompt }] : []),
-    { role: "user", content: prompt.userText },
-  ];
-  const rawText = (system.systemPrompt ? `${system.systemPrompt}\n\n` : "") + prompt.userText;
+  const { messages, rawText } = prompt;
   const contextText =
     mode !== "generate" && templateApplied && backend.renderChatPrompt ? backend.renderChatPrompt(messages) : rawText;
   const base = {
@@ -336,7 +335,7 @@ function summariseRow(
     error,
     scoring: mode,
     templateApplied,
-    shots: system.fewShot ?? set.spec.shots,
+    shots: systemShots(system, set.spec),
     n: scored.length,
     total: set.items.length,
     accuracy: scored.length ? bootstrapMeanCi(scored.map((record) => (record.correct ? 1 : 0))) : null,
@@ -530,14 +529,14 @@ export async function runEvaluation(spec: EvalSpec, options: RunEvaluationOption
       // Chat template: applied for generation through chat() and for chat first-token letters (the server's),
       // and for scoring when the backend can render it (llama-cpp).
       const viaChat =
-        (mode === "generate" && system.chatTemplate === "auto") ||
+        (mode === "generate" && systemChatTemplate(system) === "auto") ||
         (mode === "letter" && !backend?.scorer && Boolean(backend?.chatLetters ?? system.logprobs === "chat"));
       // Without a backend (every item scored earlier) the items themselves say how they were asked.
       const recorded = backend ? undefined : recordedTemplateApplied(outDir, system.name, sets.map((set) => set.spec.name));
       const templateApplied =
         recorded ??
         (viaChat ||
-          (system.chatTemplate === "auto" &&
+          (systemChatTemplate(system) === "auto" &&
             (backend ? Boolean(backend.renderChatPrompt) : system.backend === "llama-cpp")));
       summaryEntry.templateApplied = templateApplied;
 
@@ -561,7 +560,7 @@ export async function runEvaluation(spec: EvalSpec, options: RunEvaluationOption
             backend: backend!,
             mode,
             templateApplied,
-            shots: system.fewShot ?? set.spec.shots,
+            shots: systemShots(system, set.spec),
             retriever,
             now,
             signal: options.signal,
