@@ -23,6 +23,8 @@ import {
   type ScoringMode,
 } from "./mcq/buildPrompt.js";
 import { extractAnswerLetter } from "./mcq/extractAnswer.js";
+import { mcqEvalItems, mcqShotCandidate } from "./mcq/mcqShots.js";
+import { selectShots, shotPassages, ShotPool } from "../prompt/selectShots.js";
 import { loadMcq } from "./mcq/loadMcq.js";
 import { readOpenQuestions } from "./open/questions.js";
 import { argmax, codePointLength, predictFromLoglikelihoods } from "./mcq/scoreChoices.js";
@@ -64,6 +66,11 @@ export interface RunEvaluationOptions {
   createBackend?: CreateSystemBackend;
   /** Gives systems with a `retrieval` block their Retriever (the rag/lab code provides it). */
   resolveRetriever?: (systemName: string, retrieval: Record<string, unknown>) => Promise<Retriever>;
+  /**
+   * A retriever over a set's dev split (passages whose documentId is the item id), for templates whose
+   * fewShot.selection is knn, mmr or balanced; the CLI and the lab give BM25 (src/rag).
+   */
+  shotRetriever?: (passages: { id: string; documentId: string; text: string }[]) => Retriever;
   /** Injectable clock for wall times. */
   now?: () => number;
 }
@@ -75,6 +82,8 @@ interface LoadedSet {
   spec: SetSpec;
   items: McqItem[];
   dev: McqItem[];
+  /** The dev split without items overlapping the test items, with its retriever; built on first use. */
+  shots?: { pool: ShotPool<McqItem>; retriever: Retriever | undefined };
 }
 
 /** The scoring mode a system uses: its own, else generate for an endpoint without logprobs, else letter. */
@@ -140,8 +149,30 @@ interface ItemContext {
   templateApplied: boolean;
   shots: number;
   retriever: Retriever | undefined;
+  shotRetriever: RunEvaluationOptions["shotRetriever"];
   now: () => number;
   signal: AbortSignal | undefined;
+}
+
+/**
+ * Exemplars for `item`: the benchmarks' subject-first order from the dev split, as before templates;
+ * a template's `fewShot.selection` picks them instead from the dev split minus anything overlapping a
+ * test item (src/prompt/selectShots.ts).
+ */
+async function exemplarsFor(item: McqItem, context: ItemContext): Promise<McqItem[]> {
+  const { set, shots } = context;
+  const selection = context.system.prompt?.fewShot?.selection;
+  if (!selection || shots === 0) return selectExemplars(item, set.dev, shots);
+  if (!set.shots) {
+    const pool = new ShotPool(set.dev.map(mcqShotCandidate), mcqEvalItems(set.items));
+    set.shots = { pool, retriever: context.shotRetriever?.(shotPassages(pool.shots)) };
+  }
+  const picked = await selectShots(mcqShotCandidate(item), set.shots.pool, {
+    selection,
+    k: shots,
+    ...(set.shots.retriever ? { retriever: set.shots.retriever } : {}),
+  });
+  return picked.map((shot) => shot.item);
 }
 
 interface PreparedItem {
@@ -162,7 +193,7 @@ async function prepareItem(item: McqItem, context: ItemContext): Promise<Prepare
     : [];
   const prompt = buildMcqPrompt({
     item,
-    exemplars: selectExemplars(item, set.dev, context.shots),
+    exemplars: await exemplarsFor(item, context),
     language,
     mode,
     retrieved,
@@ -562,6 +593,7 @@ export async function runEvaluation(spec: EvalSpec, options: RunEvaluationOption
             templateApplied,
             shots: systemShots(system, set.spec),
             retriever,
+            shotRetriever: options.shotRetriever,
             now,
             signal: options.signal,
           };
