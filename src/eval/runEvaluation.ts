@@ -24,6 +24,7 @@ import {
 } from "./mcq/buildPrompt.js";
 import { extractAnswerLetter } from "./mcq/extractAnswer.js";
 import { mcqEvalItems, mcqShotCandidate } from "./mcq/mcqShots.js";
+import { calibratedPrediction, contentFreeItems } from "./mcq/calibrateMcq.js";
 import { selectShots, shotPassages, ShotPool } from "../prompt/selectShots.js";
 import { loadMcq } from "./mcq/loadMcq.js";
 import { readOpenQuestions } from "./open/questions.js";
@@ -150,6 +151,8 @@ interface ItemContext {
   shots: number;
   retriever: Retriever | undefined;
   shotRetriever: RunEvaluationOptions["shotRetriever"];
+  /** Content-free option log-likelihoods by prompt text (contextual calibration). */
+  calibrationCache: Map<string, number[]>;
   now: () => number;
   signal: AbortSignal | undefined;
 }
@@ -183,17 +186,19 @@ interface PreparedItem {
   /** What is scored (templated text when the template applies). */
   contextText: string;
   base: Omit<McqItemRecord, "prompt" | "prediction" | "correct" | "tokens" | "wallMs">;
+  exemplars: McqItem[];
 }
 
-async function prepareItem(item: McqItem, context: ItemContext): Promise<PreparedItem> {
+async function prepareItem(item: McqItem, context: ItemContext, exemplars?: McqItem[]): Promise<PreparedItem> {
   const { system, set, backend, mode, templateApplied } = context;
   const language = set.spec.language === "auto" ? detectLanguage(item) : set.spec.language;
   const retrieved: RetrievedPassage[] = context.retriever
     ? await context.retriever.retrieve(item.question, Number(system.retrieval?.k ?? 4))
     : [];
+  const shots = exemplars ?? (await exemplarsFor(item, context));
   const prompt = buildMcqPrompt({
     item,
-    exemplars: await exemplarsFor(item, context),
+    exemplars: shots,
     language,
     mode,
     retrieved,
@@ -215,7 +220,7 @@ async function prepareItem(item: McqItem, context: ItemContext): Promise<Prepare
     ...(retrieved.length > 0 ? { retrieved } : {}),
     templateApplied,
   };
-  return { item, prompt, messages, rawText, contextText, base };
+  return { item, prompt, messages, rawText, contextText, base, exemplars: shots };
 }
 
 async function generateItem(prepared: PreparedItem, context: ItemContext, started: number): Promise<McqItemRecord> {
@@ -329,12 +334,43 @@ async function scoreItems(items: McqItem[], context: ItemContext): Promise<McqIt
   const results = await context.backend.scorer!.score(requests);
   const wallMs = (context.now() - started) / items.length;
   let offset = 0;
-  return prepared.map((entry) => {
+  const records = prepared.map((entry) => {
     const count = entry.prompt.continuations.length;
     const record = scoredRecord(entry, results.slice(offset, offset + count), context.mode, wallMs);
     offset += count;
     return record;
   });
+  if (context.system.prompt?.calibration !== "contextual") return records;
+  const calibrated: McqItemRecord[] = [];
+  for (const [i, record] of records.entries()) calibrated.push(await calibrateRecord(record, prepared[i]!, context));
+  return calibrated;
+}
+
+/**
+ * The record's prediction after contextual calibration. The content-free prompts share the item's
+ * exemplars and template, so their scores are cached by context text: zero-shot, one subject costs
+ * three prompts for the whole set.
+ */
+async function calibrateRecord(record: McqItemRecord, entry: PreparedItem, context: ItemContext): Promise<McqItemRecord> {
+  const contentFree: number[][] = [];
+  for (const variant of contentFreeItems(entry.item)) {
+    const prompt = await prepareItem(variant, { ...context, retriever: undefined }, entry.exemplars);
+    const key = `${prompt.contextText}\u0000${prompt.prompt.continuations.map((continuation) => continuation.text).join("\u0000")}`;
+    let logprobs = context.calibrationCache.get(key);
+    if (!logprobs) {
+      const scored = await context.backend.scorer!.score(prompt.prompt.continuations.map((continuation) => ({ context: prompt.contextText, continuation: continuation.text })));
+      context.calibrationCache.set(key, (logprobs = scored.map((score) => score.logprob)));
+    }
+    contentFree.push(logprobs);
+  }
+  const letters = record.letters;
+  const { index, bias } = calibratedPrediction(letters.map((letter) => record.scores![letter]!.logprob ?? -Infinity), contentFree);
+  return {
+    ...record,
+    prediction: letters[index]!,
+    correct: letters[index] === entry.item.answer,
+    calibration: { bias: Object.fromEntries(letters.map((letter, i) => [letter, bias[i]!])), uncalibrated: record.prediction },
+  };
 }
 
 function summariseRow(
@@ -594,6 +630,7 @@ export async function runEvaluation(spec: EvalSpec, options: RunEvaluationOption
             shots: systemShots(system, set.spec),
             retriever,
             shotRetriever: options.shotRetriever,
+            calibrationCache: new Map(),
             now,
             signal: options.signal,
           };

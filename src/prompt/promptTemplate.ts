@@ -26,6 +26,8 @@ export const promptTemplateSchema = z.strictObject({
   answerCue: z.string().min(1).optional(),
   /** auto: the model's chat template; none: plain text. Defaults to the system's `chatTemplate`. */
   chatTemplate: z.enum(["auto", "none"]).optional(),
+  /** contextual: MCQ option probabilities divided by the bias content-free inputs show (Zhao et al. 2021). */
+  calibration: z.enum(["none", "contextual"]).optional(),
   fewShot: z
     .strictObject({
       shots: z.number().int().min(0).default(0),
