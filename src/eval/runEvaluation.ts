@@ -353,7 +353,7 @@ async function scoreItems(items: McqItem[], context: ItemContext): Promise<McqIt
  */
 async function calibrateRecord(record: McqItemRecord, entry: PreparedItem, context: ItemContext): Promise<McqItemRecord> {
   const contentFree: number[][] = [];
-  for (const variant of contentFreeItems(entry.item)) {
+  for (const variant of contentFreeItems(entry.item, context.mode === "option" ? "option" : "letter")) {
     const prompt = await prepareItem(variant, { ...context, retriever: undefined }, entry.exemplars);
     const key = `${prompt.contextText}\u0000${prompt.prompt.continuations.map((continuation) => continuation.text).join("\u0000")}`;
     let logprobs = context.calibrationCache.get(key);

@@ -11,6 +11,7 @@ import { runEvaluation } from "../eval/runEvaluation.js";
 import { defineEvalSpec, type SystemSpec } from "../eval/spec.js";
 import { createSystemBackend } from "../eval/systemBackend.js";
 import type { Retriever } from "../llm/retriever.js";
+import { Bm25Retriever } from "../rag/bm25Retriever.js";
 import { InterruptedError, ModelError } from "../shared/errors.js";
 import { createLabBackend } from "./labBackend.js";
 import { DOMAIN_MCQ, DOMAIN_OPEN, GENERAL_MCQ } from "./labSteps.js";
@@ -66,6 +67,8 @@ export async function evaluateRoute(options: EvaluateRouteOptions): Promise<Rout
     createBackend: createLabBackend,
     signal: context.signal,
     resolveRetriever: async () => options.retriever(),
+    // kNN few-shot routes pick their shots by BM25 over the dev split.
+    shotRetriever: (passages) => new Bm25Retriever(passages),
     onProgress: (progress) => {
       if (progress.system !== route) return;
       const setIndex = spec.sets.findIndex((set) => set.name === progress.set);

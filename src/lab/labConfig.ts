@@ -11,7 +11,7 @@ import { z } from "zod";
 import { describeIssuePath, valueAt } from "../shared/configIssues.js";
 import { ConfigError, InputError } from "../shared/errors.js";
 import { PLACEHOLDER_MARKER, PLACEHOLDERS } from "./initLab.js";
-import { ROUTE_NAMES, STAGES, isRouteName, needsChatModel, stagesFor, type RouteName } from "./routes.js";
+import { ROUTE_NAMES, STAGES, isDefaultRoute, isRouteName, needsChatModel, stagesFor, type RouteName } from "./routes.js";
 
 const positiveInt = (field: string) =>
   z
@@ -192,7 +192,9 @@ export function parseLabConfig(raw: unknown, file: string, folder = path.dirname
     throw new ConfigError(`invalid lab config\n  ${lines.join("\n  ")}`, { where: file, hint: "docs/lab.md lists every field, its default and an example." });
   }
   const parsed = result.data;
-  const chosen = parsed.routes ?? ROUTE_NAMES.filter((route) => parsed.model.chat !== undefined || !needsChatModel(route as RouteName));
+  const chosen =
+    parsed.routes ??
+    ROUTE_NAMES.filter((route) => isDefaultRoute(route) && (parsed.model.chat !== undefined || !needsChatModel(route as RouteName)));
   const routes = [...new Set(["base", ...chosen])] as RouteName[];
   const resolve = (relative: string) => path.resolve(folder, relative);
   const data = Object.fromEntries(Object.entries(parsed.data).map(([key, value]) => [key, resolve(value)])) as Parsed["data"];

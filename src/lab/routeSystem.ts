@@ -56,6 +56,14 @@ export function labRouteModel(route: RouteName, paths: LabPaths, outputsOf: (ste
   };
 }
 
+/** A prompt-design route's template (src/prompt/promptTemplate.ts): kNN shots, contextual calibration. */
+function routePromptTemplate(definition: RouteDefinition, config: LabConfig) {
+  return {
+    ...(definition.prompt?.selection ? { fewShot: { shots: config.fewShot.shots, selection: definition.prompt.selection } } : {}),
+    ...(definition.prompt?.calibration ? { calibration: definition.prompt.calibration } : {}),
+  };
+}
+
 /** The system (spec.ts fields) a route is evaluated as. */
 export function labRouteSystem(config: LabConfig, route: RouteName, model: RouteModel, threads: number) {
   const definition: RouteDefinition = ROUTES[route];
@@ -68,6 +76,7 @@ export function labRouteSystem(config: LabConfig, route: RouteName, model: Route
     chatTemplate: chat ? ("auto" as const) : ("none" as const),
     ...(chat && config.model.systemPrompt ? { systemPrompt: config.model.systemPrompt } : {}),
     fewShot: definition.prompting === "few-shot" ? config.fewShot.shots : 0,
+    ...(definition.prompt ? { prompt: routePromptTemplate(definition, config) } : {}),
     scoring: config.eval.scoring,
     ...(definition.prompting === "retrieval" ? { retrieval: { k: config.retrieval.topK } } : {}),
     threads: config.eval.threads ?? evaluationThreads(model.model, threads),

@@ -54,6 +54,10 @@ export interface RouteDefinition {
   chat: boolean;
   /** Without `stage`: the base model (default) or lab.yaml's `model.chat`. */
   model?: "base" | "chat";
+  /** Prompt design on top of `prompting` (src/prompt/): how shots are picked, contextual calibration. */
+  prompt?: { selection?: "knn"; calibration?: "contextual" };
+  /** False: run only when lab.yaml's `routes` lists it (not in the default "every route"). Defaults to true. */
+  byDefault?: boolean;
 }
 
 export const ROUTES = {
@@ -76,6 +80,9 @@ export const ROUTES = {
   chat: { description: "the chat model (model.chat) as it is, through its chat template", box: "black", prompting: "zero-shot", chat: true, model: "chat" },
   "chat-sft": { description: "SFT on the domain conversations starting from the chat model (its template kept)", box: "white", stage: "chat-sft", prompting: "zero-shot", chat: true },
   "chat-sft-small": { description: "SFT of the chat model on a quarter of the conversations (a quarter of the steps)", box: "white", stage: "chat-sft-small", prompting: "zero-shot", chat: true },
+  // Prompt design (docs/prompt.md): opt-in, their cost on the demo is not measured under its time budget.
+  "few-shot-knn": { description: "base model with the most similar solved dev examples (BM25 kNN) in the prompt", box: "grey", prompting: "few-shot", chat: false, prompt: { selection: "knn" }, byDefault: false },
+  calibrated: { description: "base model zero-shot, option probabilities divided by their content-free bias (Zhao et al. 2021)", box: "grey", prompting: "zero-shot", chat: false, prompt: { calibration: "contextual" }, byDefault: false },
 } as const satisfies Record<string, RouteDefinition>;
 
 export type RouteName = keyof typeof ROUTES;
@@ -83,6 +90,11 @@ export const ROUTE_NAMES = Object.keys(ROUTES) as RouteName[];
 
 export function isRouteName(name: string): name is RouteName {
   return Object.hasOwn(ROUTES, name);
+}
+
+/** Whether a route runs when lab.yaml lists no `routes` (the opt-in prompt-design routes do not). */
+export function isDefaultRoute(route: RouteName): boolean {
+  return (ROUTES[route] as RouteDefinition).byDefault !== false;
 }
 
 /** Whether a route needs lab.yaml's `model.chat` (it is asked, or starts its training, from the chat model). */

@@ -8,14 +8,19 @@ import { argmax } from "./scoreChoices.js";
 import { calibrate, CONTENT_FREE_INPUTS, estimateOptionBias } from "../../prompt/contextualCalibration.js";
 import type { McqItem } from "./types.js";
 
-/** The item with its question and every option text replaced by `input` (ids and letters kept). */
-export function contentFreeItem(item: McqItem, input: string): McqItem {
+/**
+ * The item with its content replaced by `input`. Letter scoring: the question and the option texts (the
+ * labels are the letters). Option scoring: the question only — the option texts are the labels scored,
+ * and replacing them would make every option the same continuation.
+ */
+export function contentFreeItem(item: McqItem, input: string, mode: "letter" | "option"): McqItem {
+  if (mode === "option") return { ...item, question: input };
   return { ...item, question: input, options: item.options.map((option) => ({ letter: option.letter, text: input })) };
 }
 
 /** Content-free variants of `item`, rendered by the caller exactly as the item is. */
-export function contentFreeItems(item: McqItem): McqItem[] {
-  return CONTENT_FREE_INPUTS.map((input) => contentFreeItem(item, input));
+export function contentFreeItems(item: McqItem, mode: "letter" | "option"): McqItem[] {
+  return CONTENT_FREE_INPUTS.map((input) => contentFreeItem(item, input, mode));
 }
 
 /** The calibrated prediction index and the bias, from the item's and the content-free prompts' option log-likelihoods. */
