@@ -84,6 +84,13 @@ export async function evaluateRoute(options: EvaluateRouteOptions): Promise<Rout
       hint: "Scored items are kept. A prompt longer than the context (few-shot exemplars, retrieved passages) needs a larger model context or fewer shots / smaller retrieval.topK or chunkChars; fix lab.yaml and rerun.",
     });
 
+  const accuracy = (set: string) => summary.results.find((row) => row.system === route && row.set === set)?.accuracy?.value ?? null;
+  if (routeSpec.softPrompt) {
+    // llama.cpp cannot take the soft prompt's input embeddings and the engine does not sample: MCQ only.
+    context.log("open-ended questions skipped: a soft prompt is scored by the engine, which does not generate");
+    return { domainAccuracy: accuracy(DOMAIN_MCQ), generalAccuracy: accuracy(GENERAL_MCQ), openRougeL: null, openCharF1: null };
+  }
+
   // Open-ended questions.
   const questions = readOpenQuestions(config.data.open).slice(0, config.eval.openLimit ?? Infinity);
   // Generation always goes through node-llama-cpp (the engine scores, it does not sample).
@@ -116,7 +123,6 @@ export async function evaluateRoute(options: EvaluateRouteOptions): Promise<Rout
   } finally {
     await backend.dispose();
   }
-  const accuracy = (set: string) => summary.results.find((row) => row.system === route && row.set === set)?.accuracy?.value ?? null;
   const open = openResult.systems.find((entry) => entry.system === route);
   const scores: RouteScores = {
     domainAccuracy: accuracy(DOMAIN_MCQ),

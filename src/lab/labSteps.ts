@@ -176,6 +176,7 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
           model: relative(paths, outputs.model),
           ...(outputs.adapter ? { adapter: relative(paths, outputs.adapter) } : {}),
           ...(outputs.merged ? { merged: relative(paths, outputs.merged) } : {}),
+          ...(outputs.softPrompt ? { softPrompt: relative(paths, outputs.softPrompt) } : {}),
         };
       },
     });
@@ -187,7 +188,7 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
   const routeModel = (route: RouteName, context: StepContext): RouteModel => labRouteModel(route, paths, (step) => context.outputsOf(step));
   const systemFor = (route: RouteName, model: RouteModel) => labRouteSystem(config, route, model, threads);
   const mcqSets = () => [
-    { name: DOMAIN_MCQ, kind: "mcq" as const, path: config.data.domainMcq, ...(config.routes.includes("few-shot") ? { dev: config.data.domainMcqDev } : {}), general: false, ...(config.eval.limit ? { limit: config.eval.limit } : {}) },
+    { name: DOMAIN_MCQ, kind: "mcq" as const, path: config.data.domainMcq, ...(config.routes.some((route) => ROUTES[route].prompting === "few-shot") ? { dev: config.data.domainMcqDev } : {}), general: false, ...(config.eval.limit ? { limit: config.eval.limit } : {}) },
     { name: GENERAL_MCQ, kind: "mcq" as const, path: config.data.generalMcq, general: true, ...(config.eval.limit ? { limit: config.eval.limit } : {}) },
   ];
   const evalSteps: string[] = [];

@@ -19,6 +19,8 @@ import type { TrainStageOutputs } from "./trainStage.js";
 export interface RouteModel {
   model: string;
   adapters: { path: string; scale: number }[];
+  /** A trained soft prompt; the route is then scored by the engine (llama.cpp takes no input embeddings). */
+  softPrompt?: string;
   trainingTokens: number | null;
   trainingSeconds: number | null;
 }
@@ -51,6 +53,7 @@ export function labRouteModel(route: RouteName, paths: LabPaths, outputsOf: (ste
   return {
     model: absolute(paths, stage.model),
     adapters: stage.adapter ? [{ path: absolute(paths, stage.adapter), scale: 1 }] : [],
+    ...(stage.softPrompt ? { softPrompt: absolute(paths, stage.softPrompt) } : {}),
     trainingTokens: tokens,
     trainingSeconds: seconds,
   };
@@ -70,9 +73,10 @@ export function labRouteSystem(config: LabConfig, route: RouteName, model: Route
   const chat = definition.chat && config.model.chatTemplate === "auto";
   return {
     name: route,
-    backend: config.eval.scorer,
+    backend: model.softPrompt ? ("engine" as const) : config.eval.scorer,
     model: model.model,
     adapters: model.adapters,
+    ...(model.softPrompt ? { softPrompt: model.softPrompt } : {}),
     chatTemplate: chat ? ("auto" as const) : ("none" as const),
     ...(chat && config.model.systemPrompt ? { systemPrompt: config.model.systemPrompt } : {}),
     fewShot: definition.prompting === "few-shot" ? config.fewShot.shots : 0,
