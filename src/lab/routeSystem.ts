@@ -6,6 +6,7 @@
  */
 import path from "node:path";
 import type { Retriever } from "../llm/retriever.js";
+import type { PromptTemplate } from "../prompt/promptTemplate.js";
 import { Bm25Retriever } from "../rag/bm25Retriever.js";
 import { chunkDocuments } from "../rag/chunkDocuments.js";
 import { readTextDocuments } from "../rag/readTextDocuments.js";
@@ -21,6 +22,8 @@ export interface RouteModel {
   adapters: { path: string; scale: number }[];
   /** A trained soft prompt; the route is then scored by the engine (llama.cpp takes no input embeddings). */
   softPrompt?: string;
+  /** The prompt-opt route: the template the lab's prompt search chose. */
+  prompt?: PromptTemplate;
   trainingTokens: number | null;
   trainingSeconds: number | null;
 }
@@ -40,6 +43,8 @@ export function labRouteModel(route: RouteName, paths: LabPaths, outputsOf: (ste
   const definition: RouteDefinition = ROUTES[route];
   // Chat routes start from the chat model (`model.chat`), the others from the base.
   const start = String(outputsOf("model")[definition.model === "chat" ? "chatModelPath" : "modelPath"]);
+  if (definition.prompt?.optimise)
+    return { model: start, adapters: [], prompt: outputsOf("prompt:opt").template as PromptTemplate, trainingTokens: null, trainingSeconds: null };
   if (!definition.stage) return { model: start, adapters: [], trainingTokens: null, trainingSeconds: null };
   const stage = outputsOf(`train:${definition.stage}`) as unknown as TrainStageOutputs;
   // Training cost of a route = every stage on its path (cpt-sft counts its CPT too).
@@ -80,7 +85,7 @@ export function labRouteSystem(config: LabConfig, route: RouteName, model: Route
     chatTemplate: chat ? ("auto" as const) : ("none" as const),
     ...(chat && config.model.systemPrompt ? { systemPrompt: config.model.systemPrompt } : {}),
     fewShot: definition.prompting === "few-shot" ? config.fewShot.shots : 0,
-    ...(definition.prompt ? { prompt: routePromptTemplate(definition, config) } : {}),
+    ...(definition.prompt ? { prompt: { ...routePromptTemplate(definition, config), ...model.prompt } } : {}),
     scoring: config.eval.scoring,
     ...(definition.prompting === "retrieval" ? { retrieval: { k: config.retrieval.topK } } : {}),
     threads: config.eval.threads ?? evaluationThreads(model.model, threads),

@@ -58,7 +58,7 @@ export interface RouteDefinition {
   /** Without `stage`: the base model (default) or lab.yaml's `model.chat`. */
   model?: "base" | "chat";
   /** Prompt design on top of `prompting` (src/prompt/): how shots are picked, contextual calibration. */
-  prompt?: { selection?: "knn"; calibration?: "contextual" };
+  prompt?: { selection?: "knn"; calibration?: "contextual"; optimise?: true };
   /** False: run only when lab.yaml's `routes` lists it (not in the default "every route"). Defaults to true. */
   byDefault?: boolean;
 }
@@ -86,6 +86,7 @@ export const ROUTES = {
   // Prompt design (docs/prompt.md): opt-in, their cost on the demo is not measured under its time budget.
   "few-shot-knn": { description: "base model with the most similar solved dev examples (BM25 kNN) in the prompt", box: "grey", prompting: "few-shot", chat: false, prompt: { selection: "knn" }, byDefault: false },
   "soft-prompt": { description: "virtual tokens trained on the domain conversations before every prompt, base frozen (scored by the engine)", box: "grey", stage: "soft-prompt", prompting: "zero-shot", chat: true, byDefault: false },
+  "prompt-opt": { description: "base model with the instruction `vertical prompt optimise` chose on the dev split (gold log-likelihood, successive halving)", box: "grey", prompting: "zero-shot", chat: false, prompt: { optimise: true }, byDefault: false },
   calibrated: { description: "base model zero-shot, option probabilities divided by their content-free bias (Zhao et al. 2021)", box: "grey", prompting: "zero-shot", chat: false, prompt: { calibration: "contextual" }, byDefault: false },
 } as const satisfies Record<string, RouteDefinition>;
 
