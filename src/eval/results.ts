@@ -36,6 +36,8 @@ export interface McqItemRecord {
   scores?: Record<string, OptionScore>;
   generation?: string;
   retrieved?: RetrievedPassage[];
+  /** Contextual calibration (a template's calibration: contextual): the option bias and the prediction before it. */
+  calibration?: { bias: Record<string, number>; uncalibrated: string | null };
   /** Whether this item's prompt went through the chat template (absent in results written before it was recorded). */
   templateApplied?: boolean;
   tokens: { prompt: number; completion: number };

@@ -23,6 +23,9 @@ import {
   type ScoringMode,
 } from "./mcq/buildPrompt.js";
 import { extractAnswerLetter } from "./mcq/extractAnswer.js";
+import { mcqEvalItems, mcqShotCandidate } from "./mcq/mcqShots.js";
+import { calibratedPrediction, contentFreeItems } from "./mcq/calibrateMcq.js";
+import { selectShots, shotPassages, ShotPool } from "../prompt/selectShots.js";
 import { loadMcq } from "./mcq/loadMcq.js";
 import { readOpenQuestions } from "./open/questions.js";
 import { argmax, codePointLength, predictFromLoglikelihoods } from "./mcq/scoreChoices.js";
@@ -39,7 +42,7 @@ import {
   type ResultRow,
   type SystemSummary,
 } from "./results.js";
-import type { EvalSpec, SetSpec, SystemSpec } from "./spec.js";
+import { systemChatTemplate, systemPromptTemplate, systemShots, type EvalSpec, type SetSpec, type SystemSpec } from "./spec.js";
 import { bootstrapMeanCi, bootstrapPairedDeltaCi } from "./stats/bootstrap.js";
 import { createSystemBackend, type CreateSystemBackend, type SystemBackend } from "./systemBackend.js";
 
@@ -64,6 +67,11 @@ export interface RunEvaluationOptions {
   createBackend?: CreateSystemBackend;
   /** Gives systems with a `retrieval` block their Retriever (the rag/lab code provides it). */
   resolveRetriever?: (systemName: string, retrieval: Record<string, unknown>) => Promise<Retriever>;
+  /**
+   * A retriever over a set's dev split (passages whose documentId is the item id), for templates whose
+   * fewShot.selection is knn, mmr or balanced; the CLI and the lab give BM25 (src/rag).
+   */
+  shotRetriever?: (passages: { id: string; documentId: string; text: string }[]) => Retriever;
   /** Injectable clock for wall times. */
   now?: () => number;
 }
@@ -75,6 +83,8 @@ interface LoadedSet {
   spec: SetSpec;
   items: McqItem[];
   dev: McqItem[];
+  /** The dev split without items overlapping the test items, with its retriever; built on first use. */
+  shots?: { pool: ShotPool<McqItem>; retriever: Retriever | undefined };
 }
 
 /** The scoring mode a system uses: its own, else generate for an endpoint without logprobs, else letter. */
@@ -102,8 +112,10 @@ function fingerprint(system: SystemSpec, set: SetSpec): string {
     adapters: system.adapters,
     softPrompt: system.softPrompt ?? null,
     systemPrompt: system.systemPrompt ?? null,
-    chatTemplate: system.chatTemplate,
-    shots: system.fewShot ?? set.shots,
+    // Only when set, so results folders made before templates existed still resume.
+    ...(system.prompt ? { prompt: system.prompt } : {}),
+    chatTemplate: systemChatTemplate(system),
+    shots: systemShots(system, set),
     scoring: scoringModeOf(system),
     retrieval: system.retrieval ?? null,
     set: { path: set.path, dev: set.dev ?? null, language: set.language, format: set.format },
@@ -138,8 +150,32 @@ interface ItemContext {
   templateApplied: boolean;
   shots: number;
   retriever: Retriever | undefined;
+  shotRetriever: RunEvaluationOptions["shotRetriever"];
+  /** Content-free option log-likelihoods by prompt text (contextual calibration). */
+  calibrationCache: Map<string, number[]>;
   now: () => number;
   signal: AbortSignal | undefined;
+}
+
+/**
+ * Exemplars for `item`: the benchmarks' subject-first order from the dev split, as before templates;
+ * a template's `fewShot.selection` picks them instead from the dev split minus anything overlapping a
+ * test item (src/prompt/selectShots.ts).
+ */
+async function exemplarsFor(item: McqItem, context: ItemContext): Promise<McqItem[]> {
+  const { set, shots } = context;
+  const selection = context.system.prompt?.fewShot?.selection;
+  if (!selection || shots === 0) return selectExemplars(item, set.dev, shots);
+  if (!set.shots) {
+    const pool = new ShotPool(set.dev.map(mcqShotCandidate), mcqEvalItems(set.items));
+    set.shots = { pool, retriever: context.shotRetriever?.(shotPassages(pool.shots)) };
+  }
+  const picked = await selectShots(mcqShotCandidate(item), set.shots.pool, {
+    selection,
+    k: shots,
+    ...(set.shots.retriever ? { retriever: set.shots.retriever } : {}),
+  });
+  return picked.map((shot) => shot.item);
 }
 
 interface PreparedItem {
@@ -150,27 +186,26 @@ interface PreparedItem {
   /** What is scored (templated text when the template applies). */
   contextText: string;
   base: Omit<McqItemRecord, "prompt" | "prediction" | "correct" | "tokens" | "wallMs">;
+  exemplars: McqItem[];
 }
 
-async function prepareItem(item: McqItem, context: ItemContext): Promise<PreparedItem> {
+async function prepareItem(item: McqItem, context: ItemContext, exemplars?: McqItem[]): Promise<PreparedItem> {
   const { system, set, backend, mode, templateApplied } = context;
   const language = set.spec.language === "auto" ? detectLanguage(item) : set.spec.language;
   const retrieved: RetrievedPassage[] = context.retriever
     ? await context.retriever.retrieve(item.question, Number(system.retrieval?.k ?? 4))
     : [];
+  const shots = exemplars ?? (await exemplarsFor(item, context));
   const prompt = buildMcqPrompt({
     item,
-    exemplars: selectExemplars(item, set.dev, context.shots),
+    exemplars: shots,
     language,
     mode,
     retrieved,
     templateApplied,
+    template: systemPromptTemplate(system),
   });
-  const messages: ChatMessage[] = [
-    ...(system.systemPrompt ? [{ role: "system" as const, content: system.systemPrompt }] : []),
-    { role: "user", content: prompt.userText },
-  ];
-  const rawText = (system.systemPrompt ? `${system.systemPrompt}\n\n` : "") + prompt.userText;
+  const { messages, rawText } = prompt;
   const contextText =
     mode !== "generate" && templateApplied && backend.renderChatPrompt ? backend.renderChatPrompt(messages) : rawText;
   const base = {
@@ -185,7 +220,7 @@ async function prepareItem(item: McqItem, context: ItemContext): Promise<Prepare
     ...(retrieved.length > 0 ? { retrieved } : {}),
     templateApplied,
   };
-  return { item, prompt, messages, rawText, contextText, base };
+  return { item, prompt, messages, rawText, contextText, base, exemplars: shots };
 }
 
 async function generateItem(prepared: PreparedItem, context: ItemContext, started: number): Promise<McqItemRecord> {
@@ -299,12 +334,43 @@ async function scoreItems(items: McqItem[], context: ItemContext): Promise<McqIt
   const results = await context.backend.scorer!.score(requests);
   const wallMs = (context.now() - started) / items.length;
   let offset = 0;
-  return prepared.map((entry) => {
+  const records = prepared.map((entry) => {
     const count = entry.prompt.continuations.length;
     const record = scoredRecord(entry, results.slice(offset, offset + count), context.mode, wallMs);
     offset += count;
     return record;
   });
+  if (context.system.prompt?.calibration !== "contextual") return records;
+  const calibrated: McqItemRecord[] = [];
+  for (const [i, record] of records.entries()) calibrated.push(await calibrateRecord(record, prepared[i]!, context));
+  return calibrated;
+}
+
+/**
+ * The record's prediction after contextual calibration. The content-free prompts share the item's
+ * exemplars and template, so their scores are cached by context text: zero-shot, one subject costs
+ * three prompts for the whole set.
+ */
+async function calibrateRecord(record: McqItemRecord, entry: PreparedItem, context: ItemContext): Promise<McqItemRecord> {
+  const contentFree: number[][] = [];
+  for (const variant of contentFreeItems(entry.item, context.mode === "option" ? "option" : "letter")) {
+    const prompt = await prepareItem(variant, { ...context, retriever: undefined }, entry.exemplars);
+    const key = `${prompt.contextText}\u0000${prompt.prompt.continuations.map((continuation) => continuation.text).join("\u0000")}`;
+    let logprobs = context.calibrationCache.get(key);
+    if (!logprobs) {
+      const scored = await context.backend.scorer!.score(prompt.prompt.continuations.map((continuation) => ({ context: prompt.contextText, continuation: continuation.text })));
+      context.calibrationCache.set(key, (logprobs = scored.map((score) => score.logprob)));
+    }
+    contentFree.push(logprobs);
+  }
+  const letters = record.letters;
+  const { index, bias } = calibratedPrediction(letters.map((letter) => record.scores![letter]!.logprob ?? -Infinity), contentFree);
+  return {
+    ...record,
+    prediction: letters[index]!,
+    correct: letters[index] === entry.item.answer,
+    calibration: { bias: Object.fromEntries(letters.map((letter, i) => [letter, bias[i]!])), uncalibrated: record.prediction },
+  };
 }
 
 function summariseRow(
@@ -336,7 +402,7 @@ function summariseRow(
     error,
     scoring: mode,
     templateApplied,
-    shots: system.fewShot ?? set.spec.shots,
+    shots: systemShots(system, set.spec),
     n: scored.length,
     total: set.items.length,
     accuracy: scored.length ? bootstrapMeanCi(scored.map((record) => (record.correct ? 1 : 0))) : null,
@@ -530,14 +596,14 @@ export async function runEvaluation(spec: EvalSpec, options: RunEvaluationOption
       // Chat template: applied for generation through chat() and for chat first-token letters (the server's),
       // and for scoring when the backend can render it (llama-cpp).
       const viaChat =
-        (mode === "generate" && system.chatTemplate === "auto") ||
+        (mode === "generate" && systemChatTemplate(system) === "auto") ||
         (mode === "letter" && !backend?.scorer && Boolean(backend?.chatLetters ?? system.logprobs === "chat"));
       // Without a backend (every item scored earlier) the items themselves say how they were asked.
       const recorded = backend ? undefined : recordedTemplateApplied(outDir, system.name, sets.map((set) => set.spec.name));
       const templateApplied =
         recorded ??
         (viaChat ||
-          (system.chatTemplate === "auto" &&
+          (systemChatTemplate(system) === "auto" &&
             (backend ? Boolean(backend.renderChatPrompt) : system.backend === "llama-cpp")));
       summaryEntry.templateApplied = templateApplied;
 
@@ -561,8 +627,10 @@ export async function runEvaluation(spec: EvalSpec, options: RunEvaluationOption
             backend: backend!,
             mode,
             templateApplied,
-            shots: system.fewShot ?? set.spec.shots,
+            shots: systemShots(system, set.spec),
             retriever,
+            shotRetriever: options.shotRetriever,
+            calibrationCache: new Map(),
             now,
             signal: options.signal,
           };

@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import YAML from "yaml";
 import { z } from "zod";
+import { promptTemplateSchema, type PromptTemplate } from "../prompt/promptTemplate.js";
 import { describeIssuePath } from "../shared/configIssues.js";
 import { ConfigError } from "../shared/errors.js";
 
@@ -29,6 +30,8 @@ export const systemSchema = z.strictObject({
   /** engine only: a soft-prompt GGUF (`vertical export --format soft-prompt`) put before every sequence. */
   softPrompt: z.string().min(1).optional(),
   systemPrompt: z.string().optional(),
+  /** The prompt as data (docs/prompt.md); its systemPrompt and fewShot override the fields above. */
+  prompt: promptTemplateSchema.optional(),
   /** auto: the model's own chat template (GGUF metadata / the server's); none: raw text. Defaults to auto. */
   chatTemplate: z.enum(["auto", "none"]).default("auto"),
   /** Overrides each set's `shots`. */
@@ -57,6 +60,22 @@ export const systemSchema = z.strictObject({
   trainingSeconds: z.number().nonnegative().optional(),
 });
 export type SystemSpec = z.infer<typeof systemSchema>;
+
+/** The template a system's prompts are rendered with: its `prompt`, completed by `systemPrompt`. */
+export function systemPromptTemplate(system: SystemSpec): PromptTemplate {
+  const systemPrompt = system.prompt?.systemPrompt ?? system.systemPrompt;
+  return { ...system.prompt, ...(systemPrompt !== undefined ? { systemPrompt } : {}) };
+}
+
+/** Whether a system is asked through its chat template: the template's choice, else the system's. */
+export function systemChatTemplate(system: SystemSpec): "auto" | "none" {
+  return system.prompt?.chatTemplate ?? system.chatTemplate;
+}
+
+/** Shots a system asks with on `set`: the template's, else the system's `fewShot`, else the set's. */
+export function systemShots(system: SystemSpec, set: SetSpec): number {
+  return system.prompt?.fewShot?.shots ?? system.fewShot ?? set.shots;
+}
 
 const systemsFileSchema = z.strictObject({ systems: z.array(systemSchema).min(1) });
 

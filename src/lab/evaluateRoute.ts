@@ -11,6 +11,7 @@ import { runEvaluation } from "../eval/runEvaluation.js";
 import { defineEvalSpec, type SystemSpec } from "../eval/spec.js";
 import { createSystemBackend } from "../eval/systemBackend.js";
 import type { Retriever } from "../llm/retriever.js";
+import { Bm25Retriever } from "../rag/bm25Retriever.js";
 import { InterruptedError, ModelError } from "../shared/errors.js";
 import { createLabBackend } from "./labBackend.js";
 import { DOMAIN_MCQ, DOMAIN_OPEN, GENERAL_MCQ } from "./labSteps.js";
@@ -66,6 +67,8 @@ export async function evaluateRoute(options: EvaluateRouteOptions): Promise<Rout
     createBackend: createLabBackend,
     signal: context.signal,
     resolveRetriever: async () => options.retriever(),
+    // kNN few-shot routes pick their shots by BM25 over the dev split.
+    shotRetriever: (passages) => new Bm25Retriever(passages),
     onProgress: (progress) => {
       if (progress.system !== route) return;
       const setIndex = spec.sets.findIndex((set) => set.name === progress.set);
@@ -80,6 +83,13 @@ export async function evaluateRoute(options: EvaluateRouteOptions): Promise<Rout
       where: `${config.file}: routes`,
       hint: "Scored items are kept. A prompt longer than the context (few-shot exemplars, retrieved passages) needs a larger model context or fewer shots / smaller retrieval.topK or chunkChars; fix lab.yaml and rerun.",
     });
+
+  const accuracy = (set: string) => summary.results.find((row) => row.system === route && row.set === set)?.accuracy?.value ?? null;
+  if (routeSpec.softPrompt) {
+    // llama.cpp cannot take the soft prompt's input embeddings and the engine does not sample: MCQ only.
+    context.log("open-ended questions skipped: a soft prompt is scored by the engine, which does not generate");
+    return { domainAccuracy: accuracy(DOMAIN_MCQ), generalAccuracy: accuracy(GENERAL_MCQ), openRougeL: null, openCharF1: null };
+  }
 
   // Open-ended questions.
   const questions = readOpenQuestions(config.data.open).slice(0, config.eval.openLimit ?? Infinity);
@@ -113,7 +123,6 @@ export async function evaluateRoute(options: EvaluateRouteOptions): Promise<Rout
   } finally {
     await backend.dispose();
   }
-  const accuracy = (set: string) => summary.results.find((row) => row.system === route && row.set === set)?.accuracy?.value ?? null;
   const open = openResult.systems.find((entry) => entry.system === route);
   const scores: RouteScores = {
     domainAccuracy: accuracy(DOMAIN_MCQ),

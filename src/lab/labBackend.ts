@@ -26,6 +26,7 @@ export const createLabBackend: CreateSystemBackend = async (system) => {
     modelPath: system.model,
     adapters: system.adapters.map((adapter) => ({ filePath: adapter.path, scale: adapter.scale })),
     ...(system.threads ? { threads: system.threads } : {}),
+    ...(system.softPrompt ? { softPromptPath: system.softPrompt } : {}),
   });
   const tokenizer = tokenizerFromGguf(system.model);
   const template = tokenizer.chatTemplate;

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { initLab, LAB_YAML_TEMPLATE } from "./initLab.js";
 import { labJsonSchema, loadLabConfig, parseLabConfig } from "./labConfig.js";
-import { ROUTE_NAMES, stagesFor } from "./routes.js";
+import { isDefaultRoute, ROUTE_NAMES, stagesFor } from "./routes.js";
 import { filledLab } from "./testing/filledLab.js";
 
 const folders: string[] = [];
@@ -43,7 +43,7 @@ describe("lab.yaml", () => {
 
   it("loads a filled scaffold with every route but the chat ones (no model.chat), base first", () => {
     const config = loadLabConfig(scaffold());
-    expect(config.routes).toEqual(ROUTE_NAMES.filter((route) => !route.startsWith("chat")));
+    expect(config.routes).toEqual(ROUTE_NAMES.filter((route) => !route.startsWith("chat") && isDefaultRoute(route)));
     expect(config.model.path).toMatch(/models\/base\.gguf$/);
     expect(config.budgets.cpt.steps).toBe(200);
     expect(path.isAbsolute(config.data.docs)).toBe(true);
@@ -74,7 +74,9 @@ describe("lab.yaml", () => {
     expect(() => loadLabConfig(folder)).toThrow(/model\.chat: chat model not found: .*models\/chat\.gguf/);
     fs.writeFileSync(path.join(folder, "models/chat.gguf"), "GGUF");
     const config = loadLabConfig(folder);
-    expect(config.routes).toEqual(ROUTE_NAMES);
+    expect(config.routes).toEqual(ROUTE_NAMES.filter(isDefaultRoute));
+    // The prompt-design routes are opt-in: listed, they run.
+    expect(ROUTE_NAMES.filter((route) => !isDefaultRoute(route))).toEqual(["few-shot-knn", "soft-prompt", "prompt-opt", "calibrated"]);
     expect(config.model.chat).toBe(path.join(folder, "models/chat.gguf"));
     expect(stagesFor(["base", "chat", "chat-sft-small", "sft-small"])).toEqual(["chat-sft-small", "sft-small"]);
   });

@@ -11,7 +11,7 @@ import { z } from "zod";
 import { describeIssuePath, valueAt } from "../shared/configIssues.js";
 import { ConfigError, InputError } from "../shared/errors.js";
 import { PLACEHOLDER_MARKER, PLACEHOLDERS } from "./initLab.js";
-import { ROUTE_NAMES, STAGES, isRouteName, needsChatModel, stagesFor, type RouteName } from "./routes.js";
+import { ROUTE_NAMES, ROUTES, STAGES, isDefaultRoute, isRouteName, needsChatModel, stagesFor, type RouteDefinition, type RouteName } from "./routes.js";
 
 const positiveInt = (field: string) =>
   z
@@ -148,6 +148,8 @@ export const labConfigSchema = z.strictObject({
     })
     .default({ topK: 3, chunkChars: 400, overlapSentences: 1 }),
   fewShot: z.strictObject({ shots: positiveInt("shots").default(3) }).default({ shots: 3 }),
+  /** The prompt-opt route: candidate instructions `vertical prompt optimise` tries on the dev split (docs/prompt.md). */
+  promptOpt: z.strictObject({ budget: positiveInt("budget").default(4) }).default({ budget: 4 }),
   eval: z
     .strictObject({
       /** Score at most this many items per MCQ set (first N); unset = all. */
@@ -192,7 +194,9 @@ export function parseLabConfig(raw: unknown, file: string, folder = path.dirname
     throw new ConfigError(`invalid lab config\n  ${lines.join("\n  ")}`, { where: file, hint: "docs/lab.md lists every field, its default and an example." });
   }
   const parsed = result.data;
-  const chosen = parsed.routes ?? ROUTE_NAMES.filter((route) => parsed.model.chat !== undefined || !needsChatModel(route as RouteName));
+  const chosen =
+    parsed.routes ??
+    ROUTE_NAMES.filter((route) => isDefaultRoute(route) && (parsed.model.chat !== undefined || !needsChatModel(route as RouteName)));
   const routes = [...new Set(["base", ...chosen])] as RouteName[];
   const resolve = (relative: string) => path.resolve(folder, relative);
   const data = Object.fromEntries(Object.entries(parsed.data).map(([key, value]) => [key, resolve(value)])) as Parsed["data"];
@@ -240,7 +244,7 @@ function checkInputsExist(config: LabConfig): void {
     ["domainMcq", "the domain multiple-choice set", true],
     ["generalMcq", "the general multiple-choice set (measures forgetting)", true],
     ["open", "the open-ended questions", true],
-    ["domainMcqDev", "few-shot exemplars", config.routes.includes("few-shot")],
+    ["domainMcqDev", "few-shot exemplars and the prompt search's dev split", config.routes.some((route) => ROUTES[route].prompting === "few-shot" || (ROUTES[route] as RouteDefinition).prompt?.optimise === true)],
     ["sft", "SFT conversations", stages.some((stage) => STAGES[stage].data.includes("sft"))],
     ["general", "the general corpus", config.model.build !== undefined || stages.some((stage) => STAGES[stage].data === "domain+general")],
   ];

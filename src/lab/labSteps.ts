@@ -183,6 +183,7 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
           model: relative(paths, outputs.model),
           ...(outputs.adapter ? { adapter: relative(paths, outputs.adapter) } : {}),
           ...(outputs.merged ? { merged: relative(paths, outputs.merged) } : {}),
+          ...(outputs.softPrompt ? { softPrompt: relative(paths, outputs.softPrompt) } : {}),
         };
       },
     });
@@ -194,9 +195,24 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
   const routeModel = (route: RouteName, context: StepContext): RouteModel => labRouteModel(route, paths, (step) => context.outputsOf(step));
   const systemFor = (route: RouteName, model: RouteModel) => labRouteSystem(config, route, model, threads);
   const mcqSets = () => [
-    { name: DOMAIN_MCQ, kind: "mcq" as const, path: config.data.domainMcq, ...(config.routes.includes("few-shot") ? { dev: config.data.domainMcqDev } : {}), general: false, ...(config.eval.limit ? { limit: config.eval.limit } : {}) },
+    { name: DOMAIN_MCQ, kind: "mcq" as const, path: config.data.domainMcq, ...(config.routes.some((route) => ROUTES[route].prompting === "few-shot") ? { dev: config.data.domainMcqDev } : {}), general: false, ...(config.eval.limit ? { limit: config.eval.limit } : {}) },
     { name: GENERAL_MCQ, kind: "mcq" as const, path: config.data.generalMcq, general: true, ...(config.eval.limit ? { limit: config.eval.limit } : {}) },
   ];
+  // ---- prompt search (the prompt-opt route) ---------------------------------------------------
+  if (config.routes.some((route) => (ROUTES[route] as RouteDefinition).prompt?.optimise)) {
+    steps.push({
+      name: "prompt:opt",
+      kind: "train",
+      inputs: { format: 1, budget: config.promptOpt.budget, dev: config.data.domainMcqDev, eval: config.eval, chat: config.model.chat ?? null },
+      after: ["model"],
+      estimateSeconds: config.promptOpt.budget * 10,
+      async run(context) {
+        const { searchLabPrompt } = await import("./searchLabPrompt.js");
+        return { ...(await searchLabPrompt({ config, base: systemFor("base", routeModel("base", context)), chatModel: context.outputsOf("model").chatModelPath, outDir: path.join(paths.out, "prompt-opt"), context })) };
+      },
+    });
+  }
+
   const evalSteps: string[] = [];
   for (const route of config.routes) {
     const definition: RouteDefinition = ROUTES[route];
@@ -206,7 +222,7 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
       name,
       kind: "eval",
       inputs: { route, definition, eval: config.eval, retrieval: definition.prompting === "retrieval" ? config.retrieval : null, fewShot: definition.prompting === "few-shot" ? config.fewShot : null, chatTemplate: config.model.chatTemplate, systemPrompt: config.model.systemPrompt ?? null, data: [config.data.domainMcq, config.data.generalMcq, config.data.open, config.data.domainMcqDev] },
-      after: ["model", ...(definition.stage ? stageChain(definition.stage).map((stage) => `train:${stage}`) : []), ...(route === "base" ? [] : ["eval:base"])],
+      after: ["model", ...(definition.stage ? stageChain(definition.stage).map((stage) => `train:${stage}`) : []), ...(definition.prompt?.optimise ? ["prompt:opt"] : []), ...(route === "base" ? [] : ["eval:base"])],
       estimateSeconds: 15, // measured: 5-20 s per route on the example (retrieval prompts are the longest)
       async run(context) {
         const { evaluateRoute } = await import("./evaluateRoute.js");

@@ -6,6 +6,7 @@
  */
 import path from "node:path";
 import type { Retriever } from "../llm/retriever.js";
+import type { PromptTemplate } from "../prompt/promptTemplate.js";
 import { Bm25Retriever } from "../rag/bm25Retriever.js";
 import { chunkDocuments } from "../rag/chunkDocuments.js";
 import { readTextDocuments } from "../rag/readTextDocuments.js";
@@ -19,6 +20,10 @@ import type { TrainStageOutputs } from "./trainStage.js";
 export interface RouteModel {
   model: string;
   adapters: { path: string; scale: number }[];
+  /** A trained soft prompt; the route is then scored by the engine (llama.cpp takes no input embeddings). */
+  softPrompt?: string;
+  /** The prompt-opt route: the template the lab's prompt search chose. */
+  prompt?: PromptTemplate;
   trainingTokens: number | null;
   trainingSeconds: number | null;
 }
@@ -38,6 +43,8 @@ export function labRouteModel(route: RouteName, paths: LabPaths, outputsOf: (ste
   const definition: RouteDefinition = ROUTES[route];
   // Chat routes start from the chat model (`model.chat`), the others from the base.
   const start = String(outputsOf("model")[definition.model === "chat" ? "chatModelPath" : "modelPath"]);
+  if (definition.prompt?.optimise)
+    return { model: start, adapters: [], prompt: outputsOf("prompt:opt").template as PromptTemplate, trainingTokens: null, trainingSeconds: null };
   if (!definition.stage) return { model: start, adapters: [], trainingTokens: null, trainingSeconds: null };
   const stage = outputsOf(`train:${definition.stage}`) as unknown as TrainStageOutputs;
   // Training cost of a route = every stage on its path (cpt-sft counts its CPT too).
@@ -51,8 +58,17 @@ export function labRouteModel(route: RouteName, paths: LabPaths, outputsOf: (ste
   return {
     model: absolute(paths, stage.model),
     adapters: stage.adapter ? [{ path: absolute(paths, stage.adapter), scale: 1 }] : [],
+    ...(stage.softPrompt ? { softPrompt: absolute(paths, stage.softPrompt) } : {}),
     trainingTokens: tokens,
     trainingSeconds: seconds,
+  };
+}
+
+/** A prompt-design route's template (src/prompt/promptTemplate.ts): kNN shots, contextual calibration. */
+function routePromptTemplate(definition: RouteDefinition, config: LabConfig) {
+  return {
+    ...(definition.prompt?.selection ? { fewShot: { shots: config.fewShot.shots, selection: definition.prompt.selection } } : {}),
+    ...(definition.prompt?.calibration ? { calibration: definition.prompt.calibration } : {}),
   };
 }
 
@@ -62,12 +78,14 @@ export function labRouteSystem(config: LabConfig, route: RouteName, model: Route
   const chat = definition.chat && config.model.chatTemplate === "auto";
   return {
     name: route,
-    backend: config.eval.scorer,
+    backend: model.softPrompt ? ("engine" as const) : config.eval.scorer,
     model: model.model,
     adapters: model.adapters,
+    ...(model.softPrompt ? { softPrompt: model.softPrompt } : {}),
     chatTemplate: chat ? ("auto" as const) : ("none" as const),
     ...(chat && config.model.systemPrompt ? { systemPrompt: config.model.systemPrompt } : {}),
     fewShot: definition.prompting === "few-shot" ? config.fewShot.shots : 0,
+    ...(definition.prompt ? { prompt: { ...routePromptTemplate(definition, config), ...model.prompt } } : {}),
     scoring: config.eval.scoring,
     ...(definition.prompting === "retrieval" ? { retrieval: { k: config.retrieval.topK } } : {}),
     threads: config.eval.threads ?? evaluationThreads(model.model, threads),

@@ -5,7 +5,7 @@
  */
 
 /** A training stage: what data, which objective, starting from which model. */
-export type StageName = "cpt" | "cpt-general" | "sft" | "sft-small" | "mip" | "cpt-sft" | "chat-sft" | "chat-sft-small";
+export type StageName = "cpt" | "cpt-general" | "sft" | "sft-small" | "mip" | "cpt-sft" | "chat-sft" | "chat-sft-small" | "soft-prompt";
 
 export interface StageDefinition {
   objective: "cpt" | "sft" | "mip";
@@ -25,6 +25,8 @@ export interface StageDefinition {
    * the data, i.e. "few resources" in both data and compute. Defaults to 1.
    */
   stepShare?: number;
+  /** soft-prompt: train only n virtual tokens (the trainer's softPrompt.tokens), base frozen, whatever training.method says. */
+  method?: "soft-prompt";
 }
 
 /** Share of the SFT conversations (and of the SFT steps) the `*-small` stages train on. */
@@ -39,6 +41,7 @@ export const STAGES: Record<StageName, StageDefinition> = {
   "sft-small": { objective: "sft", data: "sft-small", budget: "sft", stepShare: SMALL_SFT_SHARE },
   "chat-sft": { objective: "sft", data: "sft", model: "chat", budget: "sft" },
   "chat-sft-small": { objective: "sft", data: "sft-small", model: "chat", budget: "sft", stepShare: SMALL_SFT_SHARE },
+  "soft-prompt": { objective: "sft", data: "sft", budget: "sft", method: "soft-prompt" },
 };
 
 export interface RouteDefinition {
@@ -54,6 +57,10 @@ export interface RouteDefinition {
   chat: boolean;
   /** Without `stage`: the base model (default) or lab.yaml's `model.chat`. */
   model?: "base" | "chat";
+  /** Prompt design on top of `prompting` (src/prompt/): how shots are picked, contextual calibration. */
+  prompt?: { selection?: "knn"; calibration?: "contextual"; optimise?: true };
+  /** False: run only when lab.yaml's `routes` lists it (not in the default "every route"). Defaults to true. */
+  byDefault?: boolean;
 }
 
 export const ROUTES = {
@@ -76,6 +83,11 @@ export const ROUTES = {
   chat: { description: "the chat model (model.chat) as it is, through its chat template", box: "black", prompting: "zero-shot", chat: true, model: "chat" },
   "chat-sft": { description: "SFT on the domain conversations starting from the chat model (its template kept)", box: "white", stage: "chat-sft", prompting: "zero-shot", chat: true },
   "chat-sft-small": { description: "SFT of the chat model on a quarter of the conversations (a quarter of the steps)", box: "white", stage: "chat-sft-small", prompting: "zero-shot", chat: true },
+  // Prompt design (docs/prompt.md): opt-in, their cost on the demo is not measured under its time budget.
+  "few-shot-knn": { description: "base model with the most similar solved dev examples (BM25 kNN) in the prompt", box: "grey", prompting: "few-shot", chat: false, prompt: { selection: "knn" }, byDefault: false },
+  "soft-prompt": { description: "virtual tokens trained on the domain conversations before every prompt, base frozen (scored by the engine)", box: "grey", stage: "soft-prompt", prompting: "zero-shot", chat: true, byDefault: false },
+  "prompt-opt": { description: "base model with the instruction `vertical prompt optimise` chose on the dev split (gold log-likelihood, successive halving)", box: "grey", prompting: "zero-shot", chat: false, prompt: { optimise: true }, byDefault: false },
+  calibrated: { description: "base model zero-shot, option probabilities divided by their content-free bias (Zhao et al. 2021)", box: "grey", prompting: "zero-shot", chat: false, prompt: { calibration: "contextual" }, byDefault: false },
 } as const satisfies Record<string, RouteDefinition>;
 
 export type RouteName = keyof typeof ROUTES;
@@ -83,6 +95,16 @@ export const ROUTE_NAMES = Object.keys(ROUTES) as RouteName[];
 
 export function isRouteName(name: string): name is RouteName {
   return Object.hasOwn(ROUTES, name);
+}
+
+/** Whether a route runs when lab.yaml lists no `routes` (the opt-in prompt-design routes do not). */
+export function isDefaultRoute(route: RouteName): boolean {
+  return (ROUTES[route] as RouteDefinition).byDefault !== false;
+}
+
+/** Whether a route generates (open-ended answers, serving): not a soft prompt, which only the engine scores. */
+export function routeGenerates(route: RouteName): boolean {
+  return (ROUTES[route] as RouteDefinition).stage !== "soft-prompt";
 }
 
 /** Whether a route needs lab.yaml's `model.chat` (it is asked, or starts its training, from the chat model). */

@@ -34,6 +34,8 @@ export interface TrainStageOptions {
 export interface TrainStageOutputs {
   model: string;
   adapter?: string;
+  /** Soft-prompt stages: the virtual tokens (`vertical export --format soft-prompt`), put before every sequence. */
+  softPrompt?: string;
   merged?: string;
   tokens: number;
   seconds: number;
@@ -104,7 +106,7 @@ export async function trainStage(options: TrainStageOptions): Promise<TrainStage
       model: options.startModel,
       out: options.runDirectory,
       objective: definition.objective,
-      method: config.training.method,
+      method: definition.method ?? config.training.method,
       data: sources,
       steps: options.plannedSteps,
       lora: { rank: config.training.rank, alpha: config.training.alpha },
@@ -134,7 +136,10 @@ export async function trainStage(options: TrainStageOptions): Promise<TrainStage
     stoppedEarly,
     finalLoss: result.finalLoss,
   };
-  if (config.training.method === "full") {
+  if (definition.method === "soft-prompt") {
+    outputs.softPrompt = path.join(options.modelsDir, `${stage}.soft-prompt.gguf`);
+    await exportRun(options.runDirectory, { format: "soft-prompt", out: outputs.softPrompt, base: options.startModel });
+  } else if (config.training.method === "full") {
     outputs.model = path.join(options.modelsDir, `${stage}.gguf`);
     await exportRun(options.runDirectory, { format: "gguf-merged", out: outputs.model, base: options.startModel });
   } else {

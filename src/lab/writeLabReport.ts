@@ -24,7 +24,7 @@ import { labReportSections, type PowerSummary } from "./labReportSections.js";
 import type { LabDataOutputs } from "./prepareLabData.js";
 import { answeredModel } from "./routeChatModels.js";
 import { labRetriever } from "./routeSystem.js";
-import { ROUTES, stageChain, stagesFor, type RouteDefinition, type RouteName } from "./routes.js";
+import { ROUTES, routeGenerates, stageChain, stagesFor, type RouteDefinition, type RouteName } from "./routes.js";
 import type { TrainStageOutputs } from "./trainStage.js";
 import type { StepContext } from "./runSteps.js";
 
@@ -115,7 +115,7 @@ export async function writeLabReport(options: {
   const open = await runOpenEval({
     set: DOMAIN_OPEN,
     questions,
-    systems: config.routes.map((route) => ({ name: route, model: answeredModel(route) })),
+    systems: config.routes.filter(routeGenerates).map((route) => ({ name: route, model: answeredModel(route) })),
     outDir: paths.eval,
     base: "base",
   });

@@ -14,7 +14,7 @@ import { exemplarsFrom } from "../lab/evaluateRoute.js";
 import { loadLabConfig, type LabConfig } from "../lab/labConfig.js";
 import { LabState } from "../lab/labState.js";
 import { labPaths } from "../lab/labSteps.js";
-import { ROUTES, type RouteName } from "../lab/routes.js";
+import { ROUTES, routeGenerates, type RouteName } from "../lab/routes.js";
 import { labRetriever, labRouteModel, labRouteSystem } from "../lab/routeSystem.js";
 import type { Retriever } from "../llm/retriever.js";
 import { Bm25Retriever } from "../rag/bm25Retriever.js";
@@ -72,7 +72,8 @@ export function systemsFromLab(folder: string, threads: number, outDir?: string,
     if (!record) throw new ConfigError(`the lab has not finished its step "${step}"`, { where: paths.out, hint: `Run \`vertical lab ${folder}\` first.` });
     return record.outputs;
   };
-  const evaluated = config.routes.filter((route) => state.steps[`eval:${route}`]);
+  // A soft-prompt route is scored by the engine, which does not generate: there is nothing to serve.
+  const evaluated = config.routes.filter((route) => state.steps[`eval:${route}`] && routeGenerates(route));
   if (evaluated.length === 0)
     throw new ConfigError("the lab has no evaluated route to serve", { where: paths.out, hint: `Run \`vertical lab ${folder}\` first.` });
   let retriever: Retriever | undefined;

@@ -6,7 +6,7 @@
  * size first, so a too-long prompt is a clear 400 instead of a silently truncated history.
  */
 import { createSystemBackend } from "../eval/systemBackend.js";
-import type { SystemSpec } from "../eval/spec.js";
+import { systemChatTemplate, systemPromptTemplate, type SystemSpec } from "../eval/spec.js";
 import { routeChatModel } from "../lab/routeChatModels.js";
 import type { LlamaCppBackend, LlamaCppEmbedder } from "../llm/llamaCpp.js";
 import type { RetrievedPassage, Retriever } from "../llm/retriever.js";
@@ -89,8 +89,10 @@ export async function serveSystem(spec: SystemSpec, options: ServeSystemOptions 
   let embedder: Promise<LlamaCppEmbedder> | undefined;
   const queue = new RequestQueue({ name: spec.name, ...options.queue });
 
+  // The system prompt of the system's template (docs/prompt.md), the one eval run measured with.
+  const systemPrompt = systemPromptTemplate(spec).systemPrompt;
   const withSystemPrompt = (messages: ChatMessage[]): ChatMessage[] =>
-    spec.systemPrompt ? [{ role: "system", content: spec.systemPrompt }, ...messages] : messages;
+    systemPrompt ? [{ role: "system", content: systemPrompt }, ...messages] : messages;
 
   return {
     name: spec.name,
@@ -100,7 +102,7 @@ export async function serveSystem(spec: SystemSpec, options: ServeSystemOptions 
     async chat(messages, generate) {
       const recorder = options.retriever ? new RecordingRetriever(options.retriever) : undefined;
       const asked = routeChatModel(model, {
-        chat: spec.chatTemplate === "auto",
+        chat: systemChatTemplate(spec) === "auto",
         ...(options.exemplars?.length ? { exemplars: options.exemplars } : {}),
         ...(recorder && spec.retrieval ? { retriever: recorder, k: spec.retrieval.k } : {}),
       });

@@ -40,8 +40,10 @@ export function register(program: Command): void {
         : undefined;
       const active = new Map<string, ReturnType<NonNullable<typeof bars>["create"]>>();
       try {
+        const { Bm25Retriever } = await import("../../rag/bm25Retriever.js");
         const summary = await runEvaluation(spec, {
           outDir,
+          shotRetriever: (passages) => new Bm25Retriever(passages),
           signal: controller.signal,
           onProgress: (progress) => {
             const label = `${progress.system} × ${progress.set}`;

@@ -18,10 +18,11 @@ import * as lab from "./lab.js";
 import * as serve from "./serve.js";
 import * as feedbackExport from "./feedbackExport.js";
 import * as toolsAsk from "./toolsAsk.js";
+import * as promptOptimise from "./promptOptimise.js";
 
 export interface CommandModule {
   register(program: Command): void;
 }
 
 /** Every CLI command group, in the order `vertical --help` lists them. */
-export const commandModules: CommandModule[] = [lab, modelInit, modelInfo, modelConvert, modelPerplexity, modelLogprobs, tokenizerTrain, tokenizerConvert, tokenizerEncode, evalRun, evalReport, evalRatings, evalBuildMcq, dataCommands, train, exportCommand, serve, feedbackExport, toolsAsk];
+export const commandModules: CommandModule[] = [lab, modelInit, modelInfo, modelConvert, modelPerplexity, modelLogprobs, tokenizerTrain, tokenizerConvert, tokenizerEncode, evalRun, evalReport, evalRatings, evalBuildMcq, dataCommands, train, exportCommand, serve, feedbackExport, toolsAsk, promptOptimise];

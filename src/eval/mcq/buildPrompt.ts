@@ -6,6 +6,7 @@
  * ("Question: …\nAnswer:" + " option text").
  */
 import type { RetrievedPassage } from "../../llm/retriever.js";
+import { renderPrompt, type PromptTemplate, type RenderedPrompt } from "../../prompt/promptTemplate.js";
 import type { McqItem } from "./types.js";
 
 export type McqLanguage = "en" | "zh";
@@ -19,8 +20,8 @@ export interface McqContinuation {
   choice: string;
 }
 
-export interface McqPrompt {
-  /** The user-turn text, without any chat template; ends with "Answer:" / "答案：". */
+export interface McqPrompt extends RenderedPrompt {
+  /** The user-turn text, without any chat template; ends with "Answer:" / "答案：" (or the template's cue). */
   userText: string;
   /** Continuations to score, one per option (letter and option modes; empty for generate). */
   continuations: McqContinuation[];
@@ -41,15 +42,15 @@ function header(item: McqItem, language: McqLanguage, mode: ScoringMode): string
   if (mode === "option") return "";
   if (language === "zh")
     return mode === "generate"
-      ? `以下是中国关于${subject}考试的单项选择题，请直接给出正确答案的选项。\n\n`
-      : `以下是中国关于${subject}考试的单项选择题，请选出其中的正确答案。\n\n`;
+      ? `以下是中国关于${subject}考试的单项选择题，请直接给出正确答案的选项。`
+      : `以下是中国关于${subject}考试的单项选择题，请选出其中的正确答案。`;
   return mode === "generate"
-    ? `The following are multiple choice questions about ${subject}. Reply with the letter of the correct answer.\n\n`
-    : `The following are multiple choice questions (with answers) about ${subject}.\n\n`;
+    ? `The following are multiple choice questions about ${subject}. Reply with the letter of the correct answer.`
+    : `The following are multiple choice questions (with answers) about ${subject}.`;
 }
 
-function questionBlock(item: McqItem, language: McqLanguage, mode: ScoringMode): string {
-  const answerCue = language === "zh" ? "答案：" : "Answer:";
+function questionBlock(item: McqItem, language: McqLanguage, mode: ScoringMode, cue: string | undefined): string {
+  const answerCue = cue ?? (language === "zh" ? "答案：" : "Answer:");
   if (mode === "option") return `${language === "zh" ? "问题：" : "Question: "}${item.question}\n${answerCue}`;
   const options = item.options.map((option) => `${option.letter}. ${option.text}`).join("\n");
   return `${item.question}\n${options}\n${answerCue}`;
@@ -80,26 +81,31 @@ export interface BuildMcqPromptInput {
    * (the assistant turn starts fresh), whereas raw text continues "Answer:" with " A" as lm-eval does.
    */
   templateApplied?: boolean;
+  /** The system's prompt template; defaults to the benchmark's wording, no system prompt. */
+  template?: PromptTemplate;
 }
 
 export function buildMcqPrompt(input: BuildMcqPromptInput): McqPrompt {
   const { item, language, mode } = input;
-  const exemplars = (input.exemplars ?? [])
-    .map((exemplar) => questionBlock(exemplar, language, mode) + goldContinuation(exemplar, language, mode) + "\n\n")
-    .join("");
-  const userText =
-    referenceBlock(input.retrieved ?? [], language) +
-    header(item, language, mode) +
-    exemplars +
-    questionBlock(item, language, mode);
-  if (mode === "generate") return { userText, continuations: [] };
+  const template = input.template ?? {};
+  const shots = (input.exemplars ?? []).map(
+    (exemplar) => questionBlock(exemplar, language, mode, template.answerCue) + goldContinuation(exemplar, language, mode),
+  );
+  const rendered = renderPrompt(template, {
+    reference: referenceBlock(input.retrieved ?? [], language),
+    defaultInstruction: header(item, language, mode),
+    subject: subjectWords(item.subject),
+    shots,
+    question: questionBlock(item, language, mode, template.answerCue),
+  });
+  if (mode === "generate") return { ...rendered, continuations: [] };
   const delimiter = language === "zh" || input.templateApplied ? "" : " ";
   const continuations = item.options.map((option) =>
     mode === "letter"
       ? { letter: option.letter, text: delimiter + option.letter, choice: option.letter }
       : { letter: option.letter, text: delimiter + option.text, choice: option.text },
   );
-  return { userText, continuations };
+  return { ...rendered, continuations };
 }
 
 /** k exemplars for `item` from a dev split: the same subject first (as C-Eval/MMLU few-shot), in file order. */
