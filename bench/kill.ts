@@ -44,7 +44,7 @@ async function report(target: KillTarget): Promise<boolean> {
       `integrity=${tally.corrupt.length === 0 ? "ok" : tally.corrupt.length} resume-errors=${tally.resumeErrors.length} ` +
       `(temporary files left ${tally.temporaryFiles}; reference run ${(tally.referenceMs / 1000).toFixed(1)} s, all ${seconds.toFixed(0)} s)`,
   );
-  for (const line of [...tally.mismatches, ...tally.halfWritten, ...tally.corrupt, ...tally.resumeErrors].slice(0, 10))
+  for (const line of [...tally.resumeErrors, ...tally.halfWritten, ...tally.corrupt, ...tally.mismatches].slice(0, 10))
     console.log(`  ${line}`);
   return killTallyPassed(tally, kills);
 }

@@ -26,7 +26,7 @@ const example = path.join(repository, "examples/harbor");
 const baseModel = path.join(example, "models/base.gguf");
 
 const sha256 = (bytes: Uint8Array | string) => crypto.createHash("sha256").update(bytes).digest("hex");
-const VOLATILE_KEY = /(At|Ms|Seconds|PerSecond|elapsed|wall|duration)$/;
+const VOLATILE_KEY = /^(seconds|elapsed|wall|duration)$|(At|Ms|Seconds|PerSecond)$/;
 
 /**
  * JSON with the volatile keys removed, keys sorted and the run's own folder written as `<dir>` (each trial runs in
