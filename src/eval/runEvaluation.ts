@@ -566,7 +566,9 @@ export async function runEvaluation(spec: EvalSpec, options: RunEvaluationOption
             now,
             signal: options.signal,
           };
-          const limit = pLimit(system.backend === "openai" ? (system.maxConcurrency ?? 4) : 1);
+          const limit = pLimit(
+            backend!.concurrency ?? (system.backend === "openai" ? (system.maxConcurrency ?? 4) : 1),
+          );
           // The engine batches several items per forward pass when they come in one score() call.
           const chunkSize = mode !== "generate" && system.backend === "engine" ? ENGINE_CHUNK_ITEMS : 1;
           const pendingItems = set.items.filter((item) => !done.has(item.id));
@@ -617,6 +619,8 @@ export async function runEvaluation(spec: EvalSpec, options: RunEvaluationOption
         writeSummary(false);
       }
     } finally {
+      // Counts of this run only (a resumed run reports the requests it sent itself).
+      if (backend?.endpointCounts) summaryEntry.endpoints = backend.endpointCounts();
       await backend?.dispose();
       await retriever?.dispose?.();
     }
