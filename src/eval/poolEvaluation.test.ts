@@ -114,6 +114,34 @@ describe("evaluating through an endpoint pool", () => {
     expect(counts[0]!.requests + counts[1]!.requests).toBe(5 * 4);
   });
 
+  it("summarises items in the set's order, whatever order they finished in", async () => {
+    const folder = path.join(root, "order");
+    fs.mkdirSync(folder, { recursive: true });
+    // A hundred items in two subjects, correct and wrong mixed, so a resample's mean depends on which items it draws.
+    const rows = Array.from({ length: 100 }, (_, i) =>
+      JSON.stringify({
+        id: `q${i}`,
+        question: `Question ${i}?`,
+        choices: ["w", "x", "y", "z"],
+        answer: i % 4,
+        subject: i < 50 ? "a" : "b",
+      }),
+    );
+    fs.writeFileSync(path.join(folder, "set.jsonl"), rows.join("\n") + "\n");
+    const server = await startFakeOpenAIServer({ tokenLogprob: fakeModel });
+    servers.push(server);
+    const spec = writeSpec(folder, "order", `baseUrl: "${server.baseUrl}", maxConcurrency: 8`);
+    const first = await runEvaluation(loadEvalSpec(spec), { outDir: path.join(folder, "first") });
+    // The same records, finished in the opposite order: a rerun only summarises them again.
+    const items = (out: string) => path.join(folder, out, "items", "scorer", "set.jsonl");
+    fs.mkdirSync(path.dirname(items("reversed")), { recursive: true });
+    const lines = fs.readFileSync(items("first"), "utf8").trim().split("\n");
+    fs.writeFileSync(items("reversed"), lines.reverse().join("\n") + "\n");
+    const again = await runEvaluation(loadEvalSpec(spec), { outDir: path.join(folder, "reversed") });
+    expect(again.results[0]!.accuracy).toEqual(first.results[0]!.accuracy);
+    expect(again.results[0]!.perSubject).toEqual(first.results[0]!.perSubject);
+  });
+
   it("names the pool file and field of a bad endpoint, and refuses baseUrl together with pool", async () => {
     const folder = path.join(root, "bad");
     writeSet(folder);

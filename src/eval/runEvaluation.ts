@@ -316,8 +316,7 @@ function summariseRow(
   templateApplied: boolean,
 ): ResultRow {
   const mode = scoringModeOf(system);
-  const ids = new Set(set.items.map((item) => item.id));
-  const scored = records.filter((record) => ids.has(record.id));
+  const scored = inSetOrder(records, set);
   const bySubject = new Map<string, number[]>();
   for (const record of scored) {
     const outcomes = bySubject.get(record.subject) ?? [];
@@ -352,6 +351,16 @@ function summariseRow(
   };
 }
 
+/**
+ * The records of the set's items in the set's order. Records are appended as items finish, which
+ * with concurrent requests (several endpoints) is any order; the seeded bootstrap draws by
+ * position, so summarising in file order would give another interval for the same results.
+ */
+function inSetOrder<T extends { id: string }>(records: T[], set: LoadedSet): T[] {
+  const position = new Map(set.items.map((item, index) => [item.id, index]));
+  return records.filter((record) => position.has(record.id)).sort((a, b) => position.get(a.id)! - position.get(b.id)!);
+}
+
 function forgettingRows(spec: EvalSpec, sets: LoadedSet[], outDir: string): ForgettingRow[] {
   const rows: ForgettingRow[] = [];
   for (const set of sets.filter((candidate) => candidate.spec.general)) {
@@ -360,7 +369,7 @@ function forgettingRows(spec: EvalSpec, sets: LoadedSet[], outDir: string): Forg
     );
     for (const system of spec.systems) {
       if (system.name === spec.baseSystem) continue;
-      const pairs = readItemRecords(itemsFile(outDir, system.name, set.spec.name))
+      const pairs = inSetOrder(readItemRecords(itemsFile(outDir, system.name, set.spec.name)), set)
         .filter((record) => baseRecords.has(record.id))
         .map((record) => [record.correct ? 1 : 0, baseRecords.get(record.id)!.correct ? 1 : 0] as const);
       if (pairs.length === 0) continue;
