@@ -28,13 +28,15 @@ import {
 
 const { values } = parseArgs({ options: { items: { type: "string", default: "96" } } });
 const items = Number(values.items);
-const modelPath = path.resolve("examples/harbor/models/base.gguf");
+const modelPath = path.resolve("examples/harbor/models/chat.gguf");
 const setPath = path.resolve("examples/harbor/eval/mcq.jsonl");
 
 function specFor(system: Record<string, unknown>) {
   return defineEvalSpec({
     name: "bench-pool",
-    systems: [{ name: "base", backend: "openai", model: "base", logprobs: "chat", timeoutMs: 60_000, ...system }],
+    systems: [
+      { name: "base", backend: "openai", model: "base", logprobs: false, maxTokens: 16, timeoutMs: 60_000, ...system },
+    ],
     sets: [{ name: "harbor", path: setPath, limit: items }],
   });
 }
@@ -59,6 +61,9 @@ async function timedRun(
   console.log(
     `${label}: ${items} items in ${seconds.toFixed(2)} s = ${perSecond.toFixed(1)} items/s, complete: ${summary.complete}`,
   );
+  for (const row of summary.results)
+    if (row.error)
+      console.log(`  ${row.system} × ${row.set}: ${row.status}, ${row.n}/${row.total} items: ${row.error}`);
   return { summary, perSecond, records: readItemRecords(path.join(outDir, "items", "base", "harbor.jsonl")) };
 }
 

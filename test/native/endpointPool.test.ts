@@ -15,7 +15,7 @@ import { runEvaluation } from "../../src/eval/runEvaluation.js";
 import { defineEvalSpec } from "../../src/eval/spec.js";
 import { llamaServerAvailable, llamaServerBinary, startLlamaServer, type LlamaServer } from "./llamaServer.js";
 
-const modelPath = path.resolve("examples/harbor/models/base.gguf");
+const modelPath = path.resolve("examples/harbor/models/chat.gguf");
 const setPath = path.resolve("examples/harbor/eval/mcq.jsonl");
 const folder = fs.mkdtempSync(path.join(os.tmpdir(), "vertical-pool-native-"));
 const servers: LlamaServer[] = [];
@@ -33,8 +33,10 @@ if (!available)
 function specFor(system: Record<string, unknown>) {
   return defineEvalSpec({
     name: "pool-native",
-    systems: [{ name: "base", backend: "openai", model: "base", logprobs: "chat", timeoutMs: 30_000, ...system }],
-    sets: [{ name: "harbor", path: setPath, limit: 12 }],
+    systems: [
+      { name: "base", backend: "openai", model: "base", logprobs: false, maxTokens: 16, timeoutMs: 30_000, ...system },
+    ],
+    sets: [{ name: "harbor", path: setPath, limit: 24 }],
   });
 }
 
@@ -53,6 +55,7 @@ describe.skipIf(!available)("an evaluation through a pool of real llama-servers"
       const alone = await runEvaluation(specFor({ baseUrl: servers[0]!.baseUrl, maxConcurrency: 1 }), {
         outDir: path.join(folder, "single"),
       });
+      expect(alone.results[0]!.error).toBeNull();
       expect(alone.complete).toBe(true);
 
       const victim = servers[1]!;
@@ -77,7 +80,7 @@ describe.skipIf(!available)("an evaluation through a pool of real llama-servers"
       expect(pooled.complete).toBe(true);
 
       const items = (run: string) => readItemRecords(path.join(folder, run, "items", "base", "harbor.jsonl"));
-      expect(items("pool")).toHaveLength(12);
+      expect(items("pool")).toHaveLength(24);
       expect(meaning(items("pool"))).toEqual(meaning(items("single")));
       expect(pooled.results[0]!.accuracy).toEqual(alone.results[0]!.accuracy);
 
@@ -91,9 +94,9 @@ describe.skipIf(!available)("an evaluation through a pool of real llama-servers"
           .join("\n"),
       );
       expect(counts[1]!.state).toBe("down");
-      // 12 items, one chat request each, all answered; the killed server's last one failed and was sent again.
+      // 24 items, one chat request each, all answered; the killed server's last one failed and was sent again.
       const answered = counts.reduce((sum, entry) => sum + entry.requests - entry.failures, 0);
-      expect(answered).toBe(12);
+      expect(answered).toBe(24);
       expect(counts.reduce((sum, entry) => sum + entry.retries, 0)).toBe(counts[1]!.failures);
       expect(counts[0]!.requests).toBeGreaterThan(0);
       expect(counts[2]!.requests).toBeGreaterThan(0);
