@@ -6,7 +6,7 @@
 #   npm run build:llama-server      # -> .cache/llama-server/llama-server
 #   bash scripts/build-llama-server.sh --if-possible   # skips (exit 0) when cmake or g++ is missing
 #
-# Slow on a small machine (10-20 min on 2 shared cores): it runs under `nice -n 15` with -j 2.
+# Slow on a small machine (60 min on 2 cores shared at load average 15-20): it runs under `nice -n 15` with -j 2.
 # GGML_NATIVE=OFF keeps the binary portable across x86-64 CPUs; the network features (curl,
 # OpenSSL model downloads) are off because the servers only ever read local GGUF files. The build
 # tree and the binary are written under temporary names and renamed, so an interrupted build

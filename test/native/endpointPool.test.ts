@@ -3,7 +3,7 @@
  * serve the harbor example's base model; an MCQ evaluation runs through the pool while one server
  * is killed with SIGKILL, and must finish with the same result, item by item, as the evaluation
  * through one server alone. Skipped (with the reason) when llama-server is not built: it is built by
- * `npm run build:llama-server` (10-20 min on 2 cores, so CI does not build it; `npm run bench:pool`
+ * `npm run build:llama-server` (about an hour on 2 shared cores, so CI does not build it; `npm run bench:pool`
  * runs the same scenario with throughput).
  */
 import fs from "node:fs";
