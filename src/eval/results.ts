@@ -4,6 +4,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import type { EndpointCounts } from "../llm/endpointPool.js";
 import type { RetrievedPassage } from "../llm/retriever.js";
 import { InputError } from "../shared/errors.js";
 import type { Estimate } from "./stats/bootstrap.js";
@@ -58,6 +59,8 @@ export interface SystemSummary {
   templateApplied: boolean;
   trainingTokens: number | null;
   trainingSeconds: number | null;
+  /** Through an endpoint pool: requests, failures and retries per endpoint in the last run. */
+  endpoints?: EndpointCounts[];
 }
 
 export interface SetSummary {

@@ -382,8 +382,7 @@ function summariseRow(
   templateApplied: boolean,
 ): ResultRow {
   const mode = scoringModeOf(system);
-  const ids = new Set(set.items.map((item) => item.id));
-  const scored = records.filter((record) => ids.has(record.id));
+  const scored = inSetOrder(records, set);
   const bySubject = new Map<string, number[]>();
   for (const record of scored) {
     const outcomes = bySubject.get(record.subject) ?? [];
@@ -418,6 +417,16 @@ function summariseRow(
   };
 }
 
+/**
+ * The records of the set's items in the set's order. Records are appended as items finish, which
+ * with concurrent requests (several endpoints) is any order; the seeded bootstrap draws by
+ * position, so summarising in file order would give another interval for the same results.
+ */
+function inSetOrder<T extends { id: string }>(records: T[], set: LoadedSet): T[] {
+  const position = new Map(set.items.map((item, index) => [item.id, index]));
+  return records.filter((record) => position.has(record.id)).sort((a, b) => position.get(a.id)! - position.get(b.id)!);
+}
+
 function forgettingRows(spec: EvalSpec, sets: LoadedSet[], outDir: string): ForgettingRow[] {
   const rows: ForgettingRow[] = [];
   for (const set of sets.filter((candidate) => candidate.spec.general)) {
@@ -426,7 +435,7 @@ function forgettingRows(spec: EvalSpec, sets: LoadedSet[], outDir: string): Forg
     );
     for (const system of spec.systems) {
       if (system.name === spec.baseSystem) continue;
-      const pairs = readItemRecords(itemsFile(outDir, system.name, set.spec.name))
+      const pairs = inSetOrder(readItemRecords(itemsFile(outDir, system.name, set.spec.name)), set)
         .filter((record) => baseRecords.has(record.id))
         .map((record) => [record.correct ? 1 : 0, baseRecords.get(record.id)!.correct ? 1 : 0] as const);
       if (pairs.length === 0) continue;
@@ -634,7 +643,9 @@ export async function runEvaluation(spec: EvalSpec, options: RunEvaluationOption
             now,
             signal: options.signal,
           };
-          const limit = pLimit(system.backend === "openai" ? (system.maxConcurrency ?? 4) : 1);
+          const limit = pLimit(
+            backend!.concurrency ?? (system.backend === "openai" ? (system.maxConcurrency ?? 4) : 1),
+          );
           // The engine batches several items per forward pass when they come in one score() call.
           const chunkSize = mode !== "generate" && system.backend === "engine" ? ENGINE_CHUNK_ITEMS : 1;
           const pendingItems = set.items.filter((item) => !done.has(item.id));
@@ -685,6 +696,8 @@ export async function runEvaluation(spec: EvalSpec, options: RunEvaluationOption
         writeSummary(false);
       }
     } finally {
+      // Counts of this run only (a resumed run reports the requests it sent itself).
+      if (backend?.endpointCounts) summaryEntry.endpoints = backend.endpointCounts();
       await backend?.dispose();
       await retriever?.dispose?.();
     }

@@ -21,6 +21,21 @@ const adapterSchema = z.strictObject({
   scale: z.number().positive().default(1),
 });
 
+const poolEndpointSchema = z.strictObject({
+  baseUrl: z.url(),
+  apiKey: z.string().optional(),
+  /** Requests this endpoint takes at once (llama-server: its -np slots). Defaults to 1. */
+  maxConcurrency: z.number().int().positive().default(1),
+});
+
+/** Several endpoints that serve the same model, used as one system (docs/eval-results.md). */
+export const poolSchema = z.strictObject({
+  endpoints: z.array(poolEndpointSchema).min(1),
+  /** How often an endpoint that stopped answering is probed again. Defaults to 5000. */
+  probeIntervalMs: z.number().int().positive().optional(),
+});
+export type PoolSpec = z.infer<typeof poolSchema>;
+
 export const systemSchema = z.strictObject({
   name: NAME,
   backend: z.enum(["llama-cpp", "openai", "engine"]),
@@ -43,6 +58,11 @@ export const systemSchema = z.strictObject({
   /** llama-cpp: F32 KV cache, no flash attention (exact log-likelihoods; see LlamaCppOptions). Defaults to false. */
   exactAttention: z.boolean().default(false),
   baseUrl: z.url().optional(),
+  /**
+   * openai: instead of baseUrl, several endpoints serving `model`: a pool YAML file (relative to this
+   * file) or the pool inline. Loaded specs always hold it inline.
+   */
+  pool: z.union([z.string().min(1), poolSchema]).optional(),
   apiKey: z.string().optional(),
   maxConcurrency: z.number().int().positive().optional(),
   timeoutMs: z.number().int().positive().optional(),
@@ -145,10 +165,16 @@ function readYaml(file: string): unknown {
   }
 }
 
+/** A pool file (`endpoints: [...]`), validated; errors name the file and the field. */
+export function loadPool(file: string): PoolSpec {
+  return validate(poolSchema, readYaml(file), file);
+}
+
 function resolvePaths(system: SystemSpec, folder: string): SystemSpec {
   const local = system.backend !== "openai";
   return {
     ...system,
+    ...(typeof system.pool === "string" ? { pool: loadPool(path.resolve(folder, system.pool)) } : {}),
     model: local ? path.resolve(folder, system.model) : system.model,
     adapters: system.adapters.map((adapter) => ({ ...adapter, path: path.resolve(folder, adapter.path) })),
     ...(system.softPrompt ? { softPrompt: path.resolve(folder, system.softPrompt) } : {}),
@@ -230,7 +256,9 @@ export function defineEvalSpec(input: {
 }): EvalSpec {
   const where = `eval spec "${input.name}"`;
   const parsed = validate(evalFileSchema, input, where);
-  const systems = validate(z.array(systemSchema).min(1), parsed.systems, where, ["systems"]);
+  const systems = validate(z.array(systemSchema).min(1), parsed.systems, where, ["systems"]).map((system) =>
+    typeof system.pool === "string" ? { ...system, pool: loadPool(path.resolve(system.pool)) } : system,
+  );
   checkUniqueNames(
     systems.map((system) => system.name),
     "system",

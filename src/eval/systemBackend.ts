@@ -6,6 +6,7 @@
  */
 import fs from "node:fs";
 import type { ChatLetterScorer } from "../llm/chatLetterScorer.js";
+import type { EndpointCounts } from "../llm/endpointPool.js";
 import { canRenderChatPrompt } from "../llm/chatPrompt.js";
 import type { ChatMessage, ChatModel, TokenScorer } from "../llm/types.js";
 import { ConfigError } from "../shared/errors.js";
@@ -20,6 +21,10 @@ export interface SystemBackend {
   chatLetters?: ChatLetterScorer;
   /** The templated text of a conversation, ending with the assistant prefix (llama-cpp). */
   renderChatPrompt?: (messages: ChatMessage[]) => string;
+  /** Items to score at once; defaults to the system's maxConcurrency (openai) or 1. */
+  concurrency?: number;
+  /** An endpoint pool's per-endpoint counts, reported with the results. */
+  endpointCounts?: () => EndpointCounts[];
   dispose(): Promise<void>;
 }
 
@@ -48,6 +53,16 @@ export function checkSystemFiles(system: SystemSpec): void {
       where: `system "${system.name}"`,
       hint: "Export it first (vertical export RUN --format soft-prompt) or fix `softPrompt` in the system's YAML.",
     });
+  if (system.pool !== undefined && system.backend !== "openai")
+    throw new ConfigError(`\`pool\` lists OpenAI-compatible endpoints; backend ${system.backend} does not use it`, {
+      where: `system "${system.name}"`,
+      hint: "Use backend: openai with the pool, or remove `pool`.",
+    });
+  if (system.pool !== undefined && system.baseUrl !== undefined)
+    throw new ConfigError("both `baseUrl` and `pool` are set", {
+      where: `system "${system.name}"`,
+      hint: "Keep `baseUrl` for one endpoint, or list every endpoint (that one too) in `pool`.",
+    });
   if (system.backend === "openai" && system.adapters.length > 0)
     throw new ConfigError("an OpenAI-compatible endpoint cannot load adapters", {
       where: `system "${system.name}"`,
@@ -58,6 +73,26 @@ export function checkSystemFiles(system: SystemSpec): void {
 /** The default backends: llama-cpp (node-llama-cpp), openai (HTTP), engine (Vertical's engine scorer). */
 export async function createSystemBackend(system: SystemSpec): Promise<SystemBackend> {
   checkSystemFiles(system);
+  if (system.backend === "openai" && system.pool !== undefined) {
+    const { EndpointPool } = await import("../llm/endpointPool.js");
+    const { loadPool } = await import("./spec.js");
+    const pool = typeof system.pool === "string" ? loadPool(system.pool) : system.pool;
+    const backend = new EndpointPool({
+      model: system.model,
+      endpoints: pool.endpoints,
+      ...(pool.probeIntervalMs !== undefined ? { probeIntervalMs: pool.probeIntervalMs } : {}),
+      ...(system.timeoutMs !== undefined ? { timeoutMs: system.timeoutMs } : {}),
+      ...(system.maxRetries !== undefined ? { maxRetries: system.maxRetries } : {}),
+    });
+    return {
+      id: backend.id,
+      chat: backend,
+      ...(system.logprobs === true ? { scorer: backend } : system.logprobs === "chat" ? { chatLetters: backend } : {}),
+      concurrency: backend.concurrency,
+      endpointCounts: () => backend.counts(),
+      dispose: async () => backend.dispose(),
+    };
+  }
   if (system.backend === "openai") {
     const { OpenAICompatibleBackend } = await import("../llm/openaiCompatible.js");
     const backend = new OpenAICompatibleBackend({

@@ -3,7 +3,7 @@
  * exponential backoff (and Retry-After) on 429, 5xx and network errors, and errors that say which
  * endpoint failed, how, and what to do.
  */
-import { BackendError, InterruptedError } from "../shared/errors.js";
+import { BackendError, EndpointUnavailableError, InterruptedError } from "../shared/errors.js";
 
 export interface RetryPolicy {
   /** Retries after the first attempt. Defaults to 4. */
@@ -50,7 +50,8 @@ function describeNetworkError(error: unknown): string {
 
 /**
  * POSTs/GETs `url` and returns the first successful response (status < 400). The caller reads the
- * body. Throws BackendError after the retries are spent, or at once on a non-retryable status.
+ * body. Throws EndpointUnavailableError (a BackendError that says how the last attempt failed)
+ * after the retries are spent, or BackendError at once on a non-retryable status.
  */
 export async function fetchWithRetry(
   url: string,
@@ -63,6 +64,7 @@ export async function fetchWithRetry(
   const timeoutMs = policy.timeoutMs ?? 120_000;
   const callerSignal = init.signal;
   let lastProblem = "";
+  let lastFailure: EndpointUnavailableError["failure"] = { unreachable: true };
   for (let attempt = 0; attempt <= maxRetries; attempt++) {
     if (callerSignal?.aborted) throw new InterruptedError("request aborted", { where: url });
     const timeout = AbortSignal.timeout(timeoutMs);
@@ -84,18 +86,24 @@ export async function fetchWithRetry(
                 : "The endpoint rejected the request; see its message above.",
         });
       waitMs = retryAfterMs(response);
+      lastFailure = {
+        status: response.status,
+        unreachable: false,
+        ...(waitMs !== undefined ? { retryAfterMs: waitMs } : {}),
+      };
     } catch (error) {
       if (error instanceof BackendError) throw error;
       if (callerSignal?.aborted) throw new InterruptedError("request aborted", { where: url, cause: error });
       lastProblem = timeout.aborted
         ? `no answer within ${timeoutMs} ms`
         : `cannot connect: ${describeNetworkError(error)}`;
+      lastFailure = { unreachable: true };
     }
     if (attempt === maxRetries) break;
     const backoff = baseDelay * 2 ** attempt * (1 + Math.random() * 0.25);
     await sleep(Math.min(maxDelay, waitMs ?? backoff), callerSignal);
   }
-  throw new BackendError(`${lastProblem} (after ${maxRetries + 1} attempts)`, {
+  throw new EndpointUnavailableError(`${lastProblem} (after ${maxRetries + 1} attempts)`, lastFailure, {
     where: url,
     hint: "Is the server running and reachable at this address? Raise timeoutMs/maxRetries for a slow or busy endpoint.",
   });

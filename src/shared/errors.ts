@@ -43,6 +43,26 @@ export class EngineError extends VerticalError {}
 export class ModelError extends VerticalError {}
 /** A remote backend (OpenAI-compatible endpoint) failed after retries. */
 export class BackendError extends VerticalError {}
+/**
+ * An endpoint failed in a way another attempt may not (429, 5xx, timeout, refused or dropped
+ * connection), so a caller with other endpoints (the endpoint pool) can send the request elsewhere.
+ */
+export class EndpointUnavailableError extends BackendError {
+  constructor(
+    message: string,
+    readonly failure: {
+      /** The HTTP status, when the endpoint answered. */
+      status?: number;
+      /** The endpoint's Retry-After, in ms, when it sent one. */
+      retryAfterMs?: number;
+      /** True when no answer came at all (refused, reset, timed out): the endpoint may be down. */
+      unreachable: boolean;
+    },
+    details: ErrorDetails = {},
+  ) {
+    super(message, details);
+  }
+}
 /** An object was used after dispose(). */
 export class DisposedError extends VerticalError {}
 /** The user interrupted a job (Ctrl-C); the job saved what it could. */

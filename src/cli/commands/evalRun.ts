@@ -83,6 +83,11 @@ export function register(program: Command): void {
           process.stdout.write(
             `forgetting: ${row.system} on ${row.set}: ${(row.delta * 100).toFixed(1)} points vs ${summary.baseSystem} [${(row.ci95[0] * 100).toFixed(1)}, ${(row.ci95[1] * 100).toFixed(1)}]\n`,
           );
+        for (const system of summary.systems)
+          for (const endpoint of system.endpoints ?? [])
+            process.stdout.write(
+              `endpoint ${system.name} ${endpoint.baseUrl}: ${endpoint.requests} requests, ${endpoint.failures} failures, ${endpoint.retries} retries (${endpoint.state})\n`,
+            );
         process.stdout.write(`results: ${outDir}\n`);
         const failed = summary.results.filter((row) => row.status !== "complete");
         if (failed.length > 0)

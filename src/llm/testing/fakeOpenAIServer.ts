@@ -1,7 +1,8 @@
 /**
  * A small HTTP server on 127.0.0.1 that speaks the OpenAI wire format, for tests of the OpenAI-compatible
  * backend and of evaluations against endpoints: chat and completions (JSON or SSE streaming), completions
- * with `echo` + `logprobs` (one token per character), embeddings, and scripted failures (429/500 first).
+ * with `echo` + `logprobs` (one token per character), embeddings, the model list (GET /models), and
+ * scripted failures (429/500 first).
  * It records every request so tests can assert on what was sent.
  */
 import http from "node:http";
@@ -25,6 +26,8 @@ export interface FakeOpenAIServerOptions {
   retryAfterSeconds?: number;
   /** Delay before answering, in ms. */
   delayMs?: number;
+  /** Port to listen on (to bring a stopped server back at the same address). Defaults to any free port. */
+  port?: number;
   /** Embedding width. Defaults to 8. */
   dimensions?: number;
   /**
@@ -79,6 +82,12 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
         if (failure === 429 && options.retryAfterSeconds !== undefined)
           headers["retry-after"] = String(options.retryAfterSeconds);
         response.writeHead(failure, headers).end(JSON.stringify({ error: { message: `scripted failure ${failure}` } }));
+        return;
+      }
+      if (path === "/models") {
+        response
+          .writeHead(200, { "content-type": "application/json" })
+          .end(JSON.stringify({ object: "list", data: [{ id: "fake", object: "model" }] }));
         return;
       }
       if (path === "/embeddings") {
@@ -214,7 +223,7 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
       state.inFlight--;
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
     baseUrl: `http://127.0.0.1:${port}/v1`,
