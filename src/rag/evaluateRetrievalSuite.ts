@@ -57,7 +57,9 @@ export async function evaluateRetrievalSuite(options: RetrievalSuiteOptions): Pr
   };
   const indexes: RagIndex[] = [];
   try {
-    for (const [position, { name, embedder }] of options.embedders.entries()) {
+    for (const [position, { name, embedder: uncached }] of options.embedders.entries()) {
+      // dense, hybrid and hybrid+rerank embed the same queries: once is enough.
+      const embedder = rememberingQueries(uncached);
       const file = path.join(options.indexFolder, `${embedder.id.replace(/[^\w.-]+/g, "_")}.db`);
       const index = RagIndex.open(file, { embedderId: embedder.id, dimensions: embedder.dimensions, chunking });
       indexes.push(index);
@@ -103,4 +105,21 @@ export async function evaluateRetrievalSuite(options: RetrievalSuiteOptions): Pr
     for (const index of indexes) index.close();
   }
   return results;
+}
+
+/** The embedder, remembering the vector of each single text it embedded (the queries); chunk batches pass through. */
+function rememberingQueries(embedder: Embedder): Embedder {
+  const remembered = new Map<string, Float32Array>();
+  return {
+    id: embedder.id,
+    dimensions: embedder.dimensions,
+    embed: async (texts) => {
+      if (texts.length !== 1) return embedder.embed(texts);
+      const known = remembered.get(texts[0]!);
+      if (known) return [known];
+      const [vector] = await embedder.embed(texts);
+      remembered.set(texts[0]!, vector!);
+      return [vector!];
+    },
+  };
 }
