@@ -2,7 +2,7 @@
  * A local GGUF through node-llama-cpp: chat with the model's own chat template (resolved from the GGUF
  * by node-llama-cpp's chat wrappers), raw completion, LoRA adapters, an explicit thread count, and
  * log-likelihood scoring through `LlamaContextSequence.controlledEvaluate` with next-token
- * probabilities. The only file of src/ (with its tests) that imports node-llama-cpp.
+ * probabilities. With llamaCppReranker.ts, the only file of src/ (with its tests) that imports node-llama-cpp.
  *
  * Scoring path: context tokens (BOS prepended when the model wants one, special-token text parsed)
  * are evaluated once per distinct context, always from an empty sequence (so results do not depend on the order items
@@ -70,8 +70,8 @@ export interface LlamaCppOptions {
 
 let sharedLlama: Promise<Llama> | undefined;
 
-/** One Llama instance per process (it owns the native backend); never rebuilt or downloaded at run time. */
-function llamaInstance(): Promise<Llama> {
+/** One Llama instance per process (it owns the native backend; llamaCppReranker.ts shares it); never rebuilt or downloaded at run time. */
+export function llamaInstance(): Promise<Llama> {
   sharedLlama ??= getLlama({
     gpu: settings().device === "cpu" ? false : "auto",
     build: "never",
