@@ -19,3 +19,4 @@ export { renderChatTemplate, chatMlTemplate, type ChatTemplateMessage, type Rend
 export { preTokenizerByName, supportedPreTokenizers, type PreTokenizerKind } from "./preTokenizers.js";
 export { readTrainingTexts, type TrainingTexts } from "./readTrainingTexts.js";
 export { writeTokenizerGguf } from "./writeTokenizerGguf.js";
+export { embeddingTokens } from "./embeddingTokens.js";
