@@ -13,6 +13,7 @@ import * as evalReport from "./evalReport.js";
 import * as evalRatings from "./evalRatings.js";
 import * as evalBuildMcq from "./evalBuildMcq.js";
 import * as dataCommands from "./dataCommands.js";
+import * as ragCommands from "./ragCommands.js";
 import * as lab from "./lab.js";
 import * as serve from "./serve.js";
 import * as feedbackExport from "./feedbackExport.js";
@@ -22,4 +23,4 @@ export interface CommandModule {
 }
 
 /** Every CLI command group, in the order `vertical --help` lists them. */
-export const commandModules: CommandModule[] = [lab, modelInit, modelInfo, modelPerplexity, modelLogprobs, tokenizerTrain, tokenizerConvert, tokenizerEncode, evalRun, evalReport, evalRatings, evalBuildMcq, dataCommands, train, exportCommand, serve, feedbackExport];
+export const commandModules: CommandModule[] = [lab, modelInit, modelInfo, modelPerplexity, modelLogprobs, tokenizerTrain, tokenizerConvert, tokenizerEncode, evalRun, evalReport, evalRatings, evalBuildMcq, dataCommands, ragCommands, train, exportCommand, serve, feedbackExport];
