@@ -70,7 +70,9 @@ export async function trainEmbedder(input: TrainEmbedderOptions): Promise<TrainE
 
   // ---- load and check everything before the first step -----------------------------------------
   using backend = Backend.create({ threads: options.threads ?? settings().threads, device: settings().device });
-  using scheduler = new Scheduler([backend], 65536);
+  // a GPU run keeps a CPU backend last in the scheduler for ops the GPU lacks (as train.ts)
+  using cpu = backend.isCpu ? undefined : Backend.cpu(options.threads ?? settings().threads);
+  using scheduler = new Scheduler(cpu ? [backend, cpu] : [backend], 65536);
   using model = loadModel(modelPath, { backend });
   const tokenizer = tokenizerFromGguf(model.file);
   const addEos = model.file.getBool("tokenizer.ggml.add_eos_token") ?? false;
