@@ -30,3 +30,5 @@ export {
   type ModelTensorValues,
   type TokenizerMetadata,
 } from "./initModel.js";
+export { poolEmbeddings, poolingFromType, POOLINGS, LLAMA_POOLING_TYPE, type Pooling, type PoolingGraph } from "./poolEmbeddings.js";
+export { EmbeddingEvaluator, type EmbeddingEvaluatorOptions } from "./embeddingEvaluator.js";

@@ -20,3 +20,4 @@ export { preTokenizerByName, supportedPreTokenizers, type PreTokenizerKind } fro
 export { readTrainingTexts, type TrainingTexts } from "./readTrainingTexts.js";
 export { writeTokenizerGguf } from "./writeTokenizerGguf.js";
 export { huggingFaceTokenizerFromGguf, type HuggingFaceTokenizerExport } from "./toHuggingFace.js";
+export { embeddingTokens } from "./embeddingTokens.js";

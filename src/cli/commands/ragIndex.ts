@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { commandGroup } from "./group.js";
 
 export const RAG_GROUP_DESCRIPTION =
-  "Retrieval: a persistent index of a folder's documents, queries, retrieval metrics";
+  "Retrieval: a persistent index of a folder's documents, queries, retrieval metrics, a domain-trained embedder";
 
 export function register(program: Command): void {
   commandGroup(program, "rag", RAG_GROUP_DESCRIPTION)
