@@ -30,7 +30,7 @@ import {
   type Token,
 } from "node-llama-cpp";
 import { settings } from "../config.js";
-import { DisposedError, ModelError } from "../shared/errors.js";
+import { ContextOverflowError, DisposedError, ModelError } from "../shared/errors.js";
 import type { ChatPromptRenderer } from "./chatPrompt.js";
 import type { ToolCall, ToolChatModel, ToolConversationMessage, ToolDefinition, ToolTurn } from "./toolChat.js";
 import type {
@@ -249,13 +249,19 @@ export class LlamaCppBackend implements ChatModel, TokenScorer, ChatPromptRender
         autoDisposeSequence: false,
       });
       try {
+        const promptTokens = this.model.tokenize(this.renderChatPrompt(messages), true).length;
+        // node-llama-cpp would otherwise try to compress the history and fail with "Failed to compress chat history".
+        if (promptTokens + 1 > this.context.contextSize)
+          throw new ContextOverflowError(
+            `a chat prompt of ${promptTokens} tokens does not fit the ${this.context.contextSize}-token context`,
+            { where: this.id, hint: "Shorten the prompt (fewer shots or passages) or give the system a larger contextSize." },
+          );
         const history = [...toHistory(messages), { type: "model", response: [] } as ChatHistoryItem];
         const result = await chat.generateResponse(history, generationSettings(options));
-        const promptText = this.renderChatPrompt(messages);
         return {
           text: result.response,
           usage: {
-            promptTokens: this.model.tokenize(promptText, true).length,
+            promptTokens,
             completionTokens: this.model.tokenize(result.response, false).length,
           },
           finishReason: finishReasonOf(result.metadata.stopReason),

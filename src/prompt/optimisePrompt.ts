@@ -7,8 +7,8 @@
  * scored on a small first rung of dev items, the better half goes on to twice the items, and so on up
  * to the whole dev split. The search history (searchHistory.ts) is the checkpoint.
  */
-import type { ChatModel } from "../llm/types.js";
-import { ConfigError, InterruptedError } from "../shared/errors.js";
+import type { ChatModel, Generation } from "../llm/types.js";
+import { ConfigError, ContextOverflowError, InterruptedError } from "../shared/errors.js";
 import type { PromptTemplate } from "./promptTemplate.js";
 import { appendHistory, readHistory, type CandidateRecord, type ScoreRecord } from "./searchHistory.js";
 
@@ -147,10 +147,18 @@ class Search {
   async propose(parent: CandidateRecord, ranked: { candidate: CandidateRecord; mean: number }[]): Promise<CandidateRecord> {
     this.checkSignal();
     const rewriter = this.options.rewriter!;
-    const generation = await rewriter.chat([{ role: "user", content: metaPrompt(ranked.slice(0, 8)) }], {
-      maxTokens: 96,
-      ...(this.options.signal ? { signal: this.options.signal } : {}),
-    });
+    let generation: Generation;
+    try {
+      generation = await rewriter.chat([{ role: "user", content: metaPrompt(ranked.slice(0, 8)) }], {
+        maxTokens: 96,
+        ...(this.options.signal ? { signal: this.options.signal } : {}),
+      });
+    } catch (error) {
+      // A rewriter whose context cannot hold the meta-prompt (a small local model) proposes nothing; the slot is
+      // spent like an empty proposal's, so the search still ends.
+      if (!(error instanceof ContextOverflowError)) throw error;
+      return this.add({ type: "candidate", id: `c${this.candidates.length}`, template: parent.template, source: "rewrite", parent: parent.id, tokens: { prompt: 0, completion: 0 }, rejected: "too-long" });
+    }
     this.rewriteCalls++;
     const tokens = { prompt: generation.usage.promptTokens, completion: generation.usage.completionTokens };
     this.rewriteTokens += tokens.prompt + tokens.completion;

@@ -16,7 +16,7 @@ export interface CandidateRecord {
   source: "seed" | "rewrite";
   parent?: string;
   /** Set when a rewrite was empty or repeated an earlier candidate: it used its budget slot, it is not scored. */
-  rejected?: "empty" | "repeat";
+  rejected?: "empty" | "repeat" | "too-long";
   /** Rewriter tokens spent proposing it. */
   tokens?: { prompt: number; completion: number };
 }

@@ -41,6 +41,8 @@ export class DiskFullError extends VerticalError {}
 export class EngineError extends VerticalError {}
 /** A model file is inconsistent: unknown architecture, missing tensor, wrong shape, no tokenizer. */
 export class ModelError extends VerticalError {}
+/** A prompt longer than the model's context: raised with both lengths before any token is generated. */
+export class ContextOverflowError extends ModelError {}
 /** A remote backend (OpenAI-compatible endpoint) failed after retries. */
 export class BackendError extends VerticalError {}
 /**

@@ -20,6 +20,7 @@ import { gguf, GgmlType, readGguf, toF32, writeGguf } from "../../src/engine/ggu
 import { writeLoraAdapterFile } from "../../src/model/loraAdapterFile.js";
 import { initModel } from "../../src/model/initModel.js";
 import { llamaCppVocab } from "./fixtures.js";
+import { ContextOverflowError } from "../../src/shared/errors.js";
 
 const folder = fs.mkdtempSync(path.join(os.tmpdir(), "vertical-eval-native-"));
 const modelPath = path.join(folder, "tiny.gguf");
@@ -310,6 +311,18 @@ describe("llama.cpp scoring does not depend on what was scored before", () => {
       await backend.score(options("Something else entirely, to empty the sequence's prefix."));
       const alone = await backend.score(options(second));
       expect(afterNeighbour.map((score) => score.logprob)).toEqual(alone.map((score) => score.logprob));
+    } finally {
+      await backend.dispose();
+    }
+  });
+
+  it("refuses a chat prompt longer than the context with both lengths (not node-llama-cpp's history compression)", async () => {
+    const backend = await LlamaCppBackend.load({ modelPath: shippedBase, threads: 1, contextSize: 256 });
+    try {
+      await expect(backend.chat([{ role: "user", content: "harbour ".repeat(400) }])).rejects.toThrow(
+        /a chat prompt of \d+ tokens does not fit the 256-token context/,
+      );
+      await expect(backend.chat([{ role: "user", content: "harbour ".repeat(400) }])).rejects.toBeInstanceOf(ContextOverflowError);
     } finally {
       await backend.dispose();
     }
