@@ -5,7 +5,7 @@
  */
 
 /** A training stage: what data, which objective, starting from which model. */
-export type StageName = "cpt" | "cpt-general" | "sft" | "sft-small" | "mip" | "cpt-sft" | "chat-sft" | "chat-sft-small" | "soft-prompt";
+export type StageName = "cpt" | "cpt-general" | "sft" | "sft-small" | "mip" | "cpt-sft" | "chat-sft" | "chat-sft-small" | "soft-prompt" | "chat-soft-prompt";
 
 export interface StageDefinition {
   objective: "cpt" | "sft" | "mip";
@@ -42,6 +42,7 @@ export const STAGES: Record<StageName, StageDefinition> = {
   "chat-sft": { objective: "sft", data: "sft", model: "chat", budget: "sft" },
   "chat-sft-small": { objective: "sft", data: "sft-small", model: "chat", budget: "sft", stepShare: SMALL_SFT_SHARE },
   "soft-prompt": { objective: "sft", data: "sft", budget: "sft", method: "soft-prompt" },
+  "chat-soft-prompt": { objective: "sft", data: "sft", model: "chat", budget: "sft", method: "soft-prompt" },
 };
 
 export interface RouteDefinition {
@@ -86,6 +87,7 @@ export const ROUTES = {
   // Prompt design (docs/prompt.md): opt-in, their cost on the demo is not measured under its time budget.
   "few-shot-knn": { description: "base model with the most similar solved dev examples (BM25 kNN) in the prompt", box: "grey", prompting: "few-shot", chat: false, prompt: { selection: "knn" }, byDefault: false },
   "soft-prompt": { description: "virtual tokens trained on the domain conversations before every prompt, base frozen (scored by the engine)", box: "grey", stage: "soft-prompt", prompting: "zero-shot", chat: true, byDefault: false },
+  "chat-soft-prompt": { description: "virtual tokens trained on the domain conversations in front of the chat model (model.chat), frozen (scored by the engine)", box: "grey", stage: "chat-soft-prompt", prompting: "zero-shot", chat: true, model: "chat", byDefault: false },
   "prompt-opt": { description: "base model with the instruction `vertical prompt optimise` chose on the dev split (gold log-likelihood, successive halving)", box: "grey", prompting: "zero-shot", chat: false, prompt: { optimise: true }, byDefault: false },
   calibrated: { description: "base model zero-shot, option probabilities divided by their content-free bias (Zhao et al. 2021)", box: "grey", prompting: "zero-shot", chat: false, prompt: { calibration: "contextual" }, byDefault: false },
 } as const satisfies Record<string, RouteDefinition>;
@@ -104,7 +106,8 @@ export function isDefaultRoute(route: RouteName): boolean {
 
 /** Whether a route generates (open-ended answers, serving): not a soft prompt, which only the engine scores. */
 export function routeGenerates(route: RouteName): boolean {
-  return (ROUTES[route] as RouteDefinition).stage !== "soft-prompt";
+  const stage = (ROUTES[route] as RouteDefinition).stage;
+  return !stage || STAGES[stage].method !== "soft-prompt";
 }
 
 /** Whether a route needs lab.yaml's `model.chat` (it is asked, or starts its training, from the chat model). */
