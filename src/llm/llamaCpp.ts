@@ -81,6 +81,16 @@ export function llamaInstance(): Promise<Llama> {
   return sharedLlama;
 }
 
+/** A GGUF loaded by node-llama-cpp (on the CPU unless a device is set); its refusal names the file. */
+export async function loadLlamaModel(modelPath: string, gpuLayers?: number | "auto"): Promise<LlamaModel> {
+  const llama = await llamaInstance();
+  try {
+    return await llama.loadModel({ modelPath, gpuLayers: gpuLayers ?? (settings().device === "cpu" ? 0 : "auto") });
+  } catch (error) {
+    throw new ModelError(`node-llama-cpp cannot load the model: ${(error as Error).message}`, { where: modelPath, cause: error });
+  }
+}
+
 function toHistory(messages: ChatMessage[]): ChatHistoryItem[] {
   return messages.map((message): ChatHistoryItem =>
     message.role === "assistant"
@@ -165,20 +175,8 @@ export class LlamaCppBackend implements ChatModel, TokenScorer, ChatPromptRender
   }
 
   static async load(options: LlamaCppOptions): Promise<LlamaCppBackend> {
-    const llama = await llamaInstance();
     const threads = options.threads ?? settings().threads;
-    let model: LlamaModel;
-    try {
-      model = await llama.loadModel({
-        modelPath: options.modelPath,
-        gpuLayers: options.gpuLayers ?? (settings().device === "cpu" ? 0 : "auto"),
-      });
-    } catch (error) {
-      throw new ModelError(`node-llama-cpp cannot load the model: ${(error as Error).message}`, {
-        where: options.modelPath,
-        cause: error,
-      });
-    }
+    const model = await loadLlamaModel(options.modelPath, options.gpuLayers);
     const adapters = options.adapters ?? [];
     let context: LlamaContext;
     try {
@@ -482,19 +480,7 @@ export class LlamaCppEmbedder implements Embedder {
   }
 
   static async load(options: LlamaCppEmbedderOptions): Promise<LlamaCppEmbedder> {
-    const llama = await llamaInstance();
-    let model: LlamaModel;
-    try {
-      model = await llama.loadModel({
-        modelPath: options.modelPath,
-        gpuLayers: settings().device === "cpu" ? 0 : "auto",
-      });
-    } catch (error) {
-      throw new ModelError(`node-llama-cpp cannot load the model: ${(error as Error).message}`, {
-        where: options.modelPath,
-        cause: error,
-      });
-    }
+    const model = await loadLlamaModel(options.modelPath);
     try {
       const context = await model.createEmbeddingContext({
         contextSize: options.contextSize ?? Math.min(model.trainContextSize, 2048),

@@ -7,7 +7,7 @@ import { type LlamaModel, type LlamaRankingContext } from "node-llama-cpp";
 import path from "node:path";
 import { settings } from "../config.js";
 import { DisposedError, ModelError } from "../shared/errors.js";
-import { llamaInstance } from "./llamaCpp.js";
+import { loadLlamaModel } from "./llamaCpp.js";
 import type { Reranker } from "./reranker.js";
 
 export interface LlamaCppRerankerOptions {
@@ -29,19 +29,7 @@ export class LlamaCppReranker implements Reranker {
   }
 
   static async load(options: LlamaCppRerankerOptions): Promise<LlamaCppReranker> {
-    const llama = await llamaInstance();
-    let model: LlamaModel;
-    try {
-      model = await llama.loadModel({
-        modelPath: options.modelPath,
-        gpuLayers: settings().device === "cpu" ? 0 : "auto",
-      });
-    } catch (error) {
-      throw new ModelError(`node-llama-cpp cannot load the model: ${(error as Error).message}`, {
-        where: options.modelPath,
-        cause: error,
-      });
-    }
+    const model = await loadLlamaModel(options.modelPath);
     try {
       const context = await model.createRankingContext({ threads: options.threads ?? settings().threads });
       return new LlamaCppReranker(model, context, options.modelPath);

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { unpermuteRows } from "./exportPeft.js";
-import { permuteRows } from "./importPeft.js";
+import { permuteRows, unpermuteRows } from "../model/hf/index.js";
 
 describe("PEFT import", () => {
   it("permutes q/k rows as convert_hf_to_gguf does: the exact inverse of the export's un-permutation", () => {

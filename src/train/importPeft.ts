@@ -17,10 +17,8 @@ import { readHyperparameters } from "../model/hyperparameters.js";
 import { resolveTargetModule, targetByShort } from "../model/loraTargets.js";
 import { writeLoraAdapterFile, type LoraAdapterFile, type LoraPair } from "../model/loraAdapterFile.js";
 import { InputError, ModelError } from "../shared/errors.js";
+import { PERMUTED_ARCHITECTURES, permuteRows } from "../model/hf/index.js";
 import { readSafetensors } from "./safetensors.js";
-
-/** Architectures whose GGUF q/k weights convert_hf_to_gguf permuted (exportPeft.ts undoes the same). */
-const PERMUTED_ARCHITECTURES = new Set(["llama"]);
 
 export interface PeftTarget {
   architecture: string;
@@ -28,22 +26,6 @@ export interface PeftTarget {
   headCountKv: number;
 }
 
-/** Applies convert_hf_to_gguf's `permute(w, n_head, ...)` to the rows of a [rows, columns] matrix: HF row h*hd + i*hd/2 + j goes to GGUF row h*hd + 2j + i. */
-export function permuteRows(values: Float32Array, rows: number, columns: number, heads: number): Float32Array {
-  const headDim = rows / heads;
-  const half = headDim / 2;
-  const out = new Float32Array(values.length);
-  for (let h = 0; h < heads; h++) {
-    for (let j = 0; j < half; j++) {
-      for (let i = 0; i < 2; i++) {
-        const hfRow = h * headDim + i * half + j;
-        const ggufRow = h * headDim + 2 * j + i;
-        out.set(values.subarray(hfRow * columns, (hfRow + 1) * columns), ggufRow * columns);
-      }
-    }
-  }
-  return out;
-}
 
 interface PeftConfig {
   peft_type?: string;
