@@ -76,7 +76,7 @@ describe("lab.yaml", () => {
     const config = loadLabConfig(folder);
     expect(config.routes).toEqual(ROUTE_NAMES.filter(isDefaultRoute));
     // The prompt-design routes are opt-in: listed, they run.
-    expect(ROUTE_NAMES.filter((route) => !isDefaultRoute(route))).toEqual(["few-shot-knn", "soft-prompt", "chat-soft-prompt", "prompt-opt", "calibrated"]);
+    expect(ROUTE_NAMES.filter((route) => !isDefaultRoute(route))).toEqual(["retrieval-dense", "retrieval-hybrid", "retrieval-rerank", "few-shot-knn", "soft-prompt", "chat-soft-prompt", "prompt-opt", "calibrated"]);
     expect(config.model.chat).toBe(path.join(folder, "models/chat.gguf"));
     expect(stagesFor(["base", "chat", "chat-sft-small", "sft-small"])).toEqual(["chat-sft-small", "sft-small"]);
   });

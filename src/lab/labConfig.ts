@@ -145,8 +145,15 @@ export const labConfigSchema = z.strictObject({
       /** Passage size in characters. Defaults to 400. */
       chunkChars: positiveInt("chunkChars").default(400),
       overlapSentences: z.number().int().min(0).default(1),
+      /** retrieval-hybrid / -rerank: weights of BM25 and dense in reciprocal-rank fusion. Default to 1 each. */
+      fusion: z
+        .strictObject({ bm25Weight: z.number().min(0).default(1), denseWeight: z.number().min(0).default(1) })
+        .refine((weights) => weights.bm25Weight + weights.denseWeight > 0, "at least one fusion weight must be > 0")
+        .default({ bm25Weight: 1, denseWeight: 1 }),
+      /** retrieval-rerank: hybrid candidates the base model judges per question. Defaults to 20. */
+      rerankCandidates: positiveInt("rerankCandidates").default(20),
     })
-    .default({ topK: 3, chunkChars: 400, overlapSentences: 1 }),
+    .default({ topK: 3, chunkChars: 400, overlapSentences: 1, fusion: { bm25Weight: 1, denseWeight: 1 }, rerankCandidates: 20 }),
   fewShot: z.strictObject({ shots: positiveInt("shots").default(3) }).default({ shots: 3 }),
   /** The prompt-opt route: candidate instructions `vertical prompt optimise` tries on the dev split (docs/prompt.md). */
   promptOpt: z.strictObject({ budget: positiveInt("budget").default(4) }).default({ budget: 4 }),

@@ -4,6 +4,7 @@
  *   Training          per stage: steps reached vs planned (a time cap that cut training shows here), tokens, loss
  *   Statistical power the minimum detectable difference of the paired test vs the base
  *   Sample answers    a few open questions, every route's answer (empty answers flagged)
+ *   Retrieval         recall@k, MRR, nDCG@10 of each retrieval route's retriever next to its accuracy (labRetrievalMetrics.ts)
  *   Citations         citation recall/precision of the retrieval routes' open answers (labCitations.ts)
  *   What this lab says the advisor (adviseLab.ts)
  */
@@ -133,12 +134,14 @@ export function labReportSections(options: {
   power: PowerSummary[];
   advice: Advice;
   citations?: readonly RouteCitations[];
+  retrieval?: ReportSection | null;
 }): ReportSection[] {
   return [
     dataSection(options.data, options.counts),
     trainingSection(options.stages),
     { id: "lab-power", title: "Statistical power", blocks: [{ kind: "list" as const, items: options.power.map(describePower) }, { kind: "paragraph" as const, text: POWER_METHOD }] },
     samplesSection(options.evalDir, options.openSet, options.sampleQuestions, options.routes),
+    options.retrieval ?? null,
     citationsSection(options.citations ?? []),
     adviceSection(options.advice, options.power),
   ].filter((section): section is ReportSection => section !== null);

@@ -4,6 +4,7 @@
  *   data             training files (domain text, general text, SFT chats decontaminated against every eval set)
  *   train:<stage>    each training stage the chosen routes need (cpt, cpt-general, sft, mip, cpt-sft)
  *   eval:<route>     domain MCQ, general MCQ and open-ended questions for each route (base first)
+ *   retrieval:<kind> recall@k, MRR, nDCG@10 of each retriever the retrieval routes use (labRetrievalMetrics.ts)
  *   report           report.html + report.md and the comparison table
  * Each step's `inputs` hold everything its output depends on, so editing lab.yaml reruns exactly the
  * steps it affects (and the ones after them); everything else is reused from DIR/out.
@@ -17,7 +18,9 @@ import type { ChatModel } from "../llm/types.js";
 import { writeFileAtomic } from "../shared/atomicWrite.js";
 import { InputError, InterruptedError } from "../shared/errors.js";
 import type { LabConfig } from "./labConfig.js";
-import { ROUTES, STAGES, stageChain, stagesFor, type RouteDefinition, type RouteName, type StageName } from "./routes.js";
+import { retrievalStepInputs, retrieverKindsOf } from "./labRetrievalSteps.js";
+import { LabRetrievers } from "./labRetrievers.js";
+import { ROUTES, STAGES, retrieverKindOf, type RetrieverKind, stageChain, stagesFor, type RouteDefinition, type RouteName, type StageName } from "./routes.js";
 import { labRetriever, labRouteModel, labRouteSystem, type RouteModel } from "./routeSystem.js";
 import type { LabStep, StepContext } from "./runSteps.js";
 import type { TrainStageOutputs as StageOutputs } from "./trainStage.js";
@@ -190,8 +193,13 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
   }
 
   // ---- evaluation, one step per route ----------------------------------------------------------
-  let sharedRetriever: Retriever | undefined;
-  const retriever = () => (sharedRetriever ??= labRetriever(config));
+  // BM25 loads nothing and is shared; the model-backed retrievers share one embedder and one set of passage
+  // vectors across the steps of this run (embedding the chunks is the slow part), freed by the report step.
+  let sharedBm25: Retriever | undefined;
+  let modelRetrievers: LabRetrievers | undefined;
+  const retrieverOf = (kind: RetrieverKind, context: StepContext): Retriever =>
+    kind === "bm25" ? (sharedBm25 ??= labRetriever(config)) : (modelRetrievers ??= new LabRetrievers(config, String(context.outputsOf("model").modelPath))).of(kind);
+  const openRetriever = (route: RouteName, context: StepContext): Retriever => retrieverOf(retrieverKindOf(route), context);
   const routeModel = (route: RouteName, context: StepContext): RouteModel => labRouteModel(route, paths, (step) => context.outputsOf(step));
   const systemFor = (route: RouteName, model: RouteModel) => labRouteSystem(config, route, model, threads);
   const mcqSets = () => [
@@ -221,7 +229,7 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
     steps.push({
       name,
       kind: "eval",
-      inputs: { route, definition, eval: config.eval, retrieval: definition.prompting === "retrieval" ? config.retrieval : null, fewShot: definition.prompting === "few-shot" ? config.fewShot : null, chatTemplate: config.model.chatTemplate, systemPrompt: config.model.systemPrompt ?? null, data: [config.data.domainMcq, config.data.generalMcq, config.data.open, config.data.domainMcqDev] },
+      inputs: { route, definition, eval: config.eval, retrieval: definition.prompting === "retrieval" ? retrievalStepInputs(config, retrieverKindOf(route)) : null, fewShot: definition.prompting === "few-shot" ? config.fewShot : null, chatTemplate: config.model.chatTemplate, systemPrompt: config.model.systemPrompt ?? null, data: [config.data.domainMcq, config.data.generalMcq, config.data.open, config.data.domainMcqDev] },
       after: ["model", ...(definition.stage ? stageChain(definition.stage).map((stage) => `train:${stage}`) : []), ...(definition.prompt?.optimise ? ["prompt:opt"] : []), ...(route === "base" ? [] : ["eval:base"])],
       estimateSeconds: 15, // measured: 5-20 s per route on the example (retrieval prompts are the longest)
       async run(context) {
@@ -236,10 +244,28 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
             system,
             sets: mcqSets(),
             evalDir: paths.eval,
-            retriever,
+            retriever: () => openRetriever(route, context),
             context,
           })),
         };
+      },
+    });
+  }
+
+  // ---- retrieval metrics, one step per retriever kind the retrieval routes use -----------------
+  const retrievalSteps: string[] = [];
+  for (const kind of retrieverKindsOf(config.routes)) {
+    const name = `retrieval:${kind}`;
+    retrievalSteps.push(name);
+    steps.push({
+      name,
+      kind: "eval",
+      inputs: { format: 1, kind, retrieval: retrievalStepInputs(config, kind), data: [config.data.docs, config.data.domainMcq, config.data.open], limit: config.eval.limit ?? null, openLimit: config.eval.openLimit ?? null },
+      after: ["model"],
+      estimateSeconds: kind === "rerank" ? 60 : 5,
+      async run(context) {
+        const { measureLabRetrieval } = await import("./labRetrievalMetrics.js");
+        return { ...(await measureLabRetrieval(config, kind, retrieverOf(kind, context))) };
       },
     });
   }
@@ -249,12 +275,16 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
     name: "report",
     kind: "report",
     inputs: { routes: config.routes, name: config.name },
-    after: evalSteps,
+    after: [...evalSteps, ...retrievalSteps],
     estimateSeconds: 5,
     async run(context) {
       const { writeLabReport } = await import("./writeLabReport.js");
       const systems = config.routes.map((route) => systemFor(route, routeModel(route, context)));
-      return { ...(await writeLabReport({ config, systems, sets: mcqSets(), paths, context })) };
+      try {
+        return { ...(await writeLabReport({ config, systems, sets: mcqSets(), paths, context, retrieverOf: (kind) => retrieverOf(kind, context) })) };
+      } finally {
+        await modelRetrievers?.dispose();
+      }
     },
   });
   return steps;

@@ -45,6 +45,9 @@ export const STAGES: Record<StageName, StageDefinition> = {
   "chat-soft-prompt": { objective: "sft", data: "sft", model: "chat", budget: "sft", method: "soft-prompt" },
 };
 
+/** How a retrieval route finds its passages; every kind reads the same chunks of docs/. */
+export type RetrieverKind = "bm25" | "dense" | "hybrid" | "rerank";
+
 export interface RouteDefinition {
   /** One line for the report and `vertical lab routes`. */
   description: string;
@@ -60,6 +63,11 @@ export interface RouteDefinition {
   model?: "base" | "chat";
   /** Prompt design on top of `prompting` (src/prompt/): how shots are picked, contextual calibration. */
   prompt?: { selection?: "knn"; calibration?: "contextual"; optimise?: true };
+  /**
+   * Which passages a retrieval route is shown (src/lab/labRetrievers.ts): BM25 (default), the base model's
+   * embeddings, both fused by reciprocal rank, or the fused candidates reranked by the base model as judge.
+   */
+  retriever?: RetrieverKind;
   /** False: run only when lab.yaml's `routes` lists it (not in the default "every route"). Defaults to true. */
   byDefault?: boolean;
 }
@@ -84,6 +92,10 @@ export const ROUTES = {
   chat: { description: "the chat model (model.chat) as it is, through its chat template", box: "black", prompting: "zero-shot", chat: true, model: "chat" },
   "chat-sft": { description: "SFT on the domain conversations starting from the chat model (its template kept)", box: "white", stage: "chat-sft", prompting: "zero-shot", chat: true },
   "chat-sft-small": { description: "SFT of the chat model on a quarter of the conversations (a quarter of the steps)", box: "white", stage: "chat-sft-small", prompting: "zero-shot", chat: true },
+  // Retrieval variants (docs/rag.md): opt-in, each evaluated exactly like `retrieval` apart from the passages shown.
+  "retrieval-dense": { description: "base model with the top-k passages by the base model's own embeddings (cosine)", box: "black", prompting: "retrieval", chat: false, retriever: "dense", byDefault: false },
+  "retrieval-hybrid": { description: "base model with the top-k passages of BM25 and dense fused by reciprocal rank", box: "black", prompting: "retrieval", chat: false, retriever: "hybrid", byDefault: false },
+  "retrieval-rerank": { description: "base model with the hybrid candidates reranked by the base model as relevance judge (LLM-as-reranker)", box: "black", prompting: "retrieval", chat: false, retriever: "rerank", byDefault: false },
   // Prompt design (docs/prompt.md): opt-in, their cost on the demo is not measured under its time budget.
   "few-shot-knn": { description: "base model with the most similar solved dev examples (BM25 kNN) in the prompt", box: "grey", prompting: "few-shot", chat: false, prompt: { selection: "knn" }, byDefault: false },
   "soft-prompt": { description: "virtual tokens trained on the domain conversations before every prompt, base frozen (scored by the engine)", box: "grey", stage: "soft-prompt", prompting: "zero-shot", chat: true, byDefault: false },
@@ -102,6 +114,11 @@ export function isRouteName(name: string): name is RouteName {
 /** Whether a route runs when lab.yaml lists no `routes` (the opt-in prompt-design routes do not). */
 export function isDefaultRoute(route: RouteName): boolean {
   return (ROUTES[route] as RouteDefinition).byDefault !== false;
+}
+
+/** The retriever a route is asked with; bm25 for a route that names none (and for non-retrieval routes, which use none). */
+export function retrieverKindOf(route: RouteName): RetrieverKind {
+  return (ROUTES[route] as RouteDefinition).retriever ?? "bm25";
 }
 
 /** Whether a route generates (open-ended answers, serving): not a soft prompt, which only the engine scores. */

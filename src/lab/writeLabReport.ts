@@ -23,8 +23,10 @@ import { measureLabCitations } from "./labCitations.js";
 import { labReportSections, type PowerSummary } from "./labReportSections.js";
 import type { LabDataOutputs } from "./prepareLabData.js";
 import { answeredModel } from "./routeChatModels.js";
-import { labRetriever } from "./routeSystem.js";
-import { ROUTES, routeGenerates, stageChain, stagesFor, type RouteDefinition, type RouteName } from "./routes.js";
+import { retrieverKindsOf } from "./labRetrievalSteps.js";
+import { retrievalSection, type RetrievalMetrics } from "./labRetrievalMetrics.js";
+import type { Retriever } from "../llm/retriever.js";
+import { ROUTES, retrieverKindOf, routeGenerates, type RetrieverKind, stageChain, stagesFor, type RouteDefinition, type RouteName } from "./routes.js";
 import type { TrainStageOutputs } from "./trainStage.js";
 import type { StepContext } from "./runSteps.js";
 
@@ -106,6 +108,8 @@ export async function writeLabReport(options: {
   sets: Record<string, unknown>[];
   paths: LabPaths;
   context: StepContext;
+  /** The retriever of each kind, as the route steps used it (the Citations check retrieves again). */
+  retrieverOf: (kind: RetrieverKind) => Retriever;
 }): Promise<LabReportOutputs> {
   const { config, paths } = options;
   const spec = defineEvalSpec({ name: config.name, systems: options.systems, sets: options.sets, baseSystem: "base" });
@@ -156,14 +160,12 @@ export async function writeLabReport(options: {
     domainMdd: domainPower.mdd === null ? null : { value: domainPower.mdd, items: domainPower.items },
   });
   const retrievalRoutes = config.routes.filter((route) => (ROUTES[route] as RouteDefinition).prompting === "retrieval");
-  const citations = await measureLabCitations({
-    evalDir: paths.eval,
-    set: DOMAIN_OPEN,
-    questions,
-    routes: retrievalRoutes,
-    retriever: retrievalRoutes.length > 0 ? labRetriever(config) : { id: "none", retrieve: async () => [] },
-    k: config.retrieval.topK,
-  });
+  const citations = await measureCitationsPerRetriever(config, retrievalRoutes, questions, paths, options.retrieverOf);
+  const retrieval = retrievalSection(
+    retrievalRoutes,
+    (kind) => options.context.outputsOf(`retrieval:${kind}`) as unknown as RetrievalMetrics,
+    (route) => rows.find((row) => row.route === route)?.domain?.value ?? null,
+  );
   const sections = labReportSections({
     evalDir: paths.eval,
     data: options.context.outputsOf("data") as unknown as LabDataOutputs,
@@ -175,6 +177,7 @@ export async function writeLabReport(options: {
     power,
     advice,
     citations,
+    retrieval,
   });
   const written = writeReport([paths.eval], {
     sections,
@@ -188,4 +191,12 @@ export async function writeLabReport(options: {
   });
   writeFileAtomic(path.join(paths.out, "comparison.json"), JSON.stringify(rows, null, 2) + "\n");
   return { reportHtml: path.relative(paths.out, written.htmlPath), reportMarkdown: path.relative(paths.out, written.markdownPath), rows, power, advice };
+}
+
+/** Citation checks re-retrieve each route's passages with the retriever that route was asked with. */
+async function measureCitationsPerRetriever(config: LabConfig, routes: readonly RouteName[], questions: Parameters<typeof measureLabCitations>[0]["questions"], paths: LabPaths, retrieverOf: (kind: RetrieverKind) => Retriever) {
+  const measured: Awaited<ReturnType<typeof measureLabCitations>> = [];
+  for (const kind of retrieverKindsOf(routes))
+    measured.push(...(await measureLabCitations({ evalDir: paths.eval, set: DOMAIN_OPEN, questions, routes: routes.filter((route) => retrieverKindOf(route) === kind), retriever: retrieverOf(kind), k: config.retrieval.topK })));
+  return routes.map((route) => measured.find((entry) => entry.route === route)!);
 }

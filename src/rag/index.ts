@@ -10,6 +10,7 @@ export { indexFolder, INDEXABLE_EXTENSIONS, type IndexFolderOptions, type IndexF
 export type { IndexedPassage } from "./indexedPassage.js";
 export { IndexBm25Retriever } from "./indexBm25Retriever.js";
 export { DenseRetriever } from "./denseRetriever.js";
+export { PassageDenseRetriever } from "./passageDenseRetriever.js";
 export { HybridRetriever, type HybridOptions } from "./hybridRetriever.js";
 export { fuseRankings, type RankedList } from "./fuseRankings.js";
 export { MmrRetriever, type MmrOptions } from "./mmrRetriever.js";
@@ -18,5 +19,5 @@ export { RerankingRetriever, type RerankingOptions } from "./rerankingRetriever.
 export { LlmReranker, relevancePrompt, type LlmRerankerOptions } from "./llmReranker.js";
 export { recallAtK, reciprocalRank, ndcgAtK } from "./retrievalMetrics.js";
 export { evaluateRetriever, formatRetrievalScores, type LabelledQuery, type RetrievalScores } from "./evaluateRetrievers.js";
-export { readLabelledQueries, type LabelledSet } from "./readLabelledQueries.js";
+export { readLabelledQueries, readLabelledQueriesFrom, type LabelledSet } from "./readLabelledQueries.js";
 export { evaluateRetrievalSuite, type RetrievalSuiteOptions } from "./evaluateRetrievalSuite.js";

@@ -3,6 +3,7 @@
  * `<folder>/eval/` with a `question` and a `source` (the document the item was written from, as the
  * harbor MCQ and open items carry) becomes a query whose relevant document is that source. Items
  * without a source are left out (and counted), a question asked twice is kept once.
+ * `readLabelledQueriesFrom` does the same for named files (the lab: only its domain evaluation sets).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -26,20 +27,35 @@ export function readLabelledQueries(folder: string): LabelledSet {
   const files = fs
     .readdirSync(evalFolder)
     .filter((name) => name.endsWith(".jsonl"))
-    .sort();
+    .sort()
+    .map((name) => path.join(evalFolder, name));
+  const set = readLabelledQueriesFrom(files);
+  if (set.queries.length === 0)
+    throw new InputError("no evaluation item names its source document", {
+      where: evalFolder,
+      hint: 'Give items a "source" field with the id (file name without extension) of the document they come from.',
+    });
+  return { ...set, files: files.map((file) => path.basename(file)) };
+}
+
+/** The labelled queries of these JSONL files (each cut to its first `limit` lines with content, if given); may be empty. */
+export function readLabelledQueriesFrom(files: readonly string[], limit?: number): LabelledSet {
   const queries: LabelledQuery[] = [];
   const seen = new Set<string>();
   let unlabelled = 0;
-  for (const name of files) {
-    const lines = fs.readFileSync(path.join(evalFolder, name), "utf8").split("\n");
+  for (const file of files) {
+    const name = path.basename(file);
+    const lines = fs.readFileSync(file, "utf8").split("\n");
+    let read = 0;
     lines.forEach((line, index) => {
-      if (line.trim() === "") return;
+      if (line.trim() === "" || read >= (limit ?? Infinity)) return;
+      read++;
       let item: { id?: unknown; question?: unknown; source?: unknown };
       try {
         item = JSON.parse(line) as typeof item;
       } catch (error) {
         throw new InputError(`not JSON: ${(error as Error).message}`, {
-          where: `${path.join(evalFolder, name)}:${index + 1}`,
+          where: `${file}:${index + 1}`,
           cause: error,
         });
       }
@@ -53,10 +69,5 @@ export function readLabelledQueries(folder: string): LabelledSet {
       });
     });
   }
-  if (queries.length === 0)
-    throw new InputError("no evaluation item names its source document", {
-      where: evalFolder,
-      hint: 'Give items a "source" field with the id (file name without extension) of the document they come from.',
-    });
-  return { queries, unlabelled, files };
+  return { queries, unlabelled, files: [...files] };
 }

@@ -14,7 +14,8 @@ import { exemplarsFrom } from "../lab/evaluateRoute.js";
 import { loadLabConfig, type LabConfig } from "../lab/labConfig.js";
 import { LabState } from "../lab/labState.js";
 import { labPaths } from "../lab/labSteps.js";
-import { ROUTES, routeGenerates, type RouteName } from "../lab/routes.js";
+import { LabRetrievers } from "../lab/labRetrievers.js";
+import { ROUTES, retrieverKindOf, routeGenerates, type RetrieverKind, type RouteName } from "../lab/routes.js";
 import { labRetriever, labRouteModel, labRouteSystem } from "../lab/routeSystem.js";
 import type { Retriever } from "../llm/retriever.js";
 import { Bm25Retriever } from "../rag/bm25Retriever.js";
@@ -76,12 +77,20 @@ export function systemsFromLab(folder: string, threads: number, outDir?: string,
   const evaluated = config.routes.filter((route) => state.steps[`eval:${route}`] && routeGenerates(route));
   if (evaluated.length === 0)
     throw new ConfigError("the lab has no evaluated route to serve", { where: paths.out, hint: `Run \`vertical lab ${folder}\` first.` });
-  let retriever: Retriever | undefined;
+  // One retriever per kind, shared by the routes that use it (a model-backed one loads on its first query).
+  const retrievers = new Map<RetrieverKind, Retriever>();
+  let modelRetrievers: LabRetrievers | undefined;
+  const retrieverOf = (route: RouteName) => {
+    const kind = retrieverKindOf(route);
+    if (!retrievers.has(kind))
+      retrievers.set(kind, kind === "bm25" ? labRetriever(config) : (modelRetrievers ??= new LabRetrievers(config, String(outputsOf("model").modelPath))).of(kind));
+    return retrievers.get(kind)!;
+  };
   return evaluated.map((route: RouteName) => {
     const spec = systemSchema.parse(labRouteSystem(config, route, labRouteModel(route, paths, outputsOf), threads));
     const prompting = ROUTES[route].prompting;
     const options: SystemToServe["options"] = {
-      ...(prompting === "retrieval" ? { retriever: (retriever ??= labRetriever(config)) } : {}),
+      ...(prompting === "retrieval" ? { retriever: retrieverOf(route) } : {}),
       ...(prompting === "few-shot" && fs.existsSync(config.data.domainMcqDev) ? { exemplars: exemplarsFrom(config.data.domainMcqDev, config.fewShot.shots) } : {}),
     };
     return { spec, options };

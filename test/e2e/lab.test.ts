@@ -135,7 +135,11 @@ describe("vertical lab on the shipped example (reduced)", () => {
 
     // 3b. The report: chat routes through the template, the lab's own sections, the power and the advisor.
     const markdown = fs.readFileSync(run.reportMarkdown, "utf8");
-    for (const title of ["## Data", "## Training", "## Statistical power", "## Sample answers", "## Citations", "## What this lab says"]) expect(markdown).toContain(title);
+    for (const title of ["## Data", "## Training", "## Statistical power", "## Sample answers", "## Retrieval", "## Citations", "## What this lab says"]) expect(markdown).toContain(title);
+    // The Retrieval table: each retrieval route's retriever measured on the labelled domain items, next to its accuracy.
+    for (const [route, kind] of [["retrieval", "bm25"], ["retrieval-sft", "bm25"], ["retrieval-dense", "dense"], ["retrieval-hybrid", "hybrid"], ["retrieval-rerank", "rerank"]])
+      expect(markdown).toMatch(new RegExp(`\\| ${route} \\| ${kind} \\| [1-9]\\d* \\| \\d\\.\\d{3} \\| \\d\\.\\d{3} \\| \\d\\.\\d{3} \\| \\d\\.\\d{3} \\| \\d+\\.\\d%`));
+    for (const kind of ["bm25", "dense", "hybrid", "rerank"]) expect(state.steps[`retrieval:${kind}`], kind).toBeDefined();
     expect(markdown.indexOf("## What this lab says")).toBeGreaterThan(markdown.indexOf("## Sample answers"));
     expect(markdown).toMatch(/\| sft \| engine \| [^|]+ \| [^|]+ \| option \| applied \|/);
     expect(markdown).toMatch(/\| base \(base\) \| engine \| [^|]+ \| [^|]+ \| option \| none \|/);
