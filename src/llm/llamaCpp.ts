@@ -248,14 +248,19 @@ export class LlamaCppBackend implements ChatModel, TokenScorer, ChatPromptRender
       });
       try {
         const promptTokens = this.model.tokenize(this.renderChatPrompt(messages), true).length;
-        // node-llama-cpp would otherwise try to compress the history and fail with "Failed to compress chat history".
-        if (promptTokens + 1 > this.context.contextSize)
+        const history = [...toHistory(messages), { type: "model", response: [] } as ChatHistoryItem];
+        let result: Awaited<ReturnType<LlamaChat["generateResponse"]>>;
+        try {
+          result = await chat.generateResponse(history, generationSettings(options));
+        } catch (error) {
+          // A prompt a little over the context is shortened by node-llama-cpp's history compression (the demo's
+          // retrieval-sft answers rely on it); one it cannot shorten is named with both lengths.
+          if (promptTokens + 1 <= this.context.contextSize || !/compress chat history/i.test((error as Error).message)) throw error;
           throw new ContextOverflowError(
             `a chat prompt of ${promptTokens} tokens does not fit the ${this.context.contextSize}-token context`,
-            { where: this.id, hint: "Shorten the prompt (fewer shots or passages) or give the system a larger contextSize." },
+            { where: this.id, hint: "Shorten the prompt (fewer shots or passages) or give the system a larger contextSize.", cause: error },
           );
-        const history = [...toHistory(messages), { type: "model", response: [] } as ChatHistoryItem];
-        const result = await chat.generateResponse(history, generationSettings(options));
+        }
         return {
           text: result.response,
           usage: {

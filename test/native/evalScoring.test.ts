@@ -316,7 +316,7 @@ describe("llama.cpp scoring does not depend on what was scored before", () => {
     }
   });
 
-  it("refuses a chat prompt longer than the context with both lengths (not node-llama-cpp's history compression)", async () => {
+  it("names a chat prompt that node-llama-cpp cannot compress into the context, with both lengths", async () => {
     const backend = await LlamaCppBackend.load({ modelPath: shippedBase, threads: 1, contextSize: 256 });
     try {
       await expect(backend.chat([{ role: "user", content: "harbour ".repeat(400) }])).rejects.toThrow(
