@@ -29,16 +29,15 @@ const sha256 = (bytes: Uint8Array | string) => crypto.createHash("sha256").updat
 const VOLATILE_KEY = /^(seconds|elapsed|wall|duration)$|(At|Ms|Seconds|PerSecond)$/;
 
 /**
- * JSON with the volatile keys removed, keys sorted and the run's own folder written as `<dir>` (each trial runs in
- * a folder of its own), so two runs' records compare as strings.
+ * JSON with the volatile keys removed and keys sorted, so two runs' records compare as strings (every run happens in
+ * the same folder path, bench/kill/runKills.ts, so paths inside them compare equal as they are).
  */
-function stable(value: unknown, dir: string): unknown {
-  if (typeof value === "string") return value.split(dir).join("<dir>");
-  if (Array.isArray(value)) return value.map((inner) => stable(inner, dir));
+function stable(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(stable);
   if (value && typeof value === "object") {
     const entries = Object.entries(value as Record<string, unknown>).filter(([key]) => !VOLATILE_KEY.test(key));
     return Object.fromEntries(
-      entries.sort(([a], [b]) => a.localeCompare(b)).map(([key, inner]) => [key, stable(inner, dir)]),
+      entries.sort(([a], [b]) => a.localeCompare(b)).map(([key, inner]) => [key, stable(inner)]),
     );
   }
   return value;
@@ -56,10 +55,10 @@ function jsonLines(file: string): unknown[] {
  * One digest per JSONL file: its records without volatile keys, the last record per (id, system, set) — a resumed run
  * may write an item again — sorted by that key.
  */
-function digestItems(file: string, dir: string): string {
+function digestItems(file: string): string {
   const byId = new Map<string, string>();
   for (const record of jsonLines(file) as { id?: unknown; system?: unknown; set?: unknown }[])
-    byId.set(JSON.stringify([record.id, record.system, record.set]), JSON.stringify(stable(record, dir)));
+    byId.set(JSON.stringify([record.id, record.system, record.set]), JSON.stringify(stable(record)));
   return sha256(
     [...byId.entries()]
       .sort(([a], [b]) => a.localeCompare(b))
@@ -196,7 +195,7 @@ const dataBuild: KillTarget = {
     const folder = path.join(dir, "out/cpt");
     const digest: Record<string, string> = {
       manifest: sha256(
-        JSON.stringify(stable(JSON.parse(fs.readFileSync(path.join(folder, "manifest.json"), "utf8")), dir)),
+        JSON.stringify(stable(JSON.parse(fs.readFileSync(path.join(folder, "manifest.json"), "utf8")))),
       ),
     };
     for (const name of fs
@@ -231,8 +230,8 @@ const evalRun: KillTarget = {
     const results = path.join(dir, "results");
     const summary = JSON.parse(fs.readFileSync(path.join(results, "summary.json"), "utf8")) as { results: unknown };
     return {
-      items: digestItems(path.join(results, "items/base/tiny.jsonl"), dir),
-      results: sha256(JSON.stringify(stable(summary.results, dir))),
+      items: digestItems(path.join(results, "items/base/tiny.jsonl")),
+      results: sha256(JSON.stringify(stable(summary.results))),
     };
   },
 };
@@ -271,7 +270,7 @@ const lab: KillTarget = {
       .readdirSync(evaluation, { recursive: true, encoding: "utf8" })
       .filter((name) => name.endsWith(".jsonl"))
       .sort())
-      digest[file] = digestItems(path.join(evaluation, file), dir);
+      digest[file] = digestItems(path.join(evaluation, file));
     const models = path.join(out, "models");
     for (const file of fs.existsSync(models) ? fs.readdirSync(models).sort() : [])
       digest[`model ${file}`] = sha256(fs.readFileSync(path.join(models, file)));

@@ -13,6 +13,7 @@ import type { PackedSequence } from "./batches.js";
 import { LossGraph } from "./lossGraph.js";
 import { Random } from "./random.js";
 import { writeTinyModel } from "./testing/tinyModel.js";
+import { centralDifferenceErrors } from "./testing/finiteDifferences.js";
 import { TrainableSet, type TrainableSetOptions } from "./trainable.js";
 import { TransposedWeights } from "./transposedWeights.js";
 
@@ -62,27 +63,7 @@ afterAll(() => {
 function checkAgainstFiniteDifferences(trainable: TrainableSet, names: string[], batch: PackedSequence[], transposedWeights?: TransposedWeights, matMulBackward = false) {
   using graph = new LossGraph(model, trainable, scheduler, { batch: B, length: T, transposedWeights, matMulBackward });
   const analytic = graph.run(batch, true).gradients!;
-  const errors: number[] = [];
-  for (const name of names) {
-    const parameter = trainable.parameters.find((candidate) => candidate.name === name)!;
-    const values = parameter.tensor.readFloats().slice();
-    const gradient = analytic.get(name)!;
-    const order = [...gradient.keys()].sort((a, b) => Math.abs(gradient[b]!) - Math.abs(gradient[a]!)).slice(0, 6);
-    for (const index of order) {
-      const epsilon = 1e-2 * Math.max(1, Math.abs(values[index]!));
-      const original = values[index]!;
-      values[index] = original + epsilon;
-      parameter.tensor.write(values);
-      const plus = graph.run(batch, false).meanLoss;
-      values[index] = original - epsilon;
-      parameter.tensor.write(values);
-      const minus = graph.run(batch, false).meanLoss;
-      values[index] = original;
-      parameter.tensor.write(values);
-      const numeric = (plus - minus) / (2 * epsilon);
-      errors.push(Math.abs(numeric - gradient[index]!) / Math.max(Math.abs(numeric), Math.abs(gradient[index]!), 1e-3));
-    }
-  }
+  const errors = centralDifferenceErrors(trainable, names, analytic, () => graph.run(batch, false).meanLoss, 6);
   // every checked entry must carry a real gradient, or the comparison proves nothing
   for (const name of names) expect(Math.max(...analytic.get(name)!.map(Math.abs))).toBeGreaterThan(1e-3);
   if (process.env.VERTICAL_DEBUG_GRADIENTS) console.log(names, errors.map((e) => e.toExponential(1)).join(" "));

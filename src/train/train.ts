@@ -221,10 +221,11 @@ async function runTraining(config: RunConfig, resuming: boolean, hooks: TrainHoo
   using blas = backend.isCpu && config.compute === "f32" && config.blas === "auto" ? Backend.blasFromSettings(config.threads) : undefined;
   // Headroom for deep models: forward, backward (~3x) and the optimiser's nodes (32 blocks fit 8192).
   using scheduler = new Scheduler(cpu ? [backend, cpu] : blas ? [blas, backend] : [backend], 65536);
-  const fingerprint = fingerprintOfGguf(readGguf(config.model));
+  const modelFile = readGguf(config.model);
+  const fingerprint = fingerprintOfGguf(modelFile);
   const trainedNames = new Set(
     config.method === "subset"
-      ? (config.subset.layers ?? [...Array(readHyperparameters(readGguf(config.model)).blockCount).keys()]).flatMap((layer) =>
+      ? (config.subset.layers ?? [...Array(readHyperparameters(modelFile).blockCount).keys()]).flatMap((layer) =>
           config.subset.targets.map((target) => `blk.${layer}.${targetByShort(target).gguf}.weight`),
         )
       : [],
@@ -244,7 +245,7 @@ async function runTraining(config: RunConfig, resuming: boolean, hooks: TrainHoo
   if (config.method === "full" && config.frozenType !== "as-stored") {
     throw new ConfigError("frozenType applies to frozen weights; full fine-tuning freezes none", { where: "frozenType" });
   }
-  checkModelFits(readGguf(config.model), {
+  checkModelFits(modelFile, {
     method: config.method,
     rank: config.lora.rank,
     subsetNames: trainedNames,
