@@ -75,7 +75,8 @@ function planOf(config: LabConfig, outDir: string, data: LabCheck["data"]): LabC
   return buildLabSteps(config, outDir).map((step) => {
     const inputs = step.inputs as { plannedSteps?: number; stage?: string; definition?: { startsFrom?: string; model?: string; data?: string }; route?: string };
     let detail = "";
-    if (step.kind === "train") {
+    if (step.name === "train:embedder") detail = `${config.budgets.embedder.steps} embedder steps on pairs mined from docs/, from the base model`;
+    else if (step.kind === "train") {
       const from = inputs.definition?.startsFrom ? `the ${inputs.definition.startsFrom} model` : inputs.definition?.model === "chat" ? "the chat model" : "the base model";
       detail = `${inputs.plannedSteps} steps on ${inputs.definition?.data} from ${from}`;
     } else if (step.kind === "eval") detail = `${data.domainMcq} domain + ${data.generalMcq} general MCQ items, ${data.open} open questions`;

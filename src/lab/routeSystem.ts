@@ -78,7 +78,8 @@ export function labRouteSystem(config: LabConfig, route: RouteName, model: Route
   const chat = definition.chat && config.model.chatTemplate === "auto";
   return {
     name: route,
-    backend: model.softPrompt ? ("engine" as const) : config.eval.scorer,
+    // A soft prompt only the engine takes; the tool loop generates, so it needs llama.cpp and answer extraction.
+    backend: model.softPrompt ? ("engine" as const) : definition.tools ? ("llama-cpp" as const) : config.eval.scorer,
     model: model.model,
     adapters: model.adapters,
     ...(model.softPrompt ? { softPrompt: model.softPrompt } : {}),
@@ -86,7 +87,7 @@ export function labRouteSystem(config: LabConfig, route: RouteName, model: Route
     ...(chat && config.model.systemPrompt ? { systemPrompt: config.model.systemPrompt } : {}),
     fewShot: definition.prompting === "few-shot" ? config.fewShot.shots : 0,
     ...(definition.prompt ? { prompt: { ...routePromptTemplate(definition, config), ...model.prompt } } : {}),
-    scoring: config.eval.scoring,
+    scoring: definition.tools ? ("generate" as const) : config.eval.scoring,
     ...(definition.prompting === "retrieval" ? { retrieval: { k: config.retrieval.topK } } : {}),
     threads: config.eval.threads ?? evaluationThreads(model.model, threads),
     ...(config.model.build ? { contextSize: config.model.build.context } : {}),

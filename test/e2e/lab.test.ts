@@ -69,7 +69,7 @@ function shrink(config: LabConfig): LabConfig {
       },
     },
     training: { ...config.training, sequences: 2, sequenceLength: 256, lr: 3e-3 },
-    budgets: { cpt: { steps: 6 }, sft: { steps: 4 }, mip: { steps: 4 } },
+    budgets: { cpt: { steps: 6 }, sft: { steps: 4 }, mip: { steps: 4 }, embedder: { steps: 2, batch: 4 } },
     retrieval: { ...config.retrieval, topK: 1, chunkChars: 120 },
     eval: { ...config.eval, limit: 10, openLimit: 2, maxTokens: 6 },
   };
