@@ -28,6 +28,14 @@ export interface RouteModel {
   trainingSeconds: number | null;
 }
 
+/**
+ * Context of the tools route, in tokens. node-llama-cpp's function-calling prompt for the harbor tools is
+ * 848 tokens before the question (measured with the harbor chat model's tokenizer), and each search_docs
+ * result adds up to ~800 characters: a model trained on 512 positions (the harbor chat model) then reads
+ * positions it never saw in training. The route runs and is measured anyway; `--check` warns.
+ */
+export const TOOLS_ROUTE_CONTEXT = 4096;
+
 const absolute = (paths: LabPaths, file: unknown) => path.resolve(paths.out, String(file));
 
 /** The BM25 retriever over the lab's documents that retrieval routes use. */
@@ -90,7 +98,7 @@ export function labRouteSystem(config: LabConfig, route: RouteName, model: Route
     scoring: definition.tools ? ("generate" as const) : config.eval.scoring,
     ...(definition.prompting === "retrieval" ? { retrieval: { k: config.retrieval.topK } } : {}),
     threads: config.eval.threads ?? evaluationThreads(model.model, threads),
-    ...(config.model.build ? { contextSize: config.model.build.context } : {}),
+    ...(definition.tools ? { contextSize: TOOLS_ROUTE_CONTEXT } : config.model.build ? { contextSize: config.model.build.context } : {}),
     maxTokens: config.eval.maxTokens,
     ...(model.trainingTokens !== null ? { trainingTokens: model.trainingTokens } : {}),
     ...(model.trainingSeconds !== null ? { trainingSeconds: model.trainingSeconds } : {}),
