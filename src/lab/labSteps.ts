@@ -273,7 +273,9 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
         ...(definition.prompt?.optimise ? ["prompt:opt"] : []),
         ...(route === "base" ? [] : ["eval:base"]),
       ],
-      estimateSeconds: 15, // measured: 5-20 s per route on the example (retrieval prompts are the longest)
+      // measured: 5-20 s per route on the example (retrieval prompts are the longest). The tools route generates every
+      // MCQ item through the loop instead of scoring it: a first guess of ~0.5 s per item, rescaled as the run goes.
+      estimateSeconds: definition.tools ? 250 : 15,
       async run(context) {
         const { evaluateRoute } = await import("./evaluateRoute.js");
         const base = systemFor("base", routeModel("base", context));
