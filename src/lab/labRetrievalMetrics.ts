@@ -94,7 +94,7 @@ export function retrievalSection(
         text:
           `Labelled set: the evaluated domain MCQ items and open questions that name their source document (${first.queries} queries; ${first.unlabelled} items without a source left out). ` +
           "A query counts as found when a passage of its source document is among the first k; MRR and nDCG@10 rank documents. Routes with the same retriever share its line." +
-          (used.has("embedder") || comparisonKinds.includes("embedder") ? " The trained embedder starts from the base model and is trained on pairs mined from docs/ only (no evaluation question among them): its line against dense (base embeddings) is what the training bought." : ""),
+          (used.has("embedder") || comparisonKinds.includes("embedder") ? " The trained embedder starts from the base model and is trained on pairs mined from docs/ only (no evaluation question among them): its line against dense (base embeddings) is what the training bought — with one caveat: the trained GGUF carries pooling_type mean, while the base is embedded as llama.cpp embeds a GGUF without one (last token), so part of the difference can be the pooling (docs/rag.md measures both)." : ""),
       },
     ],
   };
