@@ -17,6 +17,8 @@ import { PassageDenseRetriever } from "../rag/passageDenseRetriever.js";
 import { readTextDocuments } from "../rag/readTextDocuments.js";
 import { RerankingRetriever } from "../rag/rerankingRetriever.js";
 import type { Passage } from "../rag/types.js";
+import { settings } from "../config.js";
+import { evaluationThreads } from "./labBackend.js";
 import type { LabConfig } from "./labConfig.js";
 import type { RetrieverKind } from "./routes.js";
 
@@ -87,15 +89,20 @@ export class LabRetrievers {
     return this.built.get(kind)!;
   }
 
+  /** The lab's evaluation threads for `model` (eval.threads, else 1 for small models): ggml's spinning workers lose on busy cores. */
+  private threadsFor(model: string): number {
+    return this.config.eval.threads ?? evaluationThreads(model, this.config.threads ?? settings().threads);
+  }
+
   private async load(kind: RetrieverKind): Promise<Retriever> {
     if (kind === "embedder") {
       if (!this.trainedEmbedderPath) throw new Error("the embedder retriever was asked for without the trained embedder's path"); // a wiring bug
-      const trained = await (this.trainedEmbedder ??= LlamaCppEmbedder.load({ modelPath: this.trainedEmbedderPath() }));
+      const trained = await (this.trainedEmbedder ??= LlamaCppEmbedder.load({ modelPath: this.trainedEmbedderPath(), threads: this.threadsFor(this.modelPath) }));
       return composeLabRetriever(this.config, kind, this.passages, { trained: new PassageDenseRetriever(this.passages, trained) });
     }
-    const embedder = await (this.embedder ??= LlamaCppEmbedder.load({ modelPath: this.modelPath }));
+    const embedder = await (this.embedder ??= LlamaCppEmbedder.load({ modelPath: this.modelPath, threads: this.threadsFor(this.modelPath) }));
     this.dense ??= new PassageDenseRetriever(this.passages, embedder);
-    const scorer = kind === "rerank" ? await (this.scorer ??= LlamaCppBackend.load({ modelPath: this.modelPath })) : undefined;
+    const scorer = kind === "rerank" ? await (this.scorer ??= LlamaCppBackend.load({ modelPath: this.modelPath, threads: this.threadsFor(this.modelPath) })) : undefined;
     return composeLabRetriever(this.config, kind, this.passages, { dense: this.dense, ...(scorer ? { scorer } : {}) });
   }
 
