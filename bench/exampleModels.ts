@@ -9,7 +9,9 @@
  *    the model can copy an answer from its context at all, whatever the lab's prompts look like.
  * Targets from the base-model issue, printed beside the figures, not tuned for: general >= 50%, oracle >= 60%.
  *
- * Usage: npm run bench:example-models [-- --limit N --skip-old]
+ *  - the copy probe (bench/copyProbe.ts): loss per token on the second half of unseen repeat drills and on the answers
+ *    of key-value recall drills — whether the model copies from its context at all (an induction head gives ~0).
+ * Usage: npm run bench:example-models [-- --limit N --skip-old --model FILE.gguf ...]
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -26,6 +28,7 @@ import { tokenizeLikeLlamaCpp } from "../src/cli/commands/modelPerplexity.js";
 import { chunkDocuments } from "../src/rag/chunkDocuments.js";
 import { readTextDocuments } from "../src/rag/readTextDocuments.js";
 import { heldOutBrownText } from "../scripts/build-example-base.js";
+import { copyProbe } from "./copyProbe.js";
 import { readingProbeAccuracy } from "./readingProbe.js";
 
 const HARBOR = path.resolve("examples/harbor");
@@ -111,23 +114,26 @@ const format = (estimate: { value: number; ci95: [number, number] } | null | und
   estimate ? `${(estimate.value * 100).toFixed(1)}% [${(estimate.ci95[0] * 100).toFixed(1)}, ${(estimate.ci95[1] * 100).toFixed(1)}]` : "n/a";
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { limit: { type: "string" }, "skip-old": { type: "boolean", default: false } } });
+  const { values } = parseArgs({ options: { limit: { type: "string" }, "skip-old": { type: "boolean", default: false }, model: { type: "string", multiple: true } } });
   const limit = values.limit ? Number(values.limit) : undefined;
   const models: [string, string][] = [];
   if (!values["skip-old"]) {
     const old = await buildBaseModel({ recipe: OLD_RECIPE, generalFolder: path.join(HARBOR, "general"), docsFolder: path.join(HARBOR, "docs"), seed: 1, threads: 1, cacheDir: path.resolve(".cache") });
     models.push(["1.4M lab-built", old.modelPath]);
   }
-  models.push(["shipped base", path.join(HARBOR, "models/base.gguf")]);
+  if (values.model?.length) for (const file of values.model) models.push([path.basename(file), path.resolve(file)]);
+  else models.push(["shipped base", path.join(HARBOR, "models/base.gguf")]);
   for (const [name, modelPath] of models) {
     const started = Date.now();
     const scores = await mcqAccuracies(name, modelPath, limit);
     const ppl = await heldOutPerplexity(modelPath);
     const reading = await readingProbeAccuracy(modelPath, limit ?? 200);
+    const copying = await copyProbe(modelPath);
     console.log(
       `${name}: general MCQ ${format(scores.general)} (target >= 50%), domain MCQ ${format(scores.domain)}, ` +
         `domain MCQ with the gold passage ${format(scores.oracle)} (target >= 60%), held-out Brown perplexity per character ${ppl.toFixed(3)}, ` +
-        `reading probe ${(reading.en * 100).toFixed(1)}% en / ${(reading.zh * 100).toFixed(1)}% zh (chance 25%) ` +
+        `reading probe ${(reading.en * 100).toFixed(1)}% en / ${(reading.zh * 100).toFixed(1)}% zh (chance 25%), ` +
+        `copy probe ${copying.repeat.toFixed(2)} nats/token on repeated lists, ${copying.recall.toFixed(2)} on recalled values ` +
         `(${((Date.now() - started) / 1000).toFixed(0)} s)`,
     );
   }

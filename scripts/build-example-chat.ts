@@ -79,6 +79,7 @@ async function main(): Promise<void> {
     file: "chat.gguf",
     sha256: createHash("sha256").update(fs.readFileSync(target)).digest("hex"),
     from: "base.gguf",
+    fromSha256: createHash("sha256").update(fs.readFileSync(base)).digest("hex"),
     systemPrompt: SYSTEM_PROMPT,
     conversations: CONVERSATIONS,
     seed: SEED,

@@ -97,6 +97,73 @@ export function readingTask(random: Random, language: "en" | "zh"): ReadingTask 
   return { language, prompt, answer, text: language === "en" ? `${prompt} ${answer}` : `${prompt}${answer}`, value: asked.value, distractors };
 }
 
+/**
+ * Relations only stage 3's reading sessions use (stages 1-2 keep the lists above, so their text stays
+ * byte-identical): multi-word values and the "X of Y is Z" shapes of regulations and manuals.
+ */
+const EN_SESSION_RELATIONS: Relation[] = [
+  // The stage-1/2 bridge statement says "… metres metres long" (its value carries the unit): kept there, fixed here.
+  ...EN_RELATIONS.filter((relation) => !relation.statement("x", "1").includes("metres long")),
+  { statement: (s, v) => `The bridge at ${s} is ${v} long.`, question: (s) => `How long is the bridge at ${s}?`, values: (r) => `${10 + Math.floor(r() * 900)} metres` },
+  { statement: (s, v) => `The ${s} works are operated by ${v}.`, question: (s) => `Who operates the ${s} works?`, values: (r) => `${englishName(r)} ${pick(r, ["Trading", "Shipping", "Holdings", "Works"])}` },
+  { statement: (s, v) => `The depth of the ${s} canal is ${v}.`, question: (s) => `What is the depth of the ${s} canal?`, values: (r) => `${(2 + r() * 18).toFixed(1)} m` },
+  { statement: (s, v) => `A permit for the ${s} road costs ${v}.`, question: (s) => `How much does a permit for the ${s} road cost?`, values: (r) => `${10 * (1 + Math.floor(r() * 90))} crowns` },
+  { statement: (s, v) => `Requests to the ${s} office must be made ${v} in advance.`, question: (s) => `How far in advance must requests to the ${s} office be made?`, values: (r) => `${1 + Math.floor(r() * 72)} hours` },
+];
+const ZH_SESSION_RELATIONS: Relation[] = [
+  ...ZH_RELATIONS,
+  { statement: (s, v) => `${s}工坊由${v}经营。`, question: (s) => `${s}工坊由谁经营？`, values: (r) => `${chineseName(r)}${pick(r, ["贸易公司", "航运公司", "集团"])}` },
+  { statement: (s, v) => `${s}运河的水深为${v}。`, question: (s) => `${s}运河的水深是多少？`, values: (r) => `${(2 + r() * 18).toFixed(1)}米` },
+  { statement: (s, v) => `${s}路的通行证收费${v}。`, question: (s) => `${s}路的通行证收费多少？`, values: (r) => `${10 * (1 + Math.floor(r() * 90))}元` },
+  { statement: (s, v) => `向${s}办公室提出申请须提前${v}。`, question: (s) => `向${s}办公室提出申请须提前多久？`, values: (r) => `${1 + Math.floor(r() * 72)}小时` },
+];
+
+/**
+ * Stage 3's reading session: the same cited passages as a reading task, then 3-5 of their facts asked one after
+ * the other, each answered with its value and citation — several answers to look up per passage block instead of one.
+ */
+export function readingSession(random: Random, language: "en" | "zh"): string {
+  const relations = language === "en" ? EN_SESSION_RELATIONS : ZH_SESSION_RELATIONS;
+  const subjectName = language === "en" ? englishName : chineseName;
+  const facts: { passage: number; subject: string; relation: Relation; value: string }[] = [];
+  const passages = Array.from({ length: 1 + Math.floor(random() * 4) }, (_, passage) => {
+    const sentences: string[] = [];
+    for (let k = 2 + Math.floor(random() * 3); k > 0; k--) {
+      const relation = pick(random, relations);
+      const fact = { passage, subject: subjectName(random), relation, value: relation.values(random) };
+      facts.push(fact);
+      sentences.push(relation.statement(fact.subject, fact.value));
+    }
+    return sentences.join(language === "en" ? " " : "");
+  });
+  const source = (index: number) => `${language === "en" ? pick(random, ["notes", "memo", "rules", "sheet"]) : pick(random, ["笔记", "备忘", "规定", "表"])}-${Math.floor(random() * 900) + 100}-${index + 1}`;
+  const lines = passages.map((text, index) => `[${index + 1}] (${source(index)}) ${text}`);
+  const shuffled = [...facts];
+  for (let i = shuffled.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+  }
+  const asked = shuffled.slice(0, 3 + Math.floor(random() * 3));
+  const qa = asked.map((fact) =>
+    language === "en"
+      ? `Question: ${fact.relation.question(fact.subject)}\nAnswer: ${fact.value} [${fact.passage + 1}]`
+      : `问题：${fact.relation.question(fact.subject)}\n答案：${fact.value}[${fact.passage + 1}]`,
+  );
+  return `${language === "en" ? "Reference material:" : "参考资料："}\n${lines.join("\n")}\n\n${qa.join("\n\n")}`;
+}
+
+/** `count` reading sessions (about a third in Chinese) grouped into documents of `perDocument`. */
+export function readingSessionDocuments(seed: number, count: number, perDocument = 8): string[] {
+  const random = seededRandom(seed);
+  const documents: string[] = [];
+  for (let start = 0; start < count; start += perDocument) {
+    const sessions: string[] = [];
+    for (let k = start; k < Math.min(count, start + perDocument); k++) sessions.push(readingSession(random, random() < 0.35 ? "zh" : "en"));
+    documents.push(sessions.join("\n\n"));
+  }
+  return documents;
+}
+
 /** `count` tasks, about a third of them in Chinese, grouped into documents of `perDocument` tasks. */
 export function readingDocuments(seed: number, count: number, perDocument = 20): string[] {
   const random = seededRandom(seed);
