@@ -6,6 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { EndpointCounts } from "../llm/endpointPool.js";
 import type { RetrievedPassage } from "../llm/retriever.js";
+import type { ToolCallCounts } from "../llm/types.js";
 import { InputError } from "../shared/errors.js";
 import type { Estimate } from "./stats/bootstrap.js";
 
@@ -41,6 +42,8 @@ export interface McqItemRecord {
   calibration?: { bias: Record<string, number>; uncalibrated: string | null };
   /** Whether this item's prompt went through the chat template (absent in results written before it was recorded). */
   templateApplied?: boolean;
+  /** A system that answers through a tool loop: the calls it made for this item. */
+  toolUse?: ToolCallCounts;
   tokens: { prompt: number; completion: number };
   wallMs: number;
 }

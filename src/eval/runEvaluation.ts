@@ -237,6 +237,7 @@ async function generateItem(prepared: PreparedItem, context: ItemContext, starte
     prediction,
     correct: prediction === prepared.item.answer,
     generation: generation.text,
+    ...(generation.toolUse ? { toolUse: generation.toolUse } : {}),
     tokens: { prompt: generation.usage.promptTokens, completion: generation.usage.completionTokens },
     wallMs: context.now() - started,
   };

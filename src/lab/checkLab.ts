@@ -12,7 +12,8 @@ import { readTextDocuments } from "../rag/readTextDocuments.js";
 import { loadLabConfig, type LabConfig } from "./labConfig.js";
 import { buildLabSteps, refuseOverlongSequences } from "./labSteps.js";
 import { readConversations } from "./prepareLabData.js";
-import { needsChatModel } from "./routes.js";
+import { needsChatModel, routeUsesTools } from "./routes.js";
+import { TOOLS_ROUTE_CONTEXT } from "./routeSystem.js";
 import { formatDuration } from "./runSteps.js";
 
 /** Parameters above which full training of every weight stops being the sensible default. */
@@ -60,6 +61,11 @@ function warningsFor(config: LabConfig, models: LabCheck["models"], data: LabChe
   const chat = models.find((model) => model.role === "chat");
   if (chat && !chat.chatTemplate && config.routes.some(needsChatModel))
     warnings.push(`${file}: model.chat: ${chat.path} has no tokenizer.chat_template, so the chat routes are asked as plain text; use a GGUF that carries its template.`);
+  if (typeof chat?.context === "number" && chat.context < TOOLS_ROUTE_CONTEXT && config.routes.some(routeUsesTools))
+    warnings.push(
+      `${file}: routes: the tools route offers tools.yaml's tools in node-llama-cpp's function-calling prompt (848 tokens for the harbor example's three, before the question), ` +
+        `and model.chat was trained on ${chat.context} positions: the route runs with a ${TOOLS_ROUTE_CONTEXT}-token context, so the model reads positions it never saw in training. Measure it as such, or use a chat model with a longer context.`,
+    );
   const mdd = pairedMinimumDetectableDifference(data.domainMcq, PLANNING_DISCORDANT_SHARE);
   if (mdd > 0.1)
     warnings.push(
@@ -75,7 +81,8 @@ function planOf(config: LabConfig, outDir: string, data: LabCheck["data"]): LabC
   return buildLabSteps(config, outDir).map((step) => {
     const inputs = step.inputs as { plannedSteps?: number; stage?: string; definition?: { startsFrom?: string; model?: string; data?: string }; route?: string };
     let detail = "";
-    if (step.kind === "train") {
+    if (step.name === "train:embedder") detail = `${config.budgets.embedder.steps} embedder steps on pairs mined from docs/, from the base model`;
+    else if (step.kind === "train") {
       const from = inputs.definition?.startsFrom ? `the ${inputs.definition.startsFrom} model` : inputs.definition?.model === "chat" ? "the chat model" : "the base model";
       detail = `${inputs.plannedSteps} steps on ${inputs.definition?.data} from ${from}`;
     } else if (step.kind === "eval") detail = `${data.domainMcq} domain + ${data.generalMcq} general MCQ items, ${data.open} open questions`;

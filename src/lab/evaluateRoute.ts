@@ -14,6 +14,7 @@ import type { Retriever } from "../llm/retriever.js";
 import { Bm25Retriever } from "../rag/bm25Retriever.js";
 import { InterruptedError, ModelError } from "../shared/errors.js";
 import { createLabBackend } from "./labBackend.js";
+import { toolsBackend, withTools, type LabTools } from "./labTools.js";
 import { DOMAIN_MCQ, DOMAIN_OPEN, GENERAL_MCQ } from "./labSteps.js";
 import type { LabConfig } from "./labConfig.js";
 import { routeChatModel } from "./routeChatModels.js";
@@ -28,6 +29,8 @@ export interface EvaluateRouteOptions {
   sets: Record<string, unknown>[];
   evalDir: string;
   retriever: () => Retriever;
+  /** The tools route: its tools (loaded per use, disposed after it). */
+  tools?: () => LabTools;
   context: StepContext;
 }
 
@@ -64,7 +67,7 @@ export async function evaluateRoute(options: EvaluateRouteOptions): Promise<Rout
   const totalItems = spec.sets.length;
   const summary = await runEvaluation(spec, {
     outDir: options.evalDir,
-    createBackend: createLabBackend,
+    createBackend: options.tools ? toolsBackend(createLabBackend, route, options.tools) : createLabBackend,
     signal: context.signal,
     resolveRetriever: async () => options.retriever(),
     // kNN few-shot routes pick their shots by BM25 over the dev split.
@@ -95,10 +98,11 @@ export async function evaluateRoute(options: EvaluateRouteOptions): Promise<Rout
   const questions = readOpenQuestions(config.data.open).slice(0, config.eval.openLimit ?? Infinity);
   // Generation always goes through node-llama-cpp (the engine scores, it does not sample).
   const backend = await createSystemBackend({ ...routeSpec, backend: "llama-cpp" });
+  const tools = options.tools?.();
   let openResult: Awaited<ReturnType<typeof runOpenEval>>;
   try {
     if (!backend.chat) throw new Error(`backend ${backend.id} cannot generate text for the open-ended questions`);
-    const model = routeChatModel(backend.chat, {
+    const model = routeChatModel(tools ? withTools(backend.chat, tools, `route "${route}"`) : backend.chat, {
       chat: routeSpec.chatTemplate === "auto",
       ...(definition.prompting === "few-shot" ? { exemplars: exemplarsFrom(config.data.domainMcqDev, config.fewShot.shots) } : {}),
       ...(definition.prompting === "retrieval" ? { retriever: options.retriever(), k: config.retrieval.topK } : {}),
@@ -121,6 +125,7 @@ export async function evaluateRoute(options: EvaluateRouteOptions): Promise<Rout
       })(),
     });
   } finally {
+    await tools?.dispose();
     await backend.dispose();
   }
   const open = openResult.systems.find((entry) => entry.system === route);

@@ -59,6 +59,7 @@ budgets:                      # per training stage; each must be >= 1
   cpt: { steps: 200 }         # optional: tokens: N (cap), minutes: M (wall-clock limit)
   sft: { steps: 200 }
   mip: { steps: 200 }
+  # embedder: { steps: 30, batch: 8 }   # retrieval-embedder: the embedder trained on docs/ (optional minutes: M)
 
 retrieval: { topK: 3, chunkChars: 400, overlapSentences: 1 }
 fewShot: { shots: 3 }

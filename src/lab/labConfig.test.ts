@@ -76,9 +76,38 @@ describe("lab.yaml", () => {
     const config = loadLabConfig(folder);
     expect(config.routes).toEqual(ROUTE_NAMES.filter(isDefaultRoute));
     // The prompt-design routes are opt-in: listed, they run.
-    expect(ROUTE_NAMES.filter((route) => !isDefaultRoute(route))).toEqual(["retrieval-dense", "retrieval-hybrid", "retrieval-rerank", "few-shot-knn", "soft-prompt", "chat-soft-prompt", "prompt-opt", "calibrated"]);
+    expect(ROUTE_NAMES.filter((route) => !isDefaultRoute(route))).toEqual(["retrieval-dense", "retrieval-hybrid", "retrieval-rerank", "retrieval-embedder", "tools", "few-shot-knn", "soft-prompt", "chat-soft-prompt", "prompt-opt", "calibrated"]);
     expect(config.model.chat).toBe(path.join(folder, "models/chat.gguf"));
     expect(stagesFor(["base", "chat", "chat-sft-small", "sft-small"])).toEqual(["chat-sft-small", "sft-small"]);
+  });
+
+  it("refuses the tools route without model.chat, without tools.yaml, and with a tools.yaml whose database is missing", () => {
+    const folder = withYaml(scaffold(), (raw) => {
+      raw.routes = ["base", "tools"];
+    });
+    // `vertical lab --check` loads the config first: this is what it prints.
+    expect(() => loadLabConfig(folder)).toThrow(/lab\.yaml: routes: routes tools need a chat model, and model\.chat is not set/);
+    fs.writeFileSync(path.join(folder, "models/chat.gguf"), "GGUF");
+    withYaml(folder, (raw) => {
+      raw.routes = ["base", "tools"];
+      (raw.model as Record<string, unknown>).chat = "models/chat.gguf";
+    });
+    expect(() => loadLabConfig(folder)).toThrow(/route tools needs the lab's tools, and tools\.yaml is not in the folder/);
+    fs.writeFileSync(path.join(folder, "tools.yaml"), "tools:\n  sql: { database: tables/missing.sqlite }\n  calculator: true\n");
+    expect(() => loadLabConfig(folder)).toThrow(/tools\.yaml: tools\.sql\.database: the SQLite file of sql_query not found: .*tables\/missing\.sqlite/);
+    fs.writeFileSync(path.join(folder, "tools.yaml"), "tools:\n  calculator: 3\n");
+    expect(() => loadLabConfig(folder)).toThrow(/calculator: calculator must be true or false/);
+    fs.writeFileSync(path.join(folder, "tools.yaml"), "tools:\n  calculator: true\n");
+    expect(loadLabConfig(folder).routes).toEqual(["base", "tools"]);
+  });
+
+  it("gives the embedder training small defaults and validates budgets.embedder", () => {
+    const config = loadLabConfig(withYaml(scaffold(), (raw) => (raw.routes = ["base", "retrieval-embedder"])));
+    expect(config.budgets.embedder).toEqual({ steps: 30, batch: 8 });
+    const bad = withYaml(scaffold(), (raw) => {
+      (raw.budgets as Record<string, unknown>).embedder = { steps: 10, batch: 1 };
+    });
+    expect(() => loadLabConfig(bad)).toThrow(/budgets\.embedder\.batch: batch must be at least 2 \(in-batch negatives need two queries\) \(found 1\)/);
   });
 
   it("rejects a model section with neither path nor build", () => {

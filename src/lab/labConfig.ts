@@ -11,7 +11,16 @@ import { z } from "zod";
 import { describeIssuePath, valueAt } from "../shared/configIssues.js";
 import { ConfigError, InputError } from "../shared/errors.js";
 import { PLACEHOLDER_MARKER, PLACEHOLDERS } from "./initLab.js";
-import { ROUTE_NAMES, ROUTES, STAGES, isDefaultRoute, isRouteName, needsChatModel, stagesFor, type RouteDefinition, type RouteName } from "./routes.js";
+import { readToolsConfig } from "../tools/toolsConfig.js";
+import { ROUTE_NAMES, ROUTES, STAGES, isDefaultRoute, isRouteName, needsChatModel, routeUsesTools, stagesFor, type RouteDefinition, type RouteName } from "./routes.js";
+
+/** The tools route's tools: a file of the lab folder, like examples/harbor/tools.yaml (docs/tools.md). */
+export const LAB_TOOLS_FILE = "tools.yaml";
+
+/** The tools.yaml of a lab folder. */
+export function labToolsFile(config: Pick<LabConfig, "folder">): string {
+  return path.join(config.folder, LAB_TOOLS_FILE);
+}
 
 const positiveInt = (field: string) =>
   z
@@ -29,6 +38,20 @@ const budgetSchema = z.strictObject({
   /** Training tokens of the stage (steps are cut to fit); unset = steps alone decide. */
   tokens: positiveInt("tokens").optional(),
   /** Wall-clock limit of the stage in minutes; the stage stops early, keeps its last checkpoint and says so. */
+  minutes: z.number().gt(0, "minutes must be > 0 (a budget of 0 would train nothing)").optional(),
+});
+
+/**
+ * The retrieval-embedder route's training (`train:embedder`): small by default, since on the example's
+ * 5.3M model 40 steps cost about five minutes on two shared cores and more steps did not find more
+ * (docs/training.md, "Does it help?").
+ */
+const embedderBudgetSchema = z.strictObject({
+  /** Optimiser steps (each: `batch` mined queries, their passages and one BM25 hard negative each). Defaults to 30. */
+  steps: positiveInt("steps").default(30),
+  /** Queries per step. Defaults to 8. */
+  batch: z.number().int().min(2, "batch must be at least 2 (in-batch negatives need two queries)").default(8),
+  /** Wall-clock limit in minutes: training stops, the embedder reached so far is written and used, the report says so. */
   minutes: z.number().gt(0, "minutes must be > 0 (a budget of 0 would train nothing)").optional(),
 });
 
@@ -137,8 +160,14 @@ export const labConfigSchema = z.strictObject({
     })
     .default({ method: "lora", rank: 16, alpha: 32, lr: 2e-4, sequences: 8, generalPerDomain: 5 }),
   budgets: z
-    .strictObject({ cpt: budgetSchema.default({ steps: 200 }), sft: budgetSchema.default({ steps: 200 }), mip: budgetSchema.default({ steps: 200 }) })
-    .default({ cpt: { steps: 200 }, sft: { steps: 200 }, mip: { steps: 200 } }),
+    .strictObject({
+      cpt: budgetSchema.default({ steps: 200 }),
+      sft: budgetSchema.default({ steps: 200 }),
+      mip: budgetSchema.default({ steps: 200 }),
+      /** The retrieval-embedder route's embedder training. */
+      embedder: embedderBudgetSchema.default({ steps: 30, batch: 8 }),
+    })
+    .default({ cpt: { steps: 200 }, sft: { steps: 200 }, mip: { steps: 200 }, embedder: { steps: 30, batch: 8 } }),
   retrieval: z
     .strictObject({
       topK: positiveInt("topK").default(3),
@@ -262,6 +291,26 @@ function checkInputsExist(config: LabConfig): void {
         hint: `Create it (\`vertical lab init\` shows the layout) or remove the routes that need it.`,
       });
   }
+  checkToolsFile(config);
+}
+
+/** A tools route needs the folder's tools.yaml, valid, and the SQLite file it names. */
+function checkToolsFile(config: LabConfig): void {
+  const routes = config.routes.filter(routeUsesTools);
+  if (routes.length === 0) return;
+  const file = labToolsFile(config);
+  if (!fs.existsSync(file))
+    throw new InputError(`route ${routes.join(", ")} needs the lab's tools, and ${LAB_TOOLS_FILE} is not in the folder`, {
+      where: `${config.file}: routes`,
+      hint: `Write ${file} (fields in docs/tools.md; examples/harbor/tools.yaml offers search_docs, sql_query and calculator), or remove the route.`,
+    });
+  const tools = readToolsConfig(file);
+  const database = tools.sql ? path.resolve(path.dirname(file), tools.sql.database) : undefined;
+  if (database && !fs.existsSync(database))
+    throw new InputError(`the SQLite file of sql_query not found: ${database}`, {
+      where: `${file}: tools.sql.database`,
+      hint: "Point sql.database at the domain's SQLite file (relative to tools.yaml), or remove `sql:`.",
+    });
 }
 
 /** Files under a data path (a file, or a folder's files at any depth), sorted. */

@@ -6,6 +6,7 @@
  *   Sample answers    a few open questions, every route's answer (empty answers flagged)
  *   Retrieval         recall@k, MRR, nDCG@10 of each retrieval route's retriever next to its accuracy (labRetrievalMetrics.ts)
  *   Citations         citation recall/precision of the retrieval routes' open answers (labCitations.ts)
+ *   Tools             tool calls made and failed by the tools route, per set (labToolsReport.ts)
  *   What this lab says the advisor (adviseLab.ts)
  */
 import path from "node:path";
@@ -135,6 +136,7 @@ export function labReportSections(options: {
   advice: Advice;
   citations?: readonly RouteCitations[];
   retrieval?: ReportSection | null;
+  tools?: ReportSection | null;
 }): ReportSection[] {
   return [
     dataSection(options.data, options.counts),
@@ -143,6 +145,7 @@ export function labReportSections(options: {
     samplesSection(options.evalDir, options.openSet, options.sampleQuestions, options.routes),
     options.retrieval ?? null,
     citationsSection(options.citations ?? []),
+    options.tools ?? null,
     adviceSection(options.advice, options.power),
   ].filter((section): section is ReportSection => section !== null);
 }

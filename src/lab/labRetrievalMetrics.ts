@@ -60,15 +60,26 @@ function rememberingResults(retriever: Retriever): Retriever {
 const score = (value: number | null) => (value === null ? "–" : value.toFixed(3));
 const percent = (value: number | null) => (value === null ? "–" : `${(value * 100).toFixed(1)}%`);
 
-/** The report's Retrieval table: one row per retrieval route, its retriever's metrics next to its domain MCQ accuracy. */
+/** The report's name of a retriever kind: says which embeddings the dense kinds use. */
+const KIND_LABELS: Partial<Record<RetrieverKind, string>> = { dense: "dense (base embeddings)", embedder: "dense (trained embedder)" };
+
+/**
+ * The report's Retrieval table: one row per retrieval route, its retriever's metrics next to its domain MCQ
+ * accuracy, then one row per kind in `comparisonKinds` that no route uses (measured for comparison: base
+ * embeddings next to the trained embedder).
+ */
 export function retrievalSection(
   routes: readonly RouteName[],
   metricsOf: (kind: RetrieverKind) => RetrievalMetrics,
   domainAccuracyOf: (route: RouteName) => number | null,
+  comparisonKinds: readonly RetrieverKind[] = [],
 ): ReportSection | null {
   if (routes.length === 0) return null;
   const measured = routes.map((route) => ({ route, metrics: metricsOf(retrieverKindOf(route)) }));
   const first = measured[0]!.metrics;
+  const used = new Set(measured.map(({ metrics }) => metrics.kind));
+  const row = (route: string, metrics: RetrievalMetrics, accuracy: string) => [route, KIND_LABELS[metrics.kind] ?? metrics.kind, String(metrics.queries), score(metrics.recallAtTopK), score(metrics.recallAt5), score(metrics.mrr), score(metrics.ndcg10), accuracy];
+  const comparisons = comparisonKinds.filter((kind) => !used.has(kind)).map((kind) => row("(comparison, no route)", metricsOf(kind), "–"));
   return {
     id: "lab-retrieval",
     title: "Retrieval",
@@ -76,13 +87,14 @@ export function retrievalSection(
       {
         kind: "table",
         header: ["Route", "Retriever", "Queries", `Recall@${first.topK} (topK)`, "Recall@5", "MRR", "nDCG@10", "Domain MCQ accuracy"],
-        rows: measured.map(({ route, metrics }) => [route, metrics.kind, String(metrics.queries), score(metrics.recallAtTopK), score(metrics.recallAt5), score(metrics.mrr), score(metrics.ndcg10), percent(domainAccuracyOf(route))]),
+        rows: [...measured.map(({ route, metrics }) => row(route, metrics, percent(domainAccuracyOf(route)))), ...comparisons],
       },
       {
         kind: "paragraph",
         text:
           `Labelled set: the evaluated domain MCQ items and open questions that name their source document (${first.queries} queries; ${first.unlabelled} items without a source left out). ` +
-          "A query counts as found when a passage of its source document is among the first k; MRR and nDCG@10 rank documents. Routes with the same retriever share its line.",
+          "A query counts as found when a passage of its source document is among the first k; MRR and nDCG@10 rank documents. Routes with the same retriever share its line." +
+          (used.has("embedder") || comparisonKinds.includes("embedder") ? " The trained embedder starts from the base model and is trained on pairs mined from docs/ only (no evaluation question among them): its line against dense (base embeddings) is what the training bought — with one caveat: the trained GGUF carries pooling_type mean, while the base is embedded as llama.cpp embeds a GGUF without one (last token), so part of the difference can be the pooling (docs/rag.md measures both)." : ""),
       },
     ],
   };

@@ -11,7 +11,8 @@ export function retrievalStepInputs(config: LabConfig, kind: RetrieverKind): Rec
   const { topK, chunkChars, overlapSentences, fusion, rerankCandidates } = config.retrieval;
   const chunks = { topK, chunkChars, overlapSentences };
   if (kind === "bm25") return chunks;
-  if (kind === "dense") return { ...chunks, retriever: kind };
+  // The trained embedder's own settings reach these steps through the train:embedder step's key.
+  if (kind === "dense" || kind === "embedder") return { ...chunks, retriever: kind };
   return { ...chunks, retriever: kind, fusion, ...(kind === "rerank" ? { rerankCandidates } : {}) };
 }
 
@@ -19,4 +20,13 @@ export function retrievalStepInputs(config: LabConfig, kind: RetrieverKind): Rec
 export function retrieverKindsOf(routes: readonly RouteName[]): RetrieverKind[] {
   const retrieving = routes.filter((route) => (ROUTES[route] as RouteDefinition).prompting === "retrieval");
   return [...new Set(retrieving.map(retrieverKindOf))];
+}
+
+/**
+ * The kinds the report's Retrieval table measures: the routes' own, plus dense with the base model's
+ * embeddings whenever the trained embedder is measured, so the table always sets trained against base.
+ */
+export function measuredRetrieverKinds(routes: readonly RouteName[]): RetrieverKind[] {
+  const kinds = retrieverKindsOf(routes);
+  return kinds.includes("embedder") && !kinds.includes("dense") ? [...kinds, "dense"] : kinds;
 }

@@ -53,8 +53,9 @@ describe("retrieval routes → retrievers", () => {
       "retrieval-dense": "dense",
       "retrieval-hybrid": "hybrid",
       "retrieval-rerank": "rerank",
+      "retrieval-embedder": "embedder",
     });
-    for (const route of ["retrieval-dense", "retrieval-hybrid", "retrieval-rerank"] as RouteName[]) {
+    for (const route of ["retrieval-dense", "retrieval-hybrid", "retrieval-rerank", "retrieval-embedder"] as RouteName[]) {
       expect(isDefaultRoute(route)).toBe(false);
       const { description: _d, retriever: _r, byDefault: _b, ...asked } = ROUTES[route] as Record<string, unknown>;
       const { description: _d2, ...retrieval } = ROUTES.retrieval as Record<string, unknown>;

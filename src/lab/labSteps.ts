@@ -3,6 +3,7 @@
  *   model            the base model (a GGUF path, or built from the folder's text and cached)
  *   data             training files (domain text, general text, SFT chats decontaminated against every eval set)
  *   train:<stage>    each training stage the chosen routes need (cpt, cpt-general, sft, mip, cpt-sft)
+ *   train:embedder   the retrieval-embedder route's embedder, trained on pairs mined from docs/ (trainLabEmbedder.ts)
  *   eval:<route>     domain MCQ, general MCQ and open-ended questions for each route (base first)
  *   retrieval:<kind> recall@k, MRR, nDCG@10 of each retriever the retrieval routes use (labRetrievalMetrics.ts)
  *   report           report.html + report.md and the comparison table
@@ -18,9 +19,11 @@ import type { ChatModel } from "../llm/types.js";
 import { writeFileAtomic } from "../shared/atomicWrite.js";
 import { InputError, InterruptedError } from "../shared/errors.js";
 import type { LabConfig } from "./labConfig.js";
-import { retrievalStepInputs, retrieverKindsOf } from "./labRetrievalSteps.js";
+import { measuredRetrieverKinds, retrievalStepInputs, retrieverKindsOf } from "./labRetrievalSteps.js";
 import { LabRetrievers } from "./labRetrievers.js";
-import { ROUTES, STAGES, retrieverKindOf, type RetrieverKind, stageChain, stagesFor, type RouteDefinition, type RouteName, type StageName } from "./routes.js";
+import { loadLabTools, toolsStepInputs } from "./labTools.js";
+import { ROUTES, STAGES, retrieverKindOf, routeUsesTools, type RetrieverKind, stageChain, stagesFor, type RouteDefinition, type RouteName, type StageName } from "./routes.js";
+import { embedderStepInputs } from "./trainLabEmbedder.js";
 import { labRetriever, labRouteModel, labRouteSystem, type RouteModel } from "./routeSystem.js";
 import type { LabStep, StepContext } from "./runSteps.js";
 import type { TrainStageOutputs as StageOutputs } from "./trainStage.js";
@@ -192,13 +195,35 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
     });
   }
 
+  // ---- the trained embedder (the retrieval-embedder route) -------------------------------------
+  const EMBEDDER_STEP = "train:embedder";
+  if (retrieverKindsOf(config.routes).includes("embedder")) {
+    const budget = config.budgets.embedder;
+    steps.push({
+      name: EMBEDDER_STEP,
+      kind: "train",
+      inputs: embedderStepInputs(config),
+      after: ["model"],
+      // measured: 40 steps of batch 8 on the example's 5.3M base took ~5 min on 2 shared cores.
+      estimateSeconds: Math.min(budget.steps * 8, (budget.minutes ?? Infinity) * 60) + 10,
+      async run(context) {
+        const { trainLabEmbedder } = await import("./trainLabEmbedder.js");
+        return { ...(await trainLabEmbedder({ config, modelPath: String(context.outputsOf("model").modelPath), outDir: paths.out, threads, context })) };
+      },
+    });
+  }
+  /** Steps a retriever of `kind` reads besides the model: the trained embedder's for the embedder kind. */
+  const retrieverSteps = (kind: RetrieverKind) => (kind === "embedder" ? [EMBEDDER_STEP] : []);
+
   // ---- evaluation, one step per route ----------------------------------------------------------
   // BM25 loads nothing and is shared; the model-backed retrievers share one embedder and one set of passage
   // vectors across the steps of this run (embedding the chunks is the slow part), freed by the report step.
   let sharedBm25: Retriever | undefined;
   let modelRetrievers: LabRetrievers | undefined;
   const retrieverOf = (kind: RetrieverKind, context: StepContext): Retriever =>
-    kind === "bm25" ? (sharedBm25 ??= labRetriever(config)) : (modelRetrievers ??= new LabRetrievers(config, String(context.outputsOf("model").modelPath))).of(kind);
+    kind === "bm25"
+      ? (sharedBm25 ??= labRetriever(config))
+      : (modelRetrievers ??= new LabRetrievers(config, String(context.outputsOf("model").modelPath), () => absolute(paths, context.outputsOf(EMBEDDER_STEP).embedder))).of(kind);
   const openRetriever = (route: RouteName, context: StepContext): Retriever => retrieverOf(retrieverKindOf(route), context);
   const routeModel = (route: RouteName, context: StepContext): RouteModel => labRouteModel(route, paths, (step) => context.outputsOf(step));
   const systemFor = (route: RouteName, model: RouteModel) => labRouteSystem(config, route, model, threads);
@@ -229,9 +254,28 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
     steps.push({
       name,
       kind: "eval",
-      inputs: { route, definition, eval: config.eval, retrieval: definition.prompting === "retrieval" ? retrievalStepInputs(config, retrieverKindOf(route)) : null, fewShot: definition.prompting === "few-shot" ? config.fewShot : null, chatTemplate: config.model.chatTemplate, systemPrompt: config.model.systemPrompt ?? null, data: [config.data.domainMcq, config.data.generalMcq, config.data.open, config.data.domainMcqDev] },
-      after: ["model", ...(definition.stage ? stageChain(definition.stage).map((stage) => `train:${stage}`) : []), ...(definition.prompt?.optimise ? ["prompt:opt"] : []), ...(route === "base" ? [] : ["eval:base"])],
-      estimateSeconds: 15, // measured: 5-20 s per route on the example (retrieval prompts are the longest)
+      inputs: {
+        route,
+        definition,
+        eval: config.eval,
+        retrieval: definition.prompting === "retrieval" ? retrievalStepInputs(config, retrieverKindOf(route)) : null,
+        fewShot: definition.prompting === "few-shot" ? config.fewShot : null,
+        chatTemplate: config.model.chatTemplate,
+        systemPrompt: config.model.systemPrompt ?? null,
+        data: [config.data.domainMcq, config.data.generalMcq, config.data.open, config.data.domainMcqDev],
+        // Only the tools route has the key, so adding it left every other route's key as it was.
+        ...(definition.tools ? { tools: toolsStepInputs(config), retrieval: retrievalStepInputs(config, "bm25") } : {}),
+      },
+      after: [
+        "model",
+        ...(definition.stage ? stageChain(definition.stage).map((stage) => `train:${stage}`) : []),
+        ...(definition.prompting === "retrieval" ? retrieverSteps(retrieverKindOf(route)) : []),
+        ...(definition.prompt?.optimise ? ["prompt:opt"] : []),
+        ...(route === "base" ? [] : ["eval:base"]),
+      ],
+      // measured: 5-20 s per route on the example (retrieval prompts are the longest). The tools route generates every
+      // MCQ item through the loop instead of scoring it: a first guess of ~0.5 s per item, rescaled as the run goes.
+      estimateSeconds: definition.tools ? 250 : 15,
       async run(context) {
         const { evaluateRoute } = await import("./evaluateRoute.js");
         const base = systemFor("base", routeModel("base", context));
@@ -245,6 +289,8 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
             sets: mcqSets(),
             evalDir: paths.eval,
             retriever: () => openRetriever(route, context),
+            // search_docs searches the chunks the BM25 retrieval route reads.
+            ...(routeUsesTools(route) ? { tools: () => loadLabTools(config, retrieverOf("bm25", context)) } : {}),
             context,
           })),
         };
@@ -254,14 +300,14 @@ export function buildLabSteps(config: LabConfig, outDir: string): LabStep[] {
 
   // ---- retrieval metrics, one step per retriever kind the retrieval routes use -----------------
   const retrievalSteps: string[] = [];
-  for (const kind of retrieverKindsOf(config.routes)) {
+  for (const kind of measuredRetrieverKinds(config.routes)) {
     const name = `retrieval:${kind}`;
     retrievalSteps.push(name);
     steps.push({
       name,
       kind: "eval",
       inputs: { format: 1, kind, retrieval: retrievalStepInputs(config, kind), data: [config.data.docs, config.data.domainMcq, config.data.open], limit: config.eval.limit ?? null, openLimit: config.eval.openLimit ?? null },
-      after: ["model"],
+      after: ["model", ...retrieverSteps(kind)],
       estimateSeconds: kind === "rerank" ? 60 : 5,
       async run(context) {
         const { measureLabRetrieval } = await import("./labRetrievalMetrics.js");

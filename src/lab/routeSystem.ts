@@ -28,6 +28,14 @@ export interface RouteModel {
   trainingSeconds: number | null;
 }
 
+/**
+ * Context of the tools route, in tokens. node-llama-cpp's function-calling prompt for the harbor tools is
+ * 848 tokens before the question (measured with the harbor chat model's tokenizer), and each search_docs
+ * result adds up to ~800 characters: a model trained on 512 positions (the harbor chat model) then reads
+ * positions it never saw in training. The route runs and is measured anyway; `--check` warns.
+ */
+export const TOOLS_ROUTE_CONTEXT = 4096;
+
 const absolute = (paths: LabPaths, file: unknown) => path.resolve(paths.out, String(file));
 
 /** The BM25 retriever over the lab's documents that retrieval routes use. */
@@ -78,7 +86,8 @@ export function labRouteSystem(config: LabConfig, route: RouteName, model: Route
   const chat = definition.chat && config.model.chatTemplate === "auto";
   return {
     name: route,
-    backend: model.softPrompt ? ("engine" as const) : config.eval.scorer,
+    // A soft prompt only the engine takes; the tool loop generates, so it needs llama.cpp and answer extraction.
+    backend: model.softPrompt ? ("engine" as const) : definition.tools ? ("llama-cpp" as const) : config.eval.scorer,
     model: model.model,
     adapters: model.adapters,
     ...(model.softPrompt ? { softPrompt: model.softPrompt } : {}),
@@ -86,10 +95,10 @@ export function labRouteSystem(config: LabConfig, route: RouteName, model: Route
     ...(chat && config.model.systemPrompt ? { systemPrompt: config.model.systemPrompt } : {}),
     fewShot: definition.prompting === "few-shot" ? config.fewShot.shots : 0,
     ...(definition.prompt ? { prompt: { ...routePromptTemplate(definition, config), ...model.prompt } } : {}),
-    scoring: config.eval.scoring,
+    scoring: definition.tools ? ("generate" as const) : config.eval.scoring,
     ...(definition.prompting === "retrieval" ? { retrieval: { k: config.retrieval.topK } } : {}),
     threads: config.eval.threads ?? evaluationThreads(model.model, threads),
-    ...(config.model.build ? { contextSize: config.model.build.context } : {}),
+    ...(definition.tools ? { contextSize: TOOLS_ROUTE_CONTEXT } : config.model.build ? { contextSize: config.model.build.context } : {}),
     maxTokens: config.eval.maxTokens,
     ...(model.trainingTokens !== null ? { trainingTokens: model.trainingTokens } : {}),
     ...(model.trainingSeconds !== null ? { trainingSeconds: model.trainingSeconds } : {}),

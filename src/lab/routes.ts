@@ -45,8 +45,11 @@ export const STAGES: Record<StageName, StageDefinition> = {
   "chat-soft-prompt": { objective: "sft", data: "sft", model: "chat", budget: "sft", method: "soft-prompt" },
 };
 
-/** How a retrieval route finds its passages; every kind reads the same chunks of docs/. */
-export type RetrieverKind = "bm25" | "dense" | "hybrid" | "rerank";
+/**
+ * How a retrieval route finds its passages; every kind reads the same chunks of docs/. `embedder` is
+ * dense retrieval with the embedder the lab trains on docs/ (its `train:embedder` step), not the base's.
+ */
+export type RetrieverKind = "bm25" | "dense" | "hybrid" | "rerank" | "embedder";
 
 export interface RouteDefinition {
   /** One line for the report and `vertical lab routes`. */
@@ -65,9 +68,15 @@ export interface RouteDefinition {
   prompt?: { selection?: "knn"; calibration?: "contextual"; optimise?: true };
   /**
    * Which passages a retrieval route is shown (src/lab/labRetrievers.ts): BM25 (default), the base model's
-   * embeddings, both fused by reciprocal rank, or the fused candidates reranked by the base model as judge.
+   * embeddings, both fused by reciprocal rank, the fused candidates reranked by the base model as judge, or
+   * the embedder the lab trains on docs/.
    */
   retriever?: RetrieverKind;
+  /**
+   * Answers through the tool loop (src/tools/) with the lab folder's tools.yaml: MCQ by generation and
+   * answer extraction (a loop has no option log-likelihoods), open questions by the loop's final answer.
+   */
+  tools?: true;
   /** False: run only when lab.yaml's `routes` lists it (not in the default "every route"). Defaults to true. */
   byDefault?: boolean;
 }
@@ -96,6 +105,9 @@ export const ROUTES = {
   "retrieval-dense": { description: "base model with the top-k passages by the base model's own embeddings (cosine)", box: "black", prompting: "retrieval", chat: false, retriever: "dense", byDefault: false },
   "retrieval-hybrid": { description: "base model with the top-k passages of BM25 and dense fused by reciprocal rank", box: "black", prompting: "retrieval", chat: false, retriever: "hybrid", byDefault: false },
   "retrieval-rerank": { description: "base model with the hybrid candidates reranked by the base model as relevance judge (LLM-as-reranker)", box: "black", prompting: "retrieval", chat: false, retriever: "rerank", byDefault: false },
+  "retrieval-embedder": { description: "base model with the top-k passages by an embedder the lab trains on docs/ (bi-encoder, InfoNCE)", box: "black", prompting: "retrieval", chat: false, retriever: "embedder", byDefault: false },
+  // Tool use (docs/tools.md): the chat model, since a loop needs a model that can emit calls; opt-in.
+  tools: { description: "the chat model (model.chat) answering through the tool loop: search_docs, sql_query, calculator from tools.yaml", box: "black", prompting: "zero-shot", chat: true, model: "chat", tools: true, byDefault: false },
   // Prompt design (docs/prompt.md): opt-in, their cost on the demo is not measured under its time budget.
   "few-shot-knn": { description: "base model with the most similar solved dev examples (BM25 kNN) in the prompt", box: "grey", prompting: "few-shot", chat: false, prompt: { selection: "knn" }, byDefault: false },
   "soft-prompt": { description: "virtual tokens trained on the domain conversations before every prompt, base frozen (scored by the engine)", box: "grey", stage: "soft-prompt", prompting: "zero-shot", chat: true, byDefault: false },
@@ -119,6 +131,11 @@ export function isDefaultRoute(route: RouteName): boolean {
 /** The retriever a route is asked with; bm25 for a route that names none (and for non-retrieval routes, which use none). */
 export function retrieverKindOf(route: RouteName): RetrieverKind {
   return (ROUTES[route] as RouteDefinition).retriever ?? "bm25";
+}
+
+/** Whether a route answers through the tool loop. */
+export function routeUsesTools(route: RouteName): boolean {
+  return (ROUTES[route] as RouteDefinition).tools === true;
 }
 
 /** Whether a route generates (open-ended answers, serving): not a soft prompt, which only the engine scores. */

@@ -16,17 +16,20 @@ import { bootstrapMeanCi, bootstrapPairedDeltaCi, type Estimate } from "../eval/
 import { discordantRate, pairedItemsNeeded, pairedMinimumDetectableDifference } from "../eval/stats/power.js";
 import { writeFileAtomic } from "../shared/atomicWrite.js";
 import { createLabBackend } from "./labBackend.js";
-import type { LabConfig } from "./labConfig.js";
+import { labToolsFile, type LabConfig } from "./labConfig.js";
+import { readToolsConfig } from "../tools/toolsConfig.js";
 import { DOMAIN_MCQ, DOMAIN_OPEN, GENERAL_MCQ, type LabPaths } from "./labSteps.js";
 import { adviseLab, type Advice } from "./adviseLab.js";
 import { measureLabCitations } from "./labCitations.js";
 import { labReportSections, type PowerSummary } from "./labReportSections.js";
 import type { LabDataOutputs } from "./prepareLabData.js";
 import { answeredModel } from "./routeChatModels.js";
-import { retrieverKindsOf } from "./labRetrievalSteps.js";
+import { measuredRetrieverKinds, retrieverKindsOf } from "./labRetrievalSteps.js";
+import { readToolUse, toolsSection } from "./labToolsReport.js";
+import type { LabEmbedderOutputs } from "./trainLabEmbedder.js";
 import { retrievalSection, type RetrievalMetrics } from "./labRetrievalMetrics.js";
 import type { Retriever } from "../llm/retriever.js";
-import { ROUTES, retrieverKindOf, routeGenerates, type RetrieverKind, stageChain, stagesFor, type RouteDefinition, type RouteName } from "./routes.js";
+import { ROUTES, retrieverKindOf, routeGenerates, routeUsesTools, type RetrieverKind, stageChain, stagesFor, type RouteDefinition, type RouteName } from "./routes.js";
 import type { TrainStageOutputs } from "./trainStage.js";
 import type { StepContext } from "./runSteps.js";
 
@@ -165,7 +168,12 @@ export async function writeLabReport(options: {
     retrievalRoutes,
     (kind) => options.context.outputsOf(`retrieval:${kind}`) as unknown as RetrievalMetrics,
     (route) => rows.find((row) => row.route === route)?.domain?.value ?? null,
+    measuredRetrieverKinds(retrievalRoutes),
   );
+  if (retrieval && retrieverKindsOf(retrievalRoutes).includes("embedder"))
+    retrieval.blocks.push({ kind: "paragraph", text: describeEmbedderTraining(options.context.outputsOf("train:embedder") as unknown as LabEmbedderOutputs) });
+  const toolRoutes = config.routes.filter(routeUsesTools);
+  const tools = toolsSection(readToolUse(paths.eval, toolRoutes, [DOMAIN_MCQ, GENERAL_MCQ], DOMAIN_OPEN), toolRoutes.length > 0 ? offeredTools(config) : []);
   const sections = labReportSections({
     evalDir: paths.eval,
     data: options.context.outputsOf("data") as unknown as LabDataOutputs,
@@ -178,6 +186,7 @@ export async function writeLabReport(options: {
     advice,
     citations,
     retrieval,
+    tools,
   });
   const written = writeReport([paths.eval], {
     sections,
@@ -191,6 +200,20 @@ export async function writeLabReport(options: {
   });
   writeFileAtomic(path.join(paths.out, "comparison.json"), JSON.stringify(rows, null, 2) + "\n");
   return { reportHtml: path.relative(paths.out, written.htmlPath), reportMarkdown: path.relative(paths.out, written.markdownPath), rows, power, advice };
+}
+
+/** One sentence on the trained embedder behind the retrieval-embedder route. */
+function describeEmbedderTraining(embedder: LabEmbedderOutputs): string {
+  return (
+    `The trained embedder: ${embedder.steps} of ${embedder.plannedSteps} steps${embedder.stoppedEarly ? " (cut by budgets.embedder.minutes)" : ""} on ${embedder.pairs} pairs mined from docs/ ` +
+    `(${embedder.droppedPairs} dropped: their query overlaps an evaluation item), InfoNCE ${embedder.firstLoss.toFixed(3)} -> ${embedder.finalLoss.toFixed(3)} (chance ${embedder.chanceLoss.toFixed(3)}), ${embedder.seconds.toFixed(0)} s.`
+  );
+}
+
+/** The tool names tools.yaml offers (as the route was asked with them). */
+function offeredTools(config: LabConfig): string[] {
+  const settings = readToolsConfig(labToolsFile(config));
+  return [...(settings.searchDocs ? ["search_docs"] : []), ...(settings.sql ? ["sql_query"] : []), ...(settings.calculator ? ["calculator"] : [])];
 }
 
 /** Citation checks re-retrieve each route's passages with the retriever that route was asked with. */

@@ -33,6 +33,15 @@ export interface Generation {
   text: string;
   usage: Usage;
   finishReason: "stop" | "length" | "abort";
+  /** Set when the text came out of a tool loop: the calls it ran on the way (results record them per item). */
+  toolUse?: ToolCallCounts;
+}
+
+/** Tool calls behind one answer: all of them, those that failed (unknown tool, bad arguments, refusal), and per tool. */
+export interface ToolCallCounts {
+  made: number;
+  failed: number;
+  byTool: Record<string, number>;
 }
 
 /** Chat (template applied by the backend) and raw completion. */

@@ -15,7 +15,7 @@ import { loadLabConfig, type LabConfig } from "../lab/labConfig.js";
 import { LabState } from "../lab/labState.js";
 import { labPaths } from "../lab/labSteps.js";
 import { LabRetrievers } from "../lab/labRetrievers.js";
-import { ROUTES, retrieverKindOf, routeGenerates, type RetrieverKind, type RouteName } from "../lab/routes.js";
+import { ROUTES, retrieverKindOf, routeGenerates, routeUsesTools, type RetrieverKind, type RouteName } from "../lab/routes.js";
 import { labRetriever, labRouteModel, labRouteSystem } from "../lab/routeSystem.js";
 import type { Retriever } from "../llm/retriever.js";
 import { Bm25Retriever } from "../rag/bm25Retriever.js";
@@ -73,8 +73,9 @@ export function systemsFromLab(folder: string, threads: number, outDir?: string,
     if (!record) throw new ConfigError(`the lab has not finished its step "${step}"`, { where: paths.out, hint: `Run \`vertical lab ${folder}\` first.` });
     return record.outputs;
   };
-  // A soft-prompt route is scored by the engine, which does not generate: there is nothing to serve.
-  const evaluated = config.routes.filter((route) => state.steps[`eval:${route}`] && routeGenerates(route));
+  // A soft-prompt route is scored by the engine, which does not generate: there is nothing to serve. The
+  // tools route is not served either: the server has no tool loop, and without it it would not be the route measured.
+  const evaluated = config.routes.filter((route) => state.steps[`eval:${route}`] && routeGenerates(route) && !routeUsesTools(route));
   if (evaluated.length === 0)
     throw new ConfigError("the lab has no evaluated route to serve", { where: paths.out, hint: `Run \`vertical lab ${folder}\` first.` });
   // One retriever per kind, shared by the routes that use it (a model-backed one loads on its first query).
@@ -83,7 +84,7 @@ export function systemsFromLab(folder: string, threads: number, outDir?: string,
   const retrieverOf = (route: RouteName) => {
     const kind = retrieverKindOf(route);
     if (!retrievers.has(kind))
-      retrievers.set(kind, kind === "bm25" ? labRetriever(config) : (modelRetrievers ??= new LabRetrievers(config, String(outputsOf("model").modelPath))).of(kind));
+      retrievers.set(kind, kind === "bm25" ? labRetriever(config) : (modelRetrievers ??= new LabRetrievers(config, String(outputsOf("model").modelPath), () => path.resolve(paths.out, String(outputsOf("train:embedder").embedder)))).of(kind));
     return retrievers.get(kind)!;
   };
   return evaluated.map((route: RouteName) => {

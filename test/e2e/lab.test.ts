@@ -69,9 +69,11 @@ function shrink(config: LabConfig): LabConfig {
       },
     },
     training: { ...config.training, sequences: 2, sequenceLength: 256, lr: 3e-3 },
-    budgets: { cpt: { steps: 6 }, sft: { steps: 4 }, mip: { steps: 4 } },
+    budgets: { cpt: { steps: 6 }, sft: { steps: 4 }, mip: { steps: 4 }, embedder: { steps: 2, batch: 4 } },
     retrieval: { ...config.retrieval, topK: 1, chunkChars: 120 },
-    eval: { ...config.eval, limit: 10, openLimit: 2, maxTokens: 6 },
+    // One evaluation thread, the lab's own default for a tiny model: the example's `eval.threads: 2` made the dense passes
+    // over the 1,667 chunks (base and trained embedder) take minutes each on a busy 2-core machine.
+    eval: { ...config.eval, limit: 10, openLimit: 2, maxTokens: 6, threads: 1 },
   };
 }
 
@@ -137,9 +139,17 @@ describe("vertical lab on the shipped example (reduced)", () => {
     const markdown = fs.readFileSync(run.reportMarkdown, "utf8");
     for (const title of ["## Data", "## Training", "## Statistical power", "## Sample answers", "## Retrieval", "## Citations", "## What this lab says"]) expect(markdown).toContain(title);
     // The Retrieval table: each retrieval route's retriever measured on the labelled domain items, next to its accuracy.
-    for (const [route, kind] of [["retrieval", "bm25"], ["retrieval-sft", "bm25"], ["retrieval-dense", "dense"], ["retrieval-hybrid", "hybrid"], ["retrieval-rerank", "rerank"]])
+    const retrievalRows = [["retrieval", "bm25"], ["retrieval-sft", "bm25"], ["retrieval-dense", "dense \\(base embeddings\\)"], ["retrieval-hybrid", "hybrid"], ["retrieval-rerank", "rerank"], ["retrieval-embedder", "dense \\(trained embedder\\)"]];
+    for (const [route, kind] of retrievalRows)
       expect(markdown).toMatch(new RegExp(`\\| ${route} \\| ${kind} \\| [1-9]\\d* \\| \\d\\.\\d{3} \\| \\d\\.\\d{3} \\| \\d\\.\\d{3} \\| \\d\\.\\d{3} \\| \\d+\\.\\d%`));
-    for (const kind of ["bm25", "dense", "hybrid", "rerank"]) expect(state.steps[`retrieval:${kind}`], kind).toBeDefined();
+    for (const kind of ["bm25", "dense", "hybrid", "rerank", "embedder"]) expect(state.steps[`retrieval:${kind}`], kind).toBeDefined();
+    // The retrieval-embedder route's embedder was trained by its own step, within budgets.embedder.
+    expect(state.steps["train:embedder"]!.outputs).toMatchObject({ steps: 2, plannedSteps: 2, embedder: path.join("models", "embedder.gguf") });
+    expect(fs.existsSync(path.join(outDir, "models", "embedder.gguf"))).toBe(true);
+    // The tools route: MCQ by generation through the tool loop, its tool use counted per set in the Tools section.
+    expect(markdown).toContain("## Tools");
+    for (const set of ["domain-mcq", "general-mcq", "domain-open"]) expect(markdown).toMatch(new RegExp(`\\| tools \\| ${set} \\| [1-9]\\d* \\| \\d+ \\| \\d+ \\| \\d+ \\|`));
+    expect(readItemRecords(itemsFile(path.join(outDir, "eval"), "tools", "domain-mcq")).every((record) => record.toolUse !== undefined && record.generation !== undefined)).toBe(true);
     expect(markdown.indexOf("## What this lab says")).toBeGreaterThan(markdown.indexOf("## Sample answers"));
     expect(markdown).toMatch(/\| sft \| engine \| [^|]+ \| [^|]+ \| option \| applied \|/);
     expect(markdown).toMatch(/\| base \(base\) \| engine \| [^|]+ \| [^|]+ \| option \| none \|/);
@@ -169,7 +179,8 @@ describe("vertical lab on the shipped example (reduced)", () => {
     //    retrieval route answers with citations from the lab's documents.
     const { systemsFromLab } = await import("../../src/serve/loadServedSystems.js");
     const served = systemsFromLab("examples/harbor", 1, outDir, shrink);
-    expect(served.map((system) => system.spec.name)).toEqual(ROUTE_NAMES.filter(routeGenerates));
+    // The tools route is not served: the server has no tool loop.
+    expect(served.map((system) => system.spec.name)).toEqual(ROUTE_NAMES.filter((route) => routeGenerates(route) && route !== "tools"));
     const sft = served.find((system) => system.spec.name === "sft")!.spec;
     for (const file of [sft.model, ...sft.adapters.map((adapter) => adapter.path)]) expect(fs.existsSync(file), file).toBe(true);
     const { startServe } = await import("../../src/serve/startServe.js");

@@ -12,7 +12,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import type { ChatMessage, ChatModel, GenerateOptions } from "../../llm/types.js";
+import type { ChatMessage, ChatModel, GenerateOptions, ToolCallCounts } from "../../llm/types.js";
 import { writeFileAtomic } from "../../shared/atomicWrite.js";
 import { ConfigError } from "../../shared/errors.js";
 import { readItemRecords } from "../results.js";
@@ -37,6 +37,8 @@ export interface AnswerRecord {
   promptTokens: number;
   completionTokens: number;
   seconds: number;
+  /** A system that answers through a tool loop: the calls it made for this answer. */
+  toolUse?: ToolCallCounts;
 }
 
 export type StoredJudgement =
@@ -142,6 +144,7 @@ export async function runOpenEval(options: OpenEvalOptions): Promise<OpenSetResu
         promptTokens: generation.usage.promptTokens,
         completionTokens: generation.usage.completionTokens,
         seconds: (now() - started) / 1000,
+        ...(generation.toolUse ? { toolUse: generation.toolUse } : {}),
       };
       fs.appendFileSync(answersFile, JSON.stringify(record) + "\n");
       answers.set(key(question.id, system.name), record);
