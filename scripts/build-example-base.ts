@@ -165,43 +165,43 @@ function lossCurve(runDirectory: string): { step: number; loss: number }[] {
   return points.filter((_, index) => index % every === 0 || index === points.length - 1).map((p) => ({ step: p.step!, loss: Number(p.loss!.toFixed(4)) }));
 }
 
-/** The stage-2 sources: harbor-general and Brown as in stage 1, plus new reading tasks. One JSONL per source. */
-function writeStage2Data(generalFolder: string, folder: string): { path: string; kind: "text"; weight: number }[] {
+type StageSource = { path: string; kind: "text"; weight: number };
+
+/** The texts of stage 1's harbor-general and Brown parts, which stages 2 and 3 keep in their mixes. */
+function generalTexts(generalFolder: string): { "harbor-general": string[]; brown: string[] } {
+  const read = (part: string) => readTextDocuments(path.join(generalFolder, part)).map((document) => document.text);
+  return { "harbor-general": read("harbor-general"), brown: read("brown") };
+}
+
+/** One JSONL per source under `folder`, weighted as the stage's recipe says. */
+function writeSources<K extends string>(folder: string, texts: Record<K, string[]>, weights: Record<K, number>): StageSource[] {
   fs.mkdirSync(folder, { recursive: true });
-  const texts: Record<keyof typeof STAGE2.weights, string[]> = {
-    "harbor-general": readTextDocuments(path.join(generalFolder, "harbor-general")).map((document) => document.text),
-    brown: readTextDocuments(path.join(generalFolder, "brown")).map((document) => document.text),
-    reading: readingDocuments(STAGE2.readingSeed, STAGE2.readingTasks),
-  };
-  checkDecontaminated(texts.reading.map((text, index) => ({ id: `stage-2 reading document ${index}`, text })));
-  return Object.entries(texts).map(([source, documents]) => {
+  return (Object.keys(texts) as K[]).map((source) => {
     const file = path.join(folder, `${source}.jsonl`);
-    writeTextJsonl(file, documents);
-    return { path: file, kind: "text" as const, weight: STAGE2.weights[source as keyof typeof STAGE2.weights] };
+    writeTextJsonl(file, texts[source]);
+    return { path: file, kind: "text" as const, weight: weights[source] };
   });
 }
 
-/** The stage-3 sources: harbor-general and Brown as before, reading sessions and drills. One JSONL per source. */
-function writeStage3Data(generalFolder: string, folder: string): { path: string; kind: "text"; weight: number }[] {
-  fs.mkdirSync(folder, { recursive: true });
-  const texts: Record<keyof typeof STAGE3.weights, string[]> = {
-    "harbor-general": readTextDocuments(path.join(generalFolder, "harbor-general")).map((document) => document.text),
-    brown: readTextDocuments(path.join(generalFolder, "brown")).map((document) => document.text),
-    sessions: readingSessionDocuments(STAGE3.seed, STAGE3.sessions),
-    drills: drillDocuments(STAGE3.seed + 1, STAGE3.drills),
-  };
-  for (const source of ["sessions", "drills"] as const) checkDecontaminated(texts[source].map((text, index) => ({ id: `stage-3 ${source} document ${index}`, text })));
-  return Object.entries(texts).map(([source, documents]) => {
-    const file = path.join(folder, `${source}.jsonl`);
-    writeTextJsonl(file, documents);
-    return { path: file, kind: "text" as const, weight: STAGE3.weights[source as keyof typeof STAGE3.weights] };
-  });
+/** The stage-2 sources: harbor-general and Brown as in stage 1, plus new reading tasks. */
+function writeStage2Data(generalFolder: string, folder: string): StageSource[] {
+  const reading = readingDocuments(STAGE2.readingSeed, STAGE2.readingTasks);
+  checkDecontaminated(reading.map((text, index) => ({ id: `stage-2 reading document ${index}`, text })));
+  return writeSources(folder, { ...generalTexts(generalFolder), reading }, STAGE2.weights);
+}
+
+/** The stage-3 sources: harbor-general and Brown as before, reading sessions and drills. */
+function writeStage3Data(generalFolder: string, folder: string): StageSource[] {
+  const sessions = readingSessionDocuments(STAGE3.seed, STAGE3.sessions);
+  const drills = drillDocuments(STAGE3.seed + 1, STAGE3.drills);
+  for (const [name, texts] of [["sessions", sessions], ["drills", drills]] as const) checkDecontaminated(texts.map((text, index) => ({ id: `stage-3 ${name} document ${index}`, text })));
+  return writeSources(folder, { ...generalTexts(generalFolder), sessions, drills }, STAGE3.weights);
 }
 
 interface ContinuedStage {
   name: "stage2" | "stage3";
   from: string;
-  data: { path: string; kind: "text"; weight: number }[];
+  data: StageSource[];
   steps: number;
   lr: number;
   seed: number;
