@@ -249,17 +249,28 @@ interface StageSummary {
   lossCurve: { step: number; loss: number }[];
 }
 
+/** The shipped model's manifest, whose records of the earlier stages `--stage1` / `--stage2` carry over. */
+const SHIPPED_MANIFEST = path.resolve("examples/harbor/models/base.json");
+const shippedManifest = (): Record<string, unknown> => JSON.parse(fs.readFileSync(SHIPPED_MANIFEST, "utf8")) as Record<string, unknown>;
+
+/** A stage's model given on the command line: refused unless it is the recorded one (sha256), copied into the work folder. */
+function givenStageModel(given: { flag: string; file: string; sha256: string; work: string; name: string; from?: string }): string {
+  const sha = sha256Of(given.file);
+  if (sha !== given.sha256)
+    throw new Error(`${given.flag} ${given.file}: sha256 ${sha} is not the recorded model's ${given.sha256}${given.from ? ` (${given.from})` : ""}; leave ${given.flag} out to build it`);
+  fs.mkdirSync(given.work, { recursive: true });
+  const copy = path.join(given.work, given.name);
+  if (path.resolve(given.file) !== copy) fs.copyFileSync(given.file, copy);
+  return copy;
+}
+
 /** Stage 1: the lab's `model.build` path from scratch, or a stage-1 GGUF given with `--stage1` (checked by its sha256). */
 async function stage1Model(options: { given?: string; recipe: BuildRecipe; generalFolder: string; work: string; threads: number }): Promise<{ modelPath: string; summary: StageSummary }> {
   if (options.given) {
-    const sha = sha256Of(options.given);
-    if (sha !== STAGE1_SHA256) throw new Error(`--stage1 ${options.given}: sha256 ${sha} is not the stage-1 model's ${STAGE1_SHA256}; leave --stage1 out to build stage 1`);
-    const copy = path.join(options.work, "stage1.gguf");
-    fs.mkdirSync(options.work, { recursive: true });
-    fs.copyFileSync(options.given, copy);
-    const previous = JSON.parse(fs.readFileSync(path.resolve("examples/harbor/models/base.json"), "utf8")) as { stage1?: StageSummary };
-    if (!previous.stage1) throw new Error("examples/harbor/models/base.json has no stage1 record to carry over; leave --stage1 out to build stage 1");
-    return { modelPath: copy, summary: previous.stage1 };
+    const modelPath = givenStageModel({ flag: "--stage1", file: options.given, sha256: STAGE1_SHA256, work: options.work, name: "stage1.gguf" });
+    const previous = shippedManifest() as { stage1?: StageSummary };
+    if (!previous.stage1) throw new Error(`${SHIPPED_MANIFEST} has no stage1 record to carry over; leave --stage1 out to build stage 1`);
+    return { modelPath, summary: previous.stage1 };
   }
   const started = Date.now();
   let lastLine = 0;
@@ -304,14 +315,10 @@ interface EarlierStages {
 
 /** With `--stage2 FILE`: the stage-2 GGUF (checked by its sha256) and the records of stages 1-2 carried over from base.json. */
 function givenStage2(file: string, work: string): { modelPath: string; earlier: EarlierStages } {
-  const sha = sha256Of(file);
-  if (sha !== STAGE2_SHA256) throw new Error(`--stage2 ${file}: sha256 ${sha} is not the stage-2 model's ${STAGE2_SHA256} (git show 57cbbf1:examples/harbor/models/base.gguf); leave --stage2 out to build stages 1-2`);
-  fs.mkdirSync(work, { recursive: true });
-  const copy = path.join(work, "stage2.gguf");
-  if (path.resolve(file) !== copy) fs.copyFileSync(file, copy);
-  const previous = JSON.parse(fs.readFileSync(path.resolve("examples/harbor/models/base.json"), "utf8")) as Partial<EarlierStages> & { stage3?: { threads?: number } };
-  if (!previous.stage1 || !previous.stage2 || !previous.threads) throw new Error("examples/harbor/models/base.json has no stage1/stage2 records to carry over; leave --stage2 out to build stages 1-2");
-  return { modelPath: copy, earlier: { stage1: previous.stage1, stage2: previous.stage2, threads: previous.threads } };
+  const modelPath = givenStageModel({ flag: "--stage2", file, sha256: STAGE2_SHA256, work, name: "stage2.gguf", from: "git show 57cbbf1:examples/harbor/models/base.gguf" });
+  const previous = shippedManifest() as Partial<EarlierStages>;
+  if (!previous.stage1 || !previous.stage2 || !previous.threads) throw new Error(`${SHIPPED_MANIFEST} has no stage1/stage2 records to carry over; leave --stage2 out to build stages 1-2`);
+  return { modelPath, earlier: { stage1: previous.stage1, stage2: previous.stage2, threads: previous.threads } };
 }
 
 /** Stages 1 and 2 from scratch (or stage 2 from a given stage-1 model). */
