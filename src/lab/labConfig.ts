@@ -11,7 +11,7 @@ import { z } from "zod";
 import { describeIssuePath, valueAt } from "../shared/configIssues.js";
 import { ConfigError, InputError } from "../shared/errors.js";
 import { PLACEHOLDER_MARKER, PLACEHOLDERS } from "./initLab.js";
-import { readToolsConfig } from "../tools/toolsConfig.js";
+import { readToolsConfig, toolsDatabasePath } from "../tools/toolsConfig.js";
 import { ROUTE_NAMES, ROUTES, STAGES, isDefaultRoute, isRouteName, needsChatModel, routeUsesTools, stagesFor, type RouteDefinition, type RouteName } from "./routes.js";
 
 /** The tools route's tools: a file of the lab folder, like examples/harbor/tools.yaml (docs/tools.md). */
@@ -304,8 +304,7 @@ function checkToolsFile(config: LabConfig): void {
       where: `${config.file}: routes`,
       hint: `Write ${file} (fields in docs/tools.md; examples/harbor/tools.yaml offers search_docs, sql_query and calculator), or remove the route.`,
     });
-  const tools = readToolsConfig(file);
-  const database = tools.sql ? path.resolve(path.dirname(file), tools.sql.database) : undefined;
+  const database = toolsDatabasePath(readToolsConfig(file), path.dirname(file));
   if (database && !fs.existsSync(database))
     throw new InputError(`the SQLite file of sql_query not found: ${database}`, {
       where: `${file}: tools.sql.database`,

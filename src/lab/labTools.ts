@@ -14,14 +14,14 @@ import type { ChatModel } from "../llm/types.js";
 import { ConfigError } from "../shared/errors.js";
 import type { Tool } from "../tools/tool.js";
 import { toolLoopChatModel } from "../tools/toolLoopChatModel.js";
-import { buildTools, readToolsConfig } from "../tools/toolsConfig.js";
+import { buildTools, readToolsConfig, toolsDatabasePath } from "../tools/toolsConfig.js";
 import { labToolsFile, type LabConfig } from "./labConfig.js";
 
 /** What the tools route's answers depend on besides the model: tools.yaml and the database it names, by content. */
 export function toolsStepInputs(config: LabConfig): Record<string, unknown> {
   const file = labToolsFile(config);
   const tools = readToolsConfig(file);
-  const database = tools.sql ? path.resolve(path.dirname(file), tools.sql.database) : undefined;
+  const database = toolsDatabasePath(tools, path.dirname(file));
   const digest = (target: string) => createHash("sha256").update(fs.readFileSync(target)).digest("hex").slice(0, 16);
   return { format: 1, tools, database: database ? digest(database) : null };
 }

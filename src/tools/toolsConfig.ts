@@ -71,6 +71,11 @@ export function readToolsConfig(file: string): ToolsConfig {
   return parseToolsConfig(section, file);
 }
 
+/** The SQLite file of `sql_query`, relative paths resolved against `baseDir` (the tools YAML's folder); none without `sql:`. */
+export function toolsDatabasePath(config: ToolsConfig, baseDir: string): string | undefined {
+  return config.sql ? path.resolve(baseDir, config.sql.database) : undefined;
+}
+
 export interface BuildToolsContext {
   /** Folder that relative paths (the SQL database) are resolved against. */
   baseDir: string;
@@ -93,7 +98,7 @@ export function buildTools(config: ToolsConfig, context: BuildToolsContext): Too
   if (config.sql)
     tools.push(
       createSqlQueryTool({
-        databasePath: path.resolve(context.baseDir, config.sql.database),
+        databasePath: toolsDatabasePath(config, context.baseDir)!,
         maxRows: config.sql.maxRows,
         timeoutMs: config.sql.timeoutMs,
       }),
