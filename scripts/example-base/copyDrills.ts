@@ -11,10 +11,8 @@
  *  - recall drills: a table of invented keys and values, then several keys asked, each answered by its value.
  * All content is random syllables, digits and Chinese characters — nothing to memorise, nothing of the port.
  */
-import { seededRandom } from "../../src/shared/seededRandom.js";
+import { pick, seededDocuments, type Random } from "./readingTasks.js";
 
-type Random = () => number;
-const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 const between = (random: Random, low: number, high: number) => low + Math.floor(random() * (high - low + 1));
 
 const SYLLABLES = ["ka", "lo", "ven", "mir", "tas", "ro", "bel", "dun", "sha", "kor", "eli", "pan", "tor", "vi", "mes", "al", "gri", "nu", "dar", "sen", "ul", "fi"];
@@ -58,15 +56,8 @@ export function recallDrill(random: Random, language: "en" | "zh"): string {
 
 /** `count` drills (60% repeat, 40% recall; about a third in Chinese) grouped into documents of `perDocument`. */
 export function drillDocuments(seed: number, count: number, perDocument = 12): string[] {
-  const random = seededRandom(seed);
-  const documents: string[] = [];
-  for (let start = 0; start < count; start += perDocument) {
-    const drills: string[] = [];
-    for (let k = start; k < Math.min(count, start + perDocument); k++) {
-      const language = random() < 0.35 ? "zh" : "en";
-      drills.push(random() < 0.6 ? repeatDrill(random, language) : recallDrill(random, language));
-    }
-    documents.push(drills.join("\n\n"));
-  }
-  return documents;
+  return seededDocuments(seed, count, perDocument, (random) => {
+    const language = random() < 0.35 ? "zh" : "en";
+    return random() < 0.6 ? repeatDrill(random, language) : recallDrill(random, language);
+  });
 }

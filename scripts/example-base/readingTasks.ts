@@ -8,8 +8,20 @@
  */
 import { seededRandom } from "../../src/shared/seededRandom.js";
 
-type Random = () => number;
-const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+export type Random = () => number;
+export const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+
+/** `count` texts made by `make` from one stream seeded with `seed`, joined by blank lines into documents of `perDocument`. */
+export function seededDocuments(seed: number, count: number, perDocument: number, make: (random: Random) => string): string[] {
+  const random = seededRandom(seed);
+  const documents: string[] = [];
+  for (let start = 0; start < count; start += perDocument) {
+    const texts: string[] = [];
+    for (let k = start; k < Math.min(count, start + perDocument); k++) texts.push(make(random));
+    documents.push(texts.join("\n\n"));
+  }
+  return documents;
+}
 
 const SYLLABLES = ["ka", "lo", "ven", "mir", "tas", "ro", "bel", "dun", "sha", "kor", "eli", "pan", "tor", "vi", "mes", "al", "gri", "nu"];
 const ZH_CHARS = "安柏岑达恩枫广海嘉景坤岚梅宁沛清融松泰文曦雅远正舟".split("");
@@ -62,12 +74,17 @@ export interface ReadingTask {
   distractors: (random: Random, count: number) => string[];
 }
 
-/** One task: 2–4 passages of 2–4 facts each; the question asks one fact of one passage. */
-export function readingTask(random: Random, language: "en" | "zh"): ReadingTask {
-  const relations = language === "en" ? EN_RELATIONS : ZH_RELATIONS;
+interface InventedFact {
+  passage: number;
+  subject: string;
+  relation: Relation;
+  value: string;
+}
+
+/** `passageCount` passages of 2-4 invented facts each, drawn from `relations`. */
+function inventPassages(random: Random, language: "en" | "zh", relations: readonly Relation[], passageCount: number): { facts: InventedFact[]; passages: string[] } {
   const subjectName = language === "en" ? englishName : chineseName;
-  const passageCount = 2 + Math.floor(random() * 3);
-  const facts: { passage: number; subject: string; relation: Relation; value: string }[] = [];
+  const facts: InventedFact[] = [];
   const passages = Array.from({ length: passageCount }, (_, passage) => {
     const count = 2 + Math.floor(random() * 3);
     const sentences: string[] = [];
@@ -80,6 +97,12 @@ export function readingTask(random: Random, language: "en" | "zh"): ReadingTask 
     }
     return sentences.join(language === "en" ? " " : "");
   });
+  return { facts, passages };
+}
+
+/** One task: 2–4 passages of 2–4 facts each; the question asks one fact of one passage. */
+export function readingTask(random: Random, language: "en" | "zh"): ReadingTask {
+  const { facts, passages } = inventPassages(random, language, language === "en" ? EN_RELATIONS : ZH_RELATIONS, 2 + Math.floor(random() * 3));
   const asked = pick(random, facts);
   const source = (index: number) => `${language === "en" ? "notes" : "笔记"}-${Math.floor(random() * 900) + 100}-${index + 1}`;
   const lines = passages.map((text, index) => `[${index + 1}] (${source(index)}) ${text}`);
@@ -123,19 +146,7 @@ const ZH_SESSION_RELATIONS: Relation[] = [
  * the other, each answered with its value and citation — several answers to look up per passage block instead of one.
  */
 export function readingSession(random: Random, language: "en" | "zh"): string {
-  const relations = language === "en" ? EN_SESSION_RELATIONS : ZH_SESSION_RELATIONS;
-  const subjectName = language === "en" ? englishName : chineseName;
-  const facts: { passage: number; subject: string; relation: Relation; value: string }[] = [];
-  const passages = Array.from({ length: 1 + Math.floor(random() * 4) }, (_, passage) => {
-    const sentences: string[] = [];
-    for (let k = 2 + Math.floor(random() * 3); k > 0; k--) {
-      const relation = pick(random, relations);
-      const fact = { passage, subject: subjectName(random), relation, value: relation.values(random) };
-      facts.push(fact);
-      sentences.push(relation.statement(fact.subject, fact.value));
-    }
-    return sentences.join(language === "en" ? " " : "");
-  });
+  const { facts, passages } = inventPassages(random, language, language === "en" ? EN_SESSION_RELATIONS : ZH_SESSION_RELATIONS, 1 + Math.floor(random() * 4));
   const source = (index: number) => `${language === "en" ? pick(random, ["notes", "memo", "rules", "sheet"]) : pick(random, ["笔记", "备忘", "规定", "表"])}-${Math.floor(random() * 900) + 100}-${index + 1}`;
   const lines = passages.map((text, index) => `[${index + 1}] (${source(index)}) ${text}`);
   const shuffled = [...facts];
@@ -154,24 +165,10 @@ export function readingSession(random: Random, language: "en" | "zh"): string {
 
 /** `count` reading sessions (about a third in Chinese) grouped into documents of `perDocument`. */
 export function readingSessionDocuments(seed: number, count: number, perDocument = 8): string[] {
-  const random = seededRandom(seed);
-  const documents: string[] = [];
-  for (let start = 0; start < count; start += perDocument) {
-    const sessions: string[] = [];
-    for (let k = start; k < Math.min(count, start + perDocument); k++) sessions.push(readingSession(random, random() < 0.35 ? "zh" : "en"));
-    documents.push(sessions.join("\n\n"));
-  }
-  return documents;
+  return seededDocuments(seed, count, perDocument, (random) => readingSession(random, random() < 0.35 ? "zh" : "en"));
 }
 
 /** `count` tasks, about a third of them in Chinese, grouped into documents of `perDocument` tasks. */
 export function readingDocuments(seed: number, count: number, perDocument = 20): string[] {
-  const random = seededRandom(seed);
-  const documents: string[] = [];
-  for (let start = 0; start < count; start += perDocument) {
-    const tasks: string[] = [];
-    for (let k = start; k < Math.min(count, start + perDocument); k++) tasks.push(readingTask(random, random() < 0.35 ? "zh" : "en").text);
-    documents.push(tasks.join("\n\n"));
-  }
-  return documents;
+  return seededDocuments(seed, count, perDocument, (random) => readingTask(random, random() < 0.35 ? "zh" : "en").text);
 }
