@@ -17,7 +17,7 @@ import { discordantRate, pairedItemsNeeded, pairedMinimumDetectableDifference } 
 import { writeFileAtomic } from "../shared/atomicWrite.js";
 import { createLabBackend } from "./labBackend.js";
 import { labToolsFile, type LabConfig } from "./labConfig.js";
-import { readToolsConfig } from "../tools/toolsConfig.js";
+import { offeredToolNames, readToolsConfig } from "../tools/toolsConfig.js";
 import { DOMAIN_MCQ, DOMAIN_OPEN, GENERAL_MCQ, type LabPaths } from "./labSteps.js";
 import { adviseLab, type Advice } from "./adviseLab.js";
 import { measureLabCitations } from "./labCitations.js";
@@ -212,8 +212,7 @@ function describeEmbedderTraining(embedder: LabEmbedderOutputs): string {
 
 /** The tool names tools.yaml offers (as the route was asked with them). */
 function offeredTools(config: LabConfig): string[] {
-  const settings = readToolsConfig(labToolsFile(config));
-  return [...(settings.searchDocs ? ["search_docs"] : []), ...(settings.sql ? ["sql_query"] : []), ...(settings.calculator ? ["calculator"] : [])];
+  return offeredToolNames(readToolsConfig(labToolsFile(config)));
 }
 
 /** Citation checks re-retrieve each route's passages with the retriever that route was asked with. */

@@ -87,10 +87,13 @@ export function evaluateArithmetic(expression: string): number {
   return value;
 }
 
+/** The name the model calls the tool by. */
+export const CALCULATOR_TOOL = "calculator";
+
 export function createCalculatorTool(): Tool {
   return {
     definition: {
-      name: "calculator",
+      name: CALCULATOR_TOOL,
       description: "Evaluate an arithmetic expression, e.g. (12.5 * 3200) / 100 or max(3, 7) * 2.",
       parameters: {
         type: "object",

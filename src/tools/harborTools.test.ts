@@ -6,7 +6,7 @@ import { chunkDocuments } from "../rag/chunkDocuments.js";
 import { readTextDocuments } from "../rag/readTextDocuments.js";
 import { runToolLoop } from "./runToolLoop.js";
 import { lastToolResult, ScriptedToolModel } from "./testing/scriptedToolModel.js";
-import { buildTools, readToolsConfig } from "./toolsConfig.js";
+import { buildTools, offeredToolNames, readToolsConfig } from "./toolsConfig.js";
 
 const harbor = path.resolve("examples/harbor");
 const questions = fs
@@ -21,6 +21,8 @@ describe("the harbor example's tools", () => {
 
   it("offers search_docs, sql_query over tables/harbor.sqlite, and the calculator", () => {
     expect(tools.map((tool) => tool.definition.name)).toEqual(["search_docs", "sql_query", "calculator"]);
+    // The lab report names them without building them (no database opened): the same names, in the same order.
+    expect(offeredToolNames(readToolsConfig(path.join(harbor, "tools.yaml")))).toEqual(tools.map((tool) => tool.definition.name));
     expect(tools[1]!.definition.description).toContain(
       "berths(berth TEXT, terminal_en TEXT, terminal_zh TEXT, max_loa_m REAL, max_draft_m REAL)",
     );

@@ -14,12 +14,15 @@ export interface SearchDocsToolOptions {
   maxCharsPerPassage?: number;
 }
 
+/** The name the model calls the tool by. */
+export const SEARCH_DOCS_TOOL = "search_docs";
+
 export function createSearchDocsTool(retriever: Retriever, options: SearchDocsToolOptions = {}): Tool {
   const maxK = options.maxK ?? 10;
   const limit = options.maxCharsPerPassage ?? 800;
   return {
     definition: {
-      name: "search_docs",
+      name: SEARCH_DOCS_TOOL,
       description: "Search the domain documents. Returns numbered passages with their source; cite them as [n].",
       parameters: {
         type: "object",

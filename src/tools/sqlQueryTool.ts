@@ -65,13 +65,16 @@ export function formatRows({ columns, rows, truncated }: QueryRows, maxRows: num
   return lines.join("\n");
 }
 
+/** The name the model calls the tool by, unless `options.name` renames it. */
+export const SQL_QUERY_TOOL = "sql_query";
+
 export function createSqlQueryTool(options: SqlQueryToolOptions): Tool {
   const maxRows = options.maxRows ?? 50;
   const timeoutMs = options.timeoutMs ?? 2000;
   const tables = describeTables(options.databasePath);
   return {
     definition: {
-      name: options.name ?? "sql_query",
+      name: options.name ?? SQL_QUERY_TOOL,
       description:
         `Run one read-only SQL query (SELECT or WITH only; SQLite dialect) on the domain database. ` +
         `Put values in "parameters" and write ? in the SQL. At most ${maxRows} rows. Tables: ${tables}.`,

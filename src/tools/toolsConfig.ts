@@ -15,9 +15,9 @@ import { z } from "zod";
 import type { Retriever } from "../llm/retriever.js";
 import { describeIssuePath, valueAt } from "../shared/configIssues.js";
 import { ConfigError, InputError } from "../shared/errors.js";
-import { createCalculatorTool } from "./calculatorTool.js";
-import { createSearchDocsTool } from "./searchDocsTool.js";
-import { createSqlQueryTool } from "./sqlQueryTool.js";
+import { CALCULATOR_TOOL, createCalculatorTool } from "./calculatorTool.js";
+import { createSearchDocsTool, SEARCH_DOCS_TOOL } from "./searchDocsTool.js";
+import { createSqlQueryTool, SQL_QUERY_TOOL } from "./sqlQueryTool.js";
 import type { Tool } from "./tool.js";
 
 const positiveInt = (field: string) =>
@@ -74,6 +74,11 @@ export function readToolsConfig(file: string): ToolsConfig {
 /** The SQLite file of `sql_query`, relative paths resolved against `baseDir` (the tools YAML's folder); none without `sql:`. */
 export function toolsDatabasePath(config: ToolsConfig, baseDir: string): string | undefined {
   return config.sql ? path.resolve(baseDir, config.sql.database) : undefined;
+}
+
+/** The names of the tools `buildTools` builds from `config`, in its order, without building them (no database is opened). */
+export function offeredToolNames(config: ToolsConfig): string[] {
+  return [...(config.searchDocs ? [SEARCH_DOCS_TOOL] : []), ...(config.sql ? [SQL_QUERY_TOOL] : []), ...(config.calculator ? [CALCULATOR_TOOL] : [])];
 }
 
 export interface BuildToolsContext {
