@@ -17,6 +17,7 @@ import { tokenizerGgufMetadata } from "../tokenizer/huggingFace.js";
 import { trainBpe, writeTrainedTokenizer } from "../tokenizer/trainBpe.js";
 import { trainOrResume, type RunResult, type TrainProgress } from "../train/train.js";
 import type { LabConfig } from "./labConfig.js";
+import { timeBudget } from "../shared/timeBudget.js";
 
 export type BuildRecipe = NonNullable<LabConfig["model"]["build"]>;
 
@@ -105,9 +106,7 @@ export async function buildBaseModel(options: BuildBaseModelOptions): Promise<Bu
   const dataPath = path.join(folder, "general.jsonl");
   if (!fs.existsSync(dataPath)) writeTextJsonl(dataPath, general.map((document) => document.text));
   const runDirectory = path.join(folder, "pretrain");
-  const timer = new AbortController();
-  const timeout = recipe.pretrain.minutes !== undefined ? setTimeout(() => timer.abort(), recipe.pretrain.minutes * 60_000) : undefined;
-  const signal = options.signal ? AbortSignal.any([options.signal, timer.signal]) : timer.signal;
+  const budget = timeBudget(options.signal, recipe.pretrain.minutes);
   const onProgress = (progress: TrainProgress) =>
     options.progress?.(0.05 + 0.95 * (progress.step / progress.steps), `pre-training step ${progress.step}/${progress.steps}, loss ${progress.loss.toFixed(3)}`);
   let result: RunResult;
@@ -127,11 +126,11 @@ export async function buildBaseModel(options: BuildBaseModelOptions): Promise<Bu
       validation: { fraction: 0, every: 0, batches: 1 },
       seed: options.seed,
       threads: options.threads,
-      signal,
+      signal: budget.signal,
       onProgress,
     });
   } finally {
-    if (timeout) clearTimeout(timeout);
+    budget.clear();
   }
   if (options.signal?.aborted) throw new InterruptedError("interrupted while pre-training the base model; rerun to continue from its last checkpoint");
   const stoppedEarly = result.interrupted;

@@ -13,6 +13,7 @@ import { withAtomicPath } from "../shared/atomicWrite.js";
 import type { LabConfig } from "./labConfig.js";
 import type { StepContext } from "./runSteps.js";
 import { trainDomainEmbedder } from "./trainDomainEmbedder.js";
+import { timeBudget } from "../shared/timeBudget.js";
 
 export interface LabEmbedderOutputs {
   /** The embedder GGUF, relative to the lab's out/ folder. */
@@ -51,9 +52,7 @@ export async function trainLabEmbedder(options: { config: LabConfig; modelPath: 
   const budget = config.budgets.embedder;
   const target = path.join(options.outDir, "models", "embedder.gguf");
   // A time budget stops training like Ctrl-C does (the weights reached are written), but is not an interruption.
-  const timer = new AbortController();
-  const timeout = budget.minutes !== undefined ? setTimeout(() => timer.abort(), budget.minutes * 60_000) : undefined;
-  const signal = context.signal ? AbortSignal.any([context.signal, timer.signal]) : timer.signal;
+  const limit = timeBudget(context.signal, budget.minutes);
   try {
     const { mined, training } = await withAtomicPath(target, (temporary) =>
       trainDomainEmbedder({
@@ -66,7 +65,7 @@ export async function trainLabEmbedder(options: { config: LabConfig; modelPath: 
         batch: budget.batch,
         seed: config.seed,
         threads: options.threads,
-        signal,
+        signal: limit.signal,
         onMined: (found) => context.log(`${found.passages} passages, ${found.pairs.length} training pairs (${found.dropped} dropped: their query overlaps an evaluation item)`),
         onProgress: (progress) => context.progress(progress.step / progress.steps, `step ${progress.step}/${progress.steps}, loss ${progress.loss.toFixed(3)}`),
       }).then((result) => {
@@ -91,6 +90,6 @@ export async function trainLabEmbedder(options: { config: LabConfig; modelPath: 
       seconds: training.seconds,
     };
   } finally {
-    if (timeout) clearTimeout(timeout);
+    limit.clear();
   }
 }

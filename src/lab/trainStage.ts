@@ -14,6 +14,7 @@ import type { LabConfig } from "./labConfig.js";
 import type { LabDataOutputs } from "./prepareLabData.js";
 import { STAGES, type StageName } from "./routes.js";
 import type { StepContext } from "./runSteps.js";
+import { timeBudget } from "../shared/timeBudget.js";
 
 export interface TrainStageOptions {
   config: LabConfig;
@@ -91,11 +92,9 @@ export async function trainStage(options: TrainStageOptions): Promise<TrainStage
   const data = options.dataOutputs as unknown as LabDataOutputs;
   const sources = stageDataSources(config, stage, data, options.dataDir);
   const budget = config.budgets[definition.budget];
-  const timer = new AbortController();
-  const timeout = budget.minutes !== undefined ? setTimeout(() => timer.abort(), budget.minutes * 60_000) : undefined;
-  const signal = context.signal ? AbortSignal.any([context.signal, timer.signal]) : timer.signal;
+  const limit = timeBudget(context.signal, budget.minutes);
   const hooks = {
-    signal,
+    signal: limit.signal,
     onProgress: (progress: { step: number; steps: number; loss: number }) =>
       context.progress(progress.step / progress.steps, `step ${progress.step}/${progress.steps}, loss ${progress.loss.toFixed(3)}`),
   };
@@ -120,7 +119,7 @@ export async function trainStage(options: TrainStageOptions): Promise<TrainStage
       ...hooks,
     });
   } finally {
-    if (timeout) clearTimeout(timeout);
+    limit.clear();
   }
   if (context.signal?.aborted) throw new InterruptedError(`interrupted while training ${stage}; rerun to continue from its last checkpoint`);
   const stoppedEarly = result.interrupted;
